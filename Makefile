@@ -1,0 +1,37 @@
+# Partner Center: `make run` serves the console, `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+export DEBUG ?= true
+
+.PHONY: setup run test bench migrate clean
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+setup: $(VENV)/.installed
+
+migrate: setup
+	$(PY) manage.py migrate --noinput
+
+run: migrate
+	$(PY) manage.py seed_demo
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	@echo ""
+	@echo "  Partner Center: http://127.0.0.1:8000   demo login: demo / demo-password"
+	@echo "  (viewer: demo-viewer / viewer-password; second reseller: other / other-password)"
+	@echo ""
+	bin/run-dev
+
+test: setup
+	PARTNERCENTER_TESTING=1 $(PY) -m pytest $(PYTEST_ARGS)
+
+bench: migrate
+	$(PY) -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf var/ .pytest_cache artifacts/

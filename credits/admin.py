@@ -1,0 +1,92 @@
+from django.contrib import admin, messages
+
+from partnercenter.errors import DomainError
+
+from . import services
+from .models import AllocationRecord, CreditPool, PoolApplication, PoolGrant
+
+
+@admin.register(CreditPool)
+class CreditPoolAdmin(admin.ModelAdmin):
+    list_display = ["reseller", "total", "allocated", "remaining", "updated_at"]
+    search_fields = ["reseller__name", "reseller__uin"]
+    readonly_fields = ["reseller", "total", "remaining", "updated_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PoolApplication)
+class PoolApplicationAdmin(admin.ModelAdmin):
+    list_display = ["id", "reseller", "amount", "status", "submitted_by", "submitted_at", "reviewed_by", "reviewed_at"]
+    list_filter = ["status"]
+    search_fields = ["reseller__name", "reseller__uin", "reason"]
+    readonly_fields = ["reseller", "amount", "reason", "status", "submitted_by", "submitted_at", "reviewed_by", "reviewed_at"]
+    actions = ["approve", "reject"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def _review(self, request, queryset, service, verb):
+        done = 0
+        for application in queryset:
+            try:
+                service(application=application, actor=request.user, note=f"{verb} in admin")
+                done += 1
+            except DomainError as error:
+                self.message_user(request, f"Application #{application.pk}: {error.message}", messages.ERROR)
+        if done:
+            self.message_user(request, f"{verb} {done} application(s).", messages.SUCCESS)
+
+    @admin.action(description="Approve selected applications (grants the credit)")
+    def approve(self, request, queryset):
+        self._review(request, queryset, services.pool_application_approve, "Approved")
+
+    @admin.action(description="Reject selected applications")
+    def reject(self, request, queryset):
+        self._review(request, queryset, services.pool_application_reject, "Rejected")
+
+
+@admin.register(PoolGrant)
+class PoolGrantAdmin(admin.ModelAdmin):
+    list_display = ["reseller", "amount", "application", "granted_by", "note", "created_at"]
+    search_fields = ["reseller__name", "reseller__uin", "note"]
+    fields = ["reseller", "amount", "note"]
+    autocomplete_fields = ["reseller"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        # Grants go through the service so that the pool's total and remaining move together.
+        grant = services.pool_grant(reseller=obj.reseller, amount=obj.amount, actor=request.user, note=obj.note)
+        obj.pk = grant.pk
+
+
+@admin.register(AllocationRecord)
+class AllocationRecordAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "reseller", "customer", "amount", "credit_after", "available_after",
+                    "pool_remaining_after", "operator_name", "source", "remark"]
+    list_filter = ["source"]
+    search_fields = ["=customer__uin", "operator_name", "remark", "=idempotency_key"]
+    list_select_related = ["reseller", "customer"]
+    show_full_result_count = False
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,85 @@
+import random
+from datetime import timedelta
+from decimal import Decimal
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from credits import services as credit_services
+from credits.models import AllocationRecord
+from customers import services as customer_services
+from customers.models import Customer, Member, Reseller
+
+DEMO = {"name": "Demo Cloud Reseller", "uin": 100000000001, "username": "demo", "password": "demo-password",
+        "email": "partner@demo-reseller.example", "phone": "+6580000001", "first_customer_uin": 200000000001,
+        "customers": 200, "pool": Decimal("2000000.00")}
+OTHER = {"name": "Other Reseller Ltd", "uin": 100000000002, "username": "other", "password": "other-password",
+         "email": "ops@other-reseller.example", "phone": "+6580000002", "first_customer_uin": 300000000001,
+         "customers": 20, "pool": Decimal("100000.00")}
+
+COMPANY_WORDS = ["Acme", "Blue", "Harbor", "Lotus", "Nimbus", "Orchid", "Pixel", "Quartz", "River", "Summit",
+                 "Tiger", "Vertex", "Willow", "Zenith", "Coral", "Delta", "Ember", "Falcon", "Granite", "Jade"]
+COMPANY_KINDS = ["Games", "Logistics", "Media", "Studio", "Retail", "Labs", "Health", "Travel", "Foods", "Fintech"]
+# Shares of credit used, chosen so that some customers sit past 75 %, 90 % and 100 %, and a few
+# have negative available credit.
+USAGE_SHARES = [Decimal(x) for x in ["0", "0.05", "0.2", "0.4", "0.55", "0.6", "0.7", "0.78", "0.8", "0.92", "0.95", "1.0", "1.1", "1.25"]]
+
+
+class Command(BaseCommand):
+    help = "Load the demo resellers (users demo / demo-password and other / other-password). Safe to run twice."
+
+    def handle(self, *args, **options):
+        for spec in (DEMO, OTHER):
+            self.seed(spec)
+        self.stdout.write(self.style.SUCCESS("Demo login: user 'demo', password 'demo-password' (second reseller: 'other' / 'other-password')."))
+
+    def seed(self, spec):
+        if Reseller.objects.filter(uin=spec["uin"]).exists():
+            self.stdout.write(f"{spec['name']} is already loaded; nothing to do.")
+            return
+        rng = random.Random(spec["uin"])
+        with transaction.atomic():
+            reseller = customer_services.reseller_create(
+                name=spec["name"], uin=spec["uin"], contact_email=spec["email"], contact_phone=spec["phone"]
+            )
+            member = customer_services.member_create(
+                reseller=reseller, username=spec["username"], password=spec["password"],
+                role=Member.Role.ADMIN, email=spec["email"],
+            )
+            if spec is DEMO:
+                customer_services.member_create(reseller=reseller, username="demo-viewer", password="viewer-password",
+                                                role=Member.Role.VIEWER, email="viewer@demo-reseller.example")
+            credit_services.pool_grant(reseller=reseller, amount=spec["pool"], note="Initial customer credit")
+            now = timezone.now()
+            for i in range(spec["customers"]):
+                uin = spec["first_customer_uin"] + i
+                company = f"{rng.choice(COMPANY_WORDS)} {rng.choice(COMPANY_KINDS)} {i + 1}"
+                slug = company.lower().replace(" ", "-")
+                customer = customer_services.customer_create(
+                    reseller=reseller, uin=uin, name=company, email=f"billing@{slug}.example",
+                    phone=f"+65{rng.randint(80000000, 99999999)}",
+                    remark=rng.choice(["", "", "VIP", "Trial", "Reseller referral", "Game studio"]),
+                    identity_type=rng.choice([Customer.IdentityType.ENTERPRISE, Customer.IdentityType.PERSONAL]),
+                    bound_at=now - timedelta(days=rng.randint(1, 700), minutes=rng.randint(0, 1440)),
+                )
+                if i % 17 == 16:
+                    continue  # a few customers have no credit yet
+                for _ in range(rng.randint(1, 3)):
+                    credit_services.credit_allocate(
+                        reseller=reseller, customer=customer, amount=Decimal(rng.randint(10, 500) * 10),
+                        actor=member.user, remark=rng.choice(["", "Monthly top-up", "New project", "Promotion"]),
+                    )
+                customer.refresh_from_db()
+                share = rng.choice(USAGE_SHARES)
+                used = (customer.credit * share).quantize(Decimal("0.01"))
+                # Demo usage; real usage arrives as charges (see notifications / usage ingestion).
+                Customer.objects.filter(pk=customer.pk).update(used=used)
+                if share < Decimal("0.5") and rng.random() < 0.3:
+                    credit_services.credit_allocate(
+                        reseller=reseller, customer=customer,
+                        amount=-((customer.credit - used) / 4).quantize(Decimal("0.01")) or Decimal("-1.00"),
+                        actor=member.user, remark="Repossess unused credit",
+                    )
+        records = AllocationRecord.objects.filter(reseller=reseller).count()
+        self.stdout.write(f"Loaded {spec['name']}: {spec['customers']} customers, {records} allocation records.")

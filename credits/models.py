@@ -1,0 +1,148 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from customers.models import Customer, Reseller
+
+ZERO = Decimal("0.00")
+
+
+def money_field(**kwargs) -> models.DecimalField:
+    return models.DecimalField(max_digits=16, decimal_places=2, **kwargs)
+
+
+class CreditPool(models.Model):
+    """The reseller's customer-credit pool. allocated = total - remaining is derived, not stored."""
+
+    reseller = models.OneToOneField(Reseller, on_delete=models.CASCADE, related_name="pool")
+    total = money_field(default=ZERO)
+    remaining = money_field(default=ZERO)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(total__gte=0), name="pool_total_not_negative"),
+            models.CheckConstraint(condition=Q(remaining__gte=0), name="pool_remaining_not_negative"),
+            models.CheckConstraint(condition=Q(remaining__lte=F("total")), name="pool_remaining_within_total"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Pool of {self.reseller.name}"
+
+    @property
+    def allocated(self) -> Decimal:
+        return self.total - self.remaining
+
+
+class PoolApplication(models.Model):
+    """A reseller asks its channel manager for more customer credit."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    reseller = models.ForeignKey(Reseller, on_delete=models.CASCADE, related_name="pool_applications")
+    amount = money_field()
+    reason = models.TextField(max_length=1000)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    submitted_at = models.DateTimeField(default=timezone.now)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="pool_application_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(status="pending", reviewed_at__isnull=True) | (~Q(status="pending") & Q(reviewed_at__isnull=False)),
+                name="pool_application_review_consistent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reseller.name}: {self.amount} ({self.status})"
+
+
+class PoolGrant(models.Model):
+    """Credit added to a reseller's pool. pool.total is the sum of these."""
+
+    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="pool_grants")
+    amount = money_field()
+    application = models.OneToOneField(
+        PoolApplication, on_delete=models.PROTECT, null=True, blank=True, related_name="grant"
+    )
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    note = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="pool_grant_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.reseller.name}: +{self.amount}"
+
+
+class AllocationRecord(models.Model):
+    """One allocation (positive) or repossession (negative). Immutable: a database trigger
+    refuses UPDATE and DELETE."""
+
+    class Source(models.TextChoices):
+        CONSOLE = "console", "Console"
+        API = "api", "API"
+        ADMIN = "admin", "Admin"
+        SYSTEM = "system", "System"
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=False)
+    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="allocation_records")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="allocation_records")
+    amount = money_field()
+    credit_after = money_field()
+    available_after = models.DecimalField(max_digits=17, decimal_places=2)
+    pool_remaining_after = money_field()
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Who did it, kept as text so the record still says so after the user or key is gone.
+    operator_name = models.CharField(max_length=150)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    remark = models.CharField(max_length=255, blank=True)
+    idempotency_key = models.CharField(max_length=64, null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="allocation_amount_not_zero"),
+            models.CheckConstraint(condition=Q(credit_after__gte=0), name="allocation_credit_after_not_negative"),
+            models.CheckConstraint(
+                condition=Q(pool_remaining_after__gte=0), name="allocation_pool_after_not_negative"
+            ),
+            models.UniqueConstraint(
+                fields=["reseller", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="allocation_idempotency_key_per_reseller",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["reseller", "-created_at", "-id"], name="allocation_reseller_time"),
+            models.Index(fields=["customer", "-created_at", "-id"], name="allocation_customer_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer.uin} {self.amount:+}"
+
+    @property
+    def kind(self) -> str:
+        return "allocate" if self.amount > 0 else "repossess"

@@ -1,0 +1,75 @@
+"""Reads for credits, scoped to a reseller where a view needs them."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
+
+from customers.models import Customer, Reseller
+
+from .models import AllocationRecord, CreditPool, PoolGrant
+
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class LedgerMismatch:
+    reseller: str
+    what: str
+    expected: Decimal
+    actual: Decimal
+
+    def __str__(self) -> str:
+        return f"{self.reseller}: {self.what}: expected {self.expected}, found {self.actual}"
+
+
+def ledger_mismatches() -> list[LedgerMismatch]:
+    """Every breach of DESIGN §2 conservation, computed in SQL (one query per check)."""
+    problems: list[LedgerMismatch] = []
+    grants = dict(PoolGrant.objects.values("reseller_id").annotate(s=Sum("amount")).values_list("reseller_id", "s"))
+    credit_sums = dict(
+        Customer.objects.values("reseller_id").annotate(s=Sum("credit")).values_list("reseller_id", "s")
+    )
+    for pool in CreditPool.objects.select_related("reseller"):
+        name = str(pool.reseller)
+        total_grants = grants.get(pool.reseller_id) or ZERO
+        if pool.total != total_grants:
+            problems.append(LedgerMismatch(name, "pool total vs sum of grants", total_grants, pool.total))
+        customers_credit = credit_sums.get(pool.reseller_id) or ZERO
+        if pool.total != pool.remaining + customers_credit:
+            problems.append(
+                LedgerMismatch(name, "pool total vs remaining + customers' credit", pool.total, pool.remaining + customers_credit)
+            )
+    record_sum = (
+        AllocationRecord.objects.filter(customer=OuterRef("pk"))
+        .values("customer")
+        .annotate(s=Sum("amount"))
+        .values("s")
+    )
+    drifted = Customer.objects.annotate(records=Coalesce(Subquery(record_sum), ZERO))
+    if connection.vendor == "postgresql":
+        # numeric is exact there, so the database can do the comparison; elsewhere compare below.
+        drifted = drifted.exclude(credit=F("records"))
+    rows = drifted.values_list("reseller__name", "reseller__uin", "uin", "credit", "records")
+    for reseller_name, reseller_uin, uin, credit, records in rows.iterator(chunk_size=2000):
+        records = Decimal(records).quantize(Decimal("0.01"))
+        if credit != records:
+            problems.append(
+                LedgerMismatch(f"{reseller_name} ({reseller_uin})", f"customer {uin} credit vs sum of its records", records, credit)
+            )
+    return problems
+
+
+def pool_summary(reseller: Reseller) -> dict:
+    pool = CreditPool.objects.filter(reseller=reseller).first()
+    total = pool.total if pool else ZERO
+    remaining = pool.remaining if pool else ZERO
+    counts = Customer.objects.filter(reseller=reseller).aggregate(
+        customers=Count("id"),
+        past_75=Count("id", filter=Q(usage_band__gte=75)),
+        past_90=Count("id", filter=Q(usage_band__gte=90)),
+        past_100=Count("id", filter=Q(usage_band__gte=100)),
+    )
+    return {"total": total, "remaining": remaining, "allocated": total - remaining, **counts}

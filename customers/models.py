@@ -1,0 +1,131 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Case, F, Q, Value, When
+from django.utils import timezone
+
+ZERO = Decimal("0.00")
+
+
+def default_reseller_time_zone() -> str:
+    return settings.DEFAULT_RESELLER_TIME_ZONE
+
+
+class Reseller(models.Model):
+    """A partner: it gets a customer-credit pool from its channel manager and hands it out."""
+
+    name = models.CharField(max_length=200)
+    uin = models.BigIntegerField("UIN", unique=True)
+    contact_email = models.EmailField(blank=True)
+    contact_phone = models.CharField(max_length=32, blank=True)
+    time_zone = models.CharField(max_length=64, default=default_reseller_time_zone)
+    customer_alerts_enabled = models.BooleanField(
+        "send alerts to customers", default=True, help_text="Switch off to alert only the reseller."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.uin})"
+
+
+class Member(models.Model):
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        OPERATOR = "operator", "Operator"
+        VIEWER = "viewer", "Viewer"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="member")
+    reseller = models.ForeignKey(Reseller, on_delete=models.CASCADE, related_name="members")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.OPERATOR)
+
+    class Meta:
+        ordering = ["user__username"]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.reseller.name} ({self.role})"
+
+    @property
+    def can_allocate(self) -> bool:
+        return self.role in {self.Role.ADMIN, self.Role.OPERATOR}
+
+
+class Customer(models.Model):
+    class IdentityType(models.TextChoices):
+        PERSONAL = "personal", "Personal"
+        ENTERPRISE = "enterprise", "Enterprise"
+
+    class AccountStatus(models.TextChoices):
+        NORMAL = "normal", "Normal"
+        FROZEN = "frozen", "Frozen"
+
+    uin = models.BigIntegerField("UIN", unique=True)
+    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="customers")
+    name = models.CharField(max_length=200)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    remark = models.CharField(max_length=255, blank=True)
+    bound_at = models.DateTimeField("binding time", default=timezone.now)
+    identity_type = models.CharField(max_length=16, choices=IdentityType.choices, default=IdentityType.ENTERPRISE)
+    account_status = models.CharField(max_length=16, choices=AccountStatus.choices, default=AccountStatus.NORMAL)
+    # credit = net sum of the allocation records; used = recorded consumption. Both only change
+    # through credits.services, under a row lock.
+    credit = models.DecimalField(max_digits=16, decimal_places=2, default=ZERO)
+    used = models.DecimalField(max_digits=16, decimal_places=2, default=ZERO)
+    # Stored, so that sorting and filtering 100,000 customers uses an index.
+    available = models.GeneratedField(
+        expression=F("credit") - F("used"),
+        output_field=models.DecimalField(max_digits=17, decimal_places=2),
+        db_persist=True,
+    )
+    # Highest default threshold reached: 0, 75, 90 or 100 (credit 0 with usage counts as 100).
+    usage_band = models.GeneratedField(
+        expression=Case(
+            When(Q(used__gt=0) & Q(used__gte=F("credit")), then=Value(100)),
+            When(Q(credit__gt=0) & Q(used__gte=F("credit") * Value(Decimal("0.90"))), then=Value(90)),
+            When(Q(credit__gt=0) & Q(used__gte=F("credit") * Value(Decimal("0.75"))), then=Value(75)),
+            default=Value(0),
+            output_field=models.SmallIntegerField(),
+        ),
+        output_field=models.SmallIntegerField(),
+        db_persist=True,
+    )
+    # Custom balance warning: alert the reseller when available drops below this % of credit.
+    custom_warning_percent = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-bound_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(credit__gte=0), name="customer_credit_not_negative"),
+            models.CheckConstraint(condition=Q(used__gte=0), name="customer_used_not_negative"),
+            models.CheckConstraint(
+                condition=Q(custom_warning_percent__isnull=True)
+                | (Q(custom_warning_percent__gte=0) & Q(custom_warning_percent__lte=100)),
+                name="customer_custom_warning_0_100",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["reseller", "-bound_at", "-id"], name="customer_reseller_bound"),
+            models.Index(fields=["reseller", "available"], name="customer_reseller_available"),
+            models.Index(fields=["reseller", "usage_band"], name="customer_reseller_band"),
+            models.Index(fields=["reseller", "credit"], name="customer_reseller_credit"),
+            models.Index(fields=["reseller", "used"], name="customer_reseller_used"),
+            models.Index(fields=["reseller", "name"], name="customer_reseller_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.uin})"
+
+    @property
+    def used_percent(self) -> Decimal | None:
+        """used / credit as a percentage; None when credit is 0 (over 100 % if anything is used)."""
+        if self.credit > 0:
+            return (self.used * 100 / self.credit).quantize(Decimal("0.01"))
+        return None
+
+    @property
+    def repossessable(self) -> Decimal:
+        return max(self.credit - self.used, ZERO)

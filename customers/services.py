@@ -1,0 +1,76 @@
+"""Writes for resellers, members and customers."""
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from partnercenter.errors import InvalidValue
+
+from .models import Customer, Member, Reseller
+
+
+def reseller_create(*, name: str, uin: int, contact_email: str = "", contact_phone: str = "", **extra) -> Reseller:
+    """Create a reseller with its (empty) customer-credit pool."""
+    from credits.models import CreditPool
+
+    with transaction.atomic():
+        reseller = Reseller.objects.create(
+            name=name, uin=uin, contact_email=contact_email, contact_phone=contact_phone, **extra
+        )
+        CreditPool.objects.create(reseller=reseller)
+        return reseller
+
+
+def member_create(*, reseller: Reseller, username: str, password: str, role: str = Member.Role.OPERATOR, email: str = "") -> Member:
+    User = get_user_model()
+    with transaction.atomic():
+        user = User.objects.create_user(username=username, password=password, email=email)
+        return Member.objects.create(user=user, reseller=reseller, role=role)
+
+
+def customer_create(
+    *,
+    reseller: Reseller,
+    uin: int,
+    name: str,
+    email: str = "",
+    phone: str = "",
+    remark: str = "",
+    identity_type: str = Customer.IdentityType.ENTERPRISE,
+    bound_at=None,
+) -> Customer:
+    """Bind a new customer (credit 0, used 0) to the reseller. UINs are unique platform-wide."""
+    name = (name or "").strip()
+    if not name:
+        raise InvalidValue("The customer needs a name.", field="name")
+    if int(uin) <= 0:
+        raise InvalidValue("A UIN is a positive integer.", field="uin")
+    try:
+        with transaction.atomic():
+            return Customer.objects.create(
+                reseller=reseller,
+                uin=int(uin),
+                name=name,
+                email=email,
+                phone=phone,
+                remark=remark[:255],
+                identity_type=identity_type,
+                bound_at=bound_at or timezone.now(),
+            )
+    except IntegrityError as exc:
+        if Customer.objects.filter(uin=uin).exists():
+            raise InvalidValue(f"UIN {uin} is already bound to a reseller.", field="uin") from exc
+        raise
+
+
+def customer_remark_update(*, customer: Customer, remark: str) -> Customer:
+    remark = (remark or "").strip()
+    if len(remark) > 255:
+        raise InvalidValue(
+            f"The remark is {len(remark)} characters long; it can be at most 255.",
+            code="InvalidParameterValue.RemarkTooLong",
+            field="remark",
+        )
+    Customer.objects.filter(pk=customer.pk).update(remark=remark)
+    customer.remark = remark
+    return customer

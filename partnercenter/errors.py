@@ -1,0 +1,49 @@
+"""One family of domain errors. Each carries a stable code (the Tencent Cloud error code where
+DESIGN.md names one), a message a person can act on, and optionally the form field it concerns."""
+
+
+class DomainError(Exception):
+    code = "FailedOperation"
+    field: str | None = None
+
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        if field is not None:
+            self.field = field
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidAmount(DomainError):
+    code = "InvalidParameterValue.CreditAmountOutOfRange"
+    field = "amount"
+
+
+class InsufficientPoolBalance(DomainError):
+    code = "FailedOperation.BalanceInsufficient"
+    field = "amount"
+
+
+class RepossessTooMuch(DomainError):
+    code = "InvalidParameterValue.CreditAmountOutOfRange"
+    field = "amount"
+
+
+class IdempotencyConflict(DomainError):
+    code = "FailedOperation.IdempotencyConflict"
+
+
+class NotFound(DomainError):
+    code = "ResourceNotFound"
+
+
+class NotPermitted(DomainError):
+    code = "UnauthorizedOperation"
+
+
+class InvalidValue(DomainError):
+    code = "InvalidParameterValue"

@@ -1,0 +1,93 @@
+"""8 threads with their own connections race allocations and repossessions on one pool."""
+
+import random
+import threading
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.db import connection, connections
+
+from credits.models import AllocationRecord, CreditPool
+from credits.services import credit_allocate, pool_grant
+from customers.models import Customer
+from partnercenter.errors import InsufficientPoolBalance, RepossessTooMuch
+from tests.factories import CustomerFactory, ResellerFactory
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
+
+THREADS = 8
+OPERATIONS_PER_THREAD = 200
+
+
+def test_random_allocations_keep_the_ledger(capsys):
+    reseller = ResellerFactory()
+    pool_grant(reseller=reseller, amount="5000.00")
+    customers = [CustomerFactory(reseller=reseller) for _ in range(3)]
+    # Some usage so that repossession limits bite below credit.
+    Customer.objects.filter(pk=customers[0].pk).update(used=Decimal("150.00"))
+    unexpected: list[BaseException] = []
+    refusals = {"pool": 0, "repossess": 0}
+    done = {"ok": 0}
+    lock = threading.Lock()
+    start = threading.Barrier(THREADS)
+
+    def worker(seed: int) -> None:
+        rng = random.Random(seed)
+        try:
+            start.wait()
+            for _ in range(OPERATIONS_PER_THREAD):
+                customer = rng.choice(customers)
+                amount = Decimal(rng.randint(1, 40000)) / 100
+                if rng.random() < 0.45:
+                    amount = -amount
+                try:
+                    credit_allocate(reseller=reseller, customer=customer.pk, amount=amount, source="system")
+                    with lock:
+                        done["ok"] += 1
+                except InsufficientPoolBalance:
+                    with lock:
+                        refusals["pool"] += 1
+                except RepossessTooMuch:
+                    with lock:
+                        refusals["repossess"] += 1
+        except BaseException as error:  # a deadlock or anything else escaping to the caller
+            with lock:
+                unexpected.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(seed,)) for seed in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert unexpected == []
+    assert done["ok"] + refusals["pool"] + refusals["repossess"] == THREADS * OPERATIONS_PER_THREAD
+    assert done["ok"] == AllocationRecord.objects.count()
+    assert done["ok"] > THREADS * OPERATIONS_PER_THREAD / 4
+
+    pool = CreditPool.objects.get(reseller=reseller)
+    total_credit = sum(Customer.objects.filter(reseller=reseller).values_list("credit", flat=True))
+    assert pool.total == pool.remaining + total_credit
+
+    # Each record's "after" values chain from the previous record, per customer and for the pool.
+    used = dict(Customer.objects.filter(reseller=reseller).values_list("id", "used"))
+    credit_by_customer = {c.pk: Decimal("0.00") for c in customers}
+    remaining = pool.total
+    for record in AllocationRecord.objects.order_by("id"):
+        before = credit_by_customer[record.customer_id]
+        if record.amount < 0:
+            # No repossession exceeded the available credit of its moment.
+            assert -record.amount <= max(before - used[record.customer_id], Decimal("0.00"))
+        credit_by_customer[record.customer_id] = before + record.amount
+        remaining -= record.amount
+        assert record.credit_after == credit_by_customer[record.customer_id]
+        assert record.available_after == record.credit_after - used[record.customer_id]
+        assert record.pool_remaining_after == remaining
+    assert remaining == pool.remaining
+
+    call_command("check_ledger")
+    assert "Ledger is consistent" in capsys.readouterr().out
+    assert connection.vendor == "postgresql"

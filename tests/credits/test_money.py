@@ -1,0 +1,96 @@
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from credits.money import parse_amount
+from partnercenter.errors import InvalidAmount
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("100", "100.00"), ("100.5", "100.50"), ("-50.25", "-50.25"), ("+7.00", "7.00"), (" 3.10 ", "3.10"),
+     (".5", "0.50"), ("10000000.00", "10000000.00"), ("-10000000", "-10000000.00"), (12, "12.00"),
+     (Decimal("1.2"), "1.20")],
+)
+def test_accepts_plain_decimals(text, expected):
+    amount = parse_amount(text)
+    assert amount == Decimal(expected)
+    assert amount.as_tuple().exponent == -2
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "Enter an amount"),
+        ("   ", "Enter an amount"),
+        ("0", "cannot be zero"),
+        ("-0.00", "cannot be zero"),
+        ("NaN", "NaN and Infinity"),
+        ("-Infinity", "NaN and Infinity"),
+        ("inf", "NaN and Infinity"),
+        ("1e3", "exponents"),
+        ("1E-2", "exponents"),
+        ("1.234", "at most 2 decimal places"),
+        ("0.001", "at most 2 decimal places"),
+        ("10000000.01", "must not exceed 10,000,000.00"),
+        ("-10000000.01", "must not exceed 10,000,000.00"),
+        ("1,000", "digits with an optional sign"),
+        ("12abc", "digits with an optional sign"),
+        ("--5", "digits with an optional sign"),
+        (1.5, "decimal number"),
+        (True, "decimal number"),
+        (None, "decimal number"),
+        (Decimal("NaN"), "NaN and Infinity"),
+    ],
+)
+def test_refuses_each_bad_input_with_its_own_message(text, message):
+    with pytest.raises(InvalidAmount) as error:
+        parse_amount(text)
+    assert message in error.value.message
+    assert error.value.code == "InvalidParameterValue.CreditAmountOutOfRange"
+
+
+def test_two_vs_three_decimal_places():
+    assert parse_amount("1.23") == Decimal("1.23")
+    with pytest.raises(InvalidAmount):
+        parse_amount("1.230")
+
+
+def test_sign_and_zero_switches():
+    assert parse_amount("0", allow_zero=True) == Decimal("0.00")
+    with pytest.raises(InvalidAmount, match="must be positive"):
+        parse_amount("-1", allow_negative=False)
+
+
+def test_limit_follows_setting(settings):
+    settings.CREDIT_MAX_PER_OPERATION = Decimal("500.00")
+    assert parse_amount("500") == Decimal("500.00")
+    with pytest.raises(InvalidAmount, match="500.00"):
+        parse_amount("500.01")
+
+
+@given(st.decimals(min_value=Decimal("-10000000.00"), max_value=Decimal("10000000.00"), places=2))
+def test_round_trips_every_two_place_amount(value):
+    if value == 0:
+        with pytest.raises(InvalidAmount):
+            parse_amount(str(value))
+    else:
+        assert parse_amount(format(value, "f")) == value
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False, places=3).filter(lambda d: d != d.quantize(Decimal("0.01"))))
+def test_never_rounds_three_places(value):
+    with pytest.raises(InvalidAmount):
+        parse_amount(format(value, "f"))
+
+
+@given(st.text(max_size=20))
+def test_arbitrary_text_is_parsed_or_refused_cleanly(text):
+    try:
+        amount = parse_amount(text)
+    except InvalidAmount:
+        return
+    assert amount == Decimal(text.strip())
+    assert amount.as_tuple().exponent == -2
