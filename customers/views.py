@@ -3,5 +3,5 @@ from django.shortcuts import render
 
 
 @login_required
-def home(request):
+def overview(request):
     return render(request, "home.html")

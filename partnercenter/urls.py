@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from customers import views as customer_views
+from partnercenter import views as root_views
 
 admin.site.site_header = "Partner Center administration"
 admin.site.site_title = "Partner Center admin"
@@ -11,5 +11,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("", customer_views.home, name="home"),
+    path("", root_views.root, name="home"),
 ]

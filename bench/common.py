@@ -1,0 +1,52 @@
+"""Shared benchmark helpers: database set-up and figure printing."""
+
+import os
+import statistics
+import time
+
+
+def prepare_database() -> None:
+    """Benchmarks run on PostgreSQL: create the database if needed, migrate, then set up Django."""
+    url = os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/partnercenter_bench")
+    if not url.startswith("postgres"):
+        raise SystemExit("make bench needs PostgreSQL: set DATABASE_URL=postgres://...")
+    import dj_database_url
+    import psycopg
+
+    cfg = dj_database_url.parse(url)
+    admin = psycopg.connect(host=cfg["HOST"] or None, port=cfg["PORT"] or None, user=cfg["USER"] or None,
+                            password=cfg["PASSWORD"] or None, dbname="postgres", autocommit=True)
+    with admin:
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [cfg["NAME"]]).fetchone():
+            admin.execute(f'CREATE DATABASE "{cfg["NAME"]}"')
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def timed(fn, repeat: int) -> list[float]:
+    samples = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t0) * 1000)
+    return samples
+
+
+def summary_ms(samples: list[float]) -> str:
+    return f"p50 {statistics.median(samples):7.2f} ms  p95 {percentile(samples, 95):7.2f} ms"
+
+
+def line(label: str, text: str) -> None:
+    print(f"  {label:<44} {text}", flush=True)
