@@ -50,3 +50,22 @@ def summary_ms(samples: list[float]) -> str:
 
 def line(label: str, text: str) -> None:
     print(f"  {label:<44} {text}", flush=True)
+
+
+SCALE_UIN = 900000000001
+
+
+def ensure_scale_dataset(customers: int = 100_000, records: int = 1_000_000):
+    """The shared benchmark reseller (UIN 900000000001, login bench / bench-password): 100,000
+    customers and 1,000,000 allocation records, loaded once per database with seed_scale."""
+    from django.core.management import call_command
+
+    from customers.models import Reseller
+
+    reseller = Reseller.objects.filter(uin=SCALE_UIN).first()
+    if reseller is None:
+        t0 = time.perf_counter()
+        call_command("seed_scale", customers=customers, records=records, uin=SCALE_UIN, username="bench")
+        print(f"  (loaded benchmark data in {time.perf_counter() - t0:.1f}s)", flush=True)
+        reseller = Reseller.objects.get(uin=SCALE_UIN)
+    return reseller
