@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from customers.models import Customer, Reseller
@@ -16,7 +16,7 @@ from partnercenter.errors import (
 )
 
 from .models import AllocationRecord, CreditPool, PoolApplication, PoolGrant
-from .money import parse_amount
+from .money import CENT, parse_amount
 
 REMARK_MAX = 255
 IDEMPOTENCY_KEY_MAX = 64
@@ -85,54 +85,56 @@ def credit_allocate(
 
     try:
         with transaction.atomic():
-            # Lock order is fixed (pool, then customer) so that two operations never deadlock.
-            pool = CreditPool.objects.select_for_update().filter(reseller=reseller).first()
-            if pool is None:
-                CreditPool.objects.get_or_create(reseller=reseller)
-                pool = CreditPool.objects.select_for_update().get(reseller=reseller)
             if idempotency_key is not None:
-                # Checked under the pool lock: a concurrent twin has committed by now.
+                # Lock the pool first, then look for the key: a concurrent twin has committed by now.
+                CreditPool.objects.select_for_update().filter(reseller=reseller).exists()
                 previous = AllocationRecord.objects.filter(
                     reseller=reseller, idempotency_key=idempotency_key
                 ).first()
                 if previous is not None:
                     return _replay(previous, customer_id=customer_id, amount=amount)
-            locked = (
-                Customer.objects.select_for_update()
-                .filter(pk=customer_id, reseller=reseller)
-                .only("id", "uin", "credit", "used", "reseller_id")
-                .first()
-            )
-            if locked is None:
-                raise NotFound(
-                    "This customer does not exist or is not bound to your account.",
-                    code="UnauthorizedOperation.UinNoAuth",
-                )
-            available = locked.credit - locked.used
-            if amount > 0 and amount > pool.remaining:
-                raise InsufficientPoolBalance(
-                    f"Your remaining customer credit is {pool.remaining:,.2f} USD; you cannot allocate "
-                    f"{amount:,.2f} USD. Apply to your channel manager for more customer credit."
-                )
-            if amount < 0 and -amount > max(available, Decimal("0.00")):
+            now = timezone.now()
+            with connection.cursor() as cursor:
+                # Lock order is fixed (pool, then customer) so that two operations never deadlock.
+                # Each UPDATE locks its row and checks its rule in the same statement, which keeps
+                # the time the pool row is held short; the CHECK constraints back both rules.
+                if amount > 0:
+                    cursor.execute(_POOL_MOVE, [amount, now, reseller.pk, amount])
+                    pool_row = cursor.fetchone()
+                    if pool_row is None:
+                        raise _insufficient_pool(reseller, amount)
+                    cursor.execute(_CUSTOMER_ADD, [amount, customer_id, reseller.pk])
+                    row = cursor.fetchone()
+                else:
+                    lock_sql = _POOL_LOCK if connection.features.has_select_for_update else _POOL_LOCK_SQLITE
+                    cursor.execute(lock_sql, [reseller.pk])
+                    cursor.execute(_CUSTOMER_REPOSSESS, [amount, customer_id, reseller.pk, amount])
+                    row = cursor.fetchone()
+                    if row is not None:
+                        cursor.execute(_POOL_MOVE, [amount, now, reseller.pk, amount])
+                        pool_row = cursor.fetchone()
+                pool_remaining = _money(pool_row[0]) if row is not None else None
+            if row is None:
+                current = Customer.objects.filter(pk=customer_id, reseller=reseller).only("credit", "used").first()
+                if current is None:
+                    raise NotFound(
+                        "This customer does not exist or is not bound to your account.",
+                        code="UnauthorizedOperation.UinNoAuth",
+                    )
+                repossessable = max(current.credit - current.used, Decimal("0.00"))
                 raise RepossessTooMuch(
                     "The maximum credit you can repossess must be not greater than the customer's "
-                    f"available credit ({max(available, Decimal('0.00')):,.2f} USD)."
+                    f"available credit ({repossessable:,.2f} USD)."
                 )
-            now = timezone.now()
-            pool.remaining -= amount
-            pool.updated_at = now
-            pool.save(update_fields=["remaining", "updated_at"])
-            locked.credit += amount
-            Customer.objects.filter(pk=locked.pk).update(credit=locked.credit)
+            credit_after, used = _money(row[0]), _money(row[1])
             record = AllocationRecord.objects.create(
                 created_at=now,
                 reseller=reseller,
-                customer_id=locked.pk,
+                customer_id=customer_id,
                 amount=amount,
-                credit_after=locked.credit,
-                available_after=locked.credit - locked.used,
-                pool_remaining_after=pool.remaining,
+                credit_after=credit_after,
+                available_after=credit_after - used,
+                pool_remaining_after=pool_remaining,
                 operator=actor,
                 operator_name=_operator_name(actor, operator_name),
                 source=source,
@@ -149,6 +151,36 @@ def credit_allocate(
             if previous is not None:
                 return _replay(previous, customer_id=customer_id, amount=amount)
         raise
+
+
+_POOL_LOCK = "SELECT remaining FROM credits_creditpool WHERE reseller_id = %s FOR UPDATE"
+# SQLite has no row locks: its IMMEDIATE transactions (see settings) take the write lock instead.
+_POOL_LOCK_SQLITE = "SELECT remaining FROM credits_creditpool WHERE reseller_id = %s"
+_POOL_MOVE = (
+    "UPDATE credits_creditpool SET remaining = remaining - %s, updated_at = %s "
+    "WHERE reseller_id = %s AND ROUND(remaining - %s, 2) >= 0 RETURNING remaining"
+)
+_CUSTOMER_ADD = (
+    "UPDATE customers_customer SET credit = credit + %s WHERE id = %s AND reseller_id = %s RETURNING credit, used"
+)
+# Repossess: |amount| <= max(available, 0), i.e. credit + amount - used >= 0 with amount < 0.
+_CUSTOMER_REPOSSESS = (
+    "UPDATE customers_customer SET credit = credit + %s WHERE id = %s AND reseller_id = %s "
+    "AND ROUND(credit + %s - used, 2) >= 0 RETURNING credit, used"
+)
+
+
+def _insufficient_pool(reseller: Reseller, amount: Decimal) -> InsufficientPoolBalance:
+    pool = CreditPool.objects.filter(reseller=reseller).first()
+    remaining = pool.remaining if pool else Decimal("0.00")
+    return InsufficientPoolBalance(
+        f"Your remaining customer credit is {remaining:,.2f} USD; you cannot allocate "
+        f"{amount:,.2f} USD. Apply to your channel manager for more customer credit."
+    )
+
+
+def _money(value) -> Decimal:
+    return Decimal(str(value)).quantize(CENT)
 
 
 def _replay(previous: AllocationRecord, *, customer_id: int, amount: Decimal) -> AllocationRecord:
