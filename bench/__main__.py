@@ -10,6 +10,10 @@ SECTIONS = ["ledger", "console", "alerts", "api"]
 
 def main(argv: list[str]) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "partnercenter.settings")
+    # Benchmarks run with DEBUG off (DEBUG keeps every query in memory), so they need their own key.
+    os.environ["DEBUG"] = "false"
+    os.environ.setdefault("SECRET_KEY", "benchmark-only-secret-key")
+    os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
     from bench.common import prepare_database
 
     prepare_database()

@@ -49,7 +49,7 @@ def summary_ms(samples: list[float]) -> str:
 
 
 def line(label: str, text: str) -> None:
-    print(f"  {label:<44} {text}", flush=True)
+    print(f"  {label:<58} {text}", flush=True)
 
 
 SCALE_UIN = 900000000001
