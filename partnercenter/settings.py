@@ -55,10 +55,13 @@ INSTALLED_APPS = [
     "customers",
     "credits",
     "notifications",
+    "api",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves collected static files from the web process itself (no separate file server needed).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "partnercenter.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -83,6 +86,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "customers.context_processors.console",
+                "notifications.context_processors.unread",
             ],
         },
     }
@@ -144,9 +148,17 @@ if env_bool("SECURE_PROXY_SSL_HEADER", False):
 # Money rules (DESIGN §2).
 CREDIT_MAX_PER_OPERATION = Decimal(os.environ.get("CREDIT_MAX_PER_OPERATION", "10000000.00"))
 
+# Tencent-compatible API (DESIGN §5). API_KEY_ENCRYPTION_KEY: comma-separated Fernet keys (the
+# first encrypts, all decrypt); empty derives one from SECRET_KEY. Rate limits are requests per
+# second per API key per action, counted in the cache (Redis when REDIS_URL is set).
+API_KEY_ENCRYPTION_KEY = os.environ.get("API_KEY_ENCRYPTION_KEY", "")
+API_RATE_LIMIT_CREDIT = int(os.environ.get("API_RATE_LIMIT_CREDIT", "5"))
+API_RATE_LIMIT_DEFAULT = int(os.environ.get("API_RATE_LIMIT_DEFAULT", "20"))
+
 # Celery: Redis when REDIS_URL is set, otherwise an embedded file-system broker so that
 # `make run` needs no server.
-CELERY_BROKER_URL = REDIS_URL or "filesystem://"
+# Tests without Redis publish to memory, so they never feed a development worker's folder.
+CELERY_BROKER_URL = REDIS_URL or ("memory://" if TESTING else "filesystem://")
 if not REDIS_URL:
     _broker_dir = VAR_DIR / "celery-broker"
     (_broker_dir / "processed").mkdir(parents=True, exist_ok=True)
@@ -179,6 +191,29 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Partner Center <noreply@partnercenter.local>")
+
+# Usage alerts (DESIGN §3). SMS_BACKEND: console, file (one file per SMS in SMS_FILE_PATH),
+# locmem (tests) or tencent (Tencent Cloud SMS SendSms with the SMS_TENCENT_* settings).
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "locmem" if TESTING else "file" if DEBUG else "tencent")
+SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", str(VAR_DIR / "sms"))
+SMS_TENCENT_SECRET_ID = os.environ.get("SMS_TENCENT_SECRET_ID", "")
+SMS_TENCENT_SECRET_KEY = os.environ.get("SMS_TENCENT_SECRET_KEY", "")
+SMS_TENCENT_REGION = os.environ.get("SMS_TENCENT_REGION", "ap-singapore")
+SMS_TENCENT_SDK_APP_ID = os.environ.get("SMS_TENCENT_SDK_APP_ID", "")
+SMS_TENCENT_TEMPLATE_ID = os.environ.get("SMS_TENCENT_TEMPLATE_ID", "")
+SMS_TENCENT_SIGN_NAME = os.environ.get("SMS_TENCENT_SIGN_NAME", "")
+SMS_TENCENT_ENDPOINT = os.environ.get("SMS_TENCENT_ENDPOINT", "sms.intl.tencentcloudapi.com")
+# Delivery outbox: attempts per delivery, retry backoff (seconds, doubling, capped), and how long
+# a delivery may sit in "sending" before the stuck-delivery sweep assumes its worker died.
+DELIVERY_MAX_ATTEMPTS = int(os.environ.get("DELIVERY_MAX_ATTEMPTS", "6"))
+DELIVERY_RETRY_BACKOFF = int(os.environ.get("DELIVERY_RETRY_BACKOFF", "30"))
+DELIVERY_RETRY_BACKOFF_MAX = int(os.environ.get("DELIVERY_RETRY_BACKOFF_MAX", "1800"))
+DELIVERY_STALE_AFTER = int(os.environ.get("DELIVERY_STALE_AFTER", str(CELERY_TASK_TIME_LIMIT + 60)))
+ALERT_SWEEP_BATCH = int(os.environ.get("ALERT_SWEEP_BATCH", "5000"))
+# Links in alert e-mails point here.
+CONSOLE_BASE_URL = os.environ.get("CONSOLE_BASE_URL", "http://127.0.0.1:8000")
+# `make run` turns this on: beat records random demo usage every minute so alerts appear live.
+DEMO_USAGE_SIMULATOR = env_bool("DEMO_USAGE_SIMULATOR", False)
 
 LOGGING = {
     "version": 1,
