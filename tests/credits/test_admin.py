@@ -1,0 +1,75 @@
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from credits.models import AllocationRecord, CreditPool, PoolApplication, PoolGrant
+from credits.services import credit_allocate, pool_application_submit
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def operator_client(client, django_user_model):
+    admin = django_user_model.objects.create_superuser("platform", "ops@example.com", "platform-password")
+    client.force_login(admin)
+    return client
+
+
+def test_approve_action_grants_through_the_service(operator_client, reseller):
+    application = pool_application_submit(reseller=reseller, amount="700.00", reason="New customers")
+    url = reverse("admin:credits_poolapplication_changelist")
+    response = operator_client.post(url, {"action": "approve", "_selected_action": [application.pk]}, follow=True)
+    assert response.status_code == 200
+    assert "Approved 1 application" in response.content.decode()
+    application.refresh_from_db()
+    assert application.status == "approved"
+    assert CreditPool.objects.get(reseller=reseller).total == Decimal("700.00")
+    # A second approval is refused with the service's message and grants nothing more.
+    response = operator_client.post(url, {"action": "approve", "_selected_action": [application.pk]}, follow=True)
+    assert "already approved" in response.content.decode()
+    assert PoolGrant.objects.count() == 1
+
+
+def test_reject_action(operator_client, reseller):
+    application = pool_application_submit(reseller=reseller, amount="700.00", reason="New customers")
+    operator_client.post(reverse("admin:credits_poolapplication_changelist"),
+                         {"action": "reject", "_selected_action": [application.pk]})
+    assert PoolApplication.objects.get(pk=application.pk).status == "rejected"
+    assert not PoolGrant.objects.exists()
+
+
+def test_grant_added_in_admin_moves_the_pool(operator_client, reseller):
+    response = operator_client.post(reverse("admin:credits_poolgrant_add"),
+                                    {"reseller": reseller.pk, "amount": "250.00", "note": "Promo"})
+    assert response.status_code == 302
+    pool = CreditPool.objects.get(reseller=reseller)
+    assert pool.total == Decimal("250.00") and pool.remaining == Decimal("250.00")
+
+
+def test_allocation_records_are_read_only_in_admin(operator_client, funded_reseller):
+    customer = CustomerFactory(reseller=funded_reseller)
+    record = credit_allocate(reseller=funded_reseller, customer=customer, amount="5")
+    assert operator_client.get(reverse("admin:credits_allocationrecord_changelist")).status_code == 200
+    assert operator_client.get(reverse("admin:credits_allocationrecord_add")).status_code == 403
+    change = operator_client.get(reverse("admin:credits_allocationrecord_change", args=[record.pk]))
+    assert change.status_code == 200 and b'name="_save"' not in change.content
+    assert operator_client.post(reverse("admin:credits_allocationrecord_delete", args=[record.pk]),
+                                {"post": "yes"}).status_code == 403
+    assert AllocationRecord.objects.filter(pk=record.pk).exists()
+
+
+def test_customer_search_by_uin_name_email(operator_client, reseller):
+    customer = CustomerFactory(reseller=reseller, name="Findable Games", email="find@games.example")
+    url = reverse("admin:customers_customer_changelist")
+    for query in [str(customer.uin), "Findable", "find@games"]:
+        assert "Findable Games" in operator_client.get(url, {"q": query}).content.decode()
+
+
+def test_reseller_admin_lists_members(operator_client, reseller):
+    from tests.factories import MemberFactory
+
+    member = MemberFactory(reseller=reseller)
+    page = operator_client.get(reverse("admin:customers_reseller_change", args=[reseller.pk])).content.decode()
+    assert member.user.username in page
