@@ -1,0 +1,37 @@
+import uuid
+
+from django import forms
+
+
+def new_idempotency_key() -> str:
+    return uuid.uuid4().hex
+
+
+class AllocateForm(forms.Form):
+    """Amounts are parsed by credits.money.parse_amount inside the service, which names the rule an
+    input breaks (too many decimals, zero, over the per-operation limit); the form only carries them."""
+
+    amount = forms.CharField(
+        label="Amount (USD)", max_length=32,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "class": "num"}),
+        help_text="A positive amount allocates from your pool; a negative amount repossesses.",
+    )
+    remark = forms.CharField(
+        label="Remark", required=False, max_length=255,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "maxlength": 255}),
+    )
+    # Made when the form is rendered: a double click or a resubmitted page sends the same key, and
+    # credit_allocate answers a repeated key with the first record instead of allocating again.
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+
+class PoolApplicationForm(forms.Form):
+    amount = forms.CharField(
+        label="Amount (USD)", max_length=32,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "class": "num"}),
+    )
+    reason = forms.CharField(
+        label="Reason", max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 1000}),
+        help_text="Your channel manager reads this when approving the application.",
+    )

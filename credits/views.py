@@ -1,0 +1,136 @@
+"""Allocate Credit, Allocation Records and the pool application, in the reseller console."""
+
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from customers import selectors
+from customers.tables import CappedCountPaginator, stream_csv
+from customers.views import (
+    configure_table,
+    member_required,
+    modal_done,
+    overview_context,
+    render_fragment,
+    render_modal,
+    without,
+)
+from partnercenter.errors import DomainError, IdempotencyConflict
+
+from .filters import AllocationRecordFilter
+from .forms import AllocateForm, PoolApplicationForm, new_idempotency_key
+from .models import AllocationRecord
+from .services import credit_allocate, pool_application_submit
+from .tables import EXPORT_FIELDS, EXPORT_HEADER, AllocationRecordTable, export_row
+
+
+@require_http_methods(["GET", "POST"])
+@member_required(write=True)
+def allocate(request, uin: int):
+    reseller = request.reseller
+    customer = selectors.customer_get(reseller=reseller, uin=uin)
+    if request.method == "POST":
+        form = AllocateForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                credit_allocate(
+                    reseller=reseller, customer=customer, amount=data["amount"], actor=request.user,
+                    source=AllocationRecord.Source.CONSOLE, remark=data["remark"],
+                    idempotency_key=data["idempotency_key"],
+                )
+            except DomainError as error:
+                form.add_error(error.field if error.field in form.fields else None, error.message)
+                if isinstance(error, IdempotencyConflict):
+                    # That key belongs to an earlier allocation: the next Confirm needs a fresh one.
+                    form.data = form.data.copy()
+                    form.data["idempotency_key"] = new_idempotency_key()
+            else:
+                return modal_done(request, message="Allocation successful", redirect_to="/customers/",
+                                  events={"creditAllocated": {"uin": customer.uin}})
+    else:
+        form = AllocateForm(initial={"idempotency_key": new_idempotency_key()})
+    context = {
+        "nav": "customers",
+        "customer": customer,
+        "pool": selectors.pool_figures(reseller=reseller),
+        "form": form,
+        "records": selectors.latest_allocations(reseller=reseller, customer=customer, limit=10),
+    }
+    return render_modal(request, "credits/allocate.html", context)
+
+
+def _records_page(request, *, customer=None):
+    reseller = request.reseller
+    filterset = AllocationRecordFilter(
+        request.GET or None, queryset=selectors.allocation_records(reseller=reseller, customer=customer)
+    )
+    if customer is not None:
+        del filterset.filters["uin"]  # before .form is built, so the page has no UIN field either
+    table = configure_table(request, AllocationRecordTable(filterset.qs), paginator_class=CappedCountPaginator)
+    context = {
+        "nav": "customers" if customer is not None else "records",
+        "customer": customer,
+        "filter": filterset,
+        "table": table,
+        "export_query": without(request.GET, "page", "per_page"),
+    }
+    return render_fragment(request, "credits/records.html", context, fragments=("record-table",))
+
+
+@require_GET
+@member_required
+def records(request):
+    return _records_page(request)
+
+
+@require_GET
+@member_required
+def customer_records(request, uin: int):
+    return _records_page(request, customer=selectors.customer_get(reseller=request.reseller, uin=uin))
+
+
+def _export(request, *, customer=None):
+    filterset = AllocationRecordFilter(
+        request.GET or None, queryset=selectors.allocation_records(reseller=request.reseller, customer=customer)
+    )
+    rows = filterset.qs.values_list(*EXPORT_FIELDS).iterator(chunk_size=2000)
+    zone = timezone.get_current_timezone()
+    stamp = timezone.localdate().strftime("%Y%m%d")
+    name = f"allocation-records-{customer.uin}-{stamp}.csv" if customer else f"allocation-records-{stamp}.csv"
+    return stream_csv(name, EXPORT_HEADER, (export_row(values, zone) for values in rows))
+
+
+@require_GET
+@member_required
+def records_export(request):
+    """Every record the filters select, newest first, streamed from a database cursor."""
+    return _export(request)
+
+
+@require_GET
+@member_required
+def customer_records_export(request, uin: int):
+    return _export(request, customer=selectors.customer_get(reseller=request.reseller, uin=uin))
+
+
+@require_POST
+@member_required(write=True)
+def pool_application_create(request):
+    """Apply for customer credits: a pending application the platform operator approves in admin."""
+    form = PoolApplicationForm(request.POST)
+    submitted = None
+    if form.is_valid():
+        try:
+            submitted = pool_application_submit(
+                reseller=request.reseller, amount=form.cleaned_data["amount"], reason=form.cleaned_data["reason"],
+                actor=request.user,
+            )
+        except DomainError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+    if submitted is not None and not request.htmx:
+        messages.success(request, f"Application for {submitted.amount:,.2f} USD submitted; your channel manager will review it.")
+        return redirect("/")
+    context = overview_context(request, application_form=PoolApplicationForm() if submitted else form, submitted=submitted)
+    return render_fragment(request, "customers/overview.html", context, fragments=("pool-applications",))

@@ -1,0 +1,38 @@
+import django_filters
+from django import forms
+from django.db.models import Q
+
+from .models import Customer
+
+USAGE_BANDS = [("75", "Used ≥ 75 %"), ("90", "Used ≥ 90 %"), ("100", "Used ≥ 100 %")]
+UIN_MAX = 2**63 - 1
+
+
+class CustomerFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label="Search", method="search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "UIN, name, remark or email", "autocomplete": "off"}),
+    )
+    status = django_filters.ChoiceFilter(
+        label="Account status", field_name="account_status", choices=Customer.AccountStatus.choices,
+        empty_label="All statuses",
+    )
+    # usage_band is stored and indexed (reseller, usage_band): "≥ 90 %" is an index range, not a
+    # used / credit computation over every row.
+    band = django_filters.ChoiceFilter(label="Usage", choices=USAGE_BANDS, method="filter_band", empty_label="Any usage")
+
+    class Meta:
+        model = Customer
+        fields = []
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        match = Q(name__icontains=value) | Q(remark__icontains=value) | Q(email__icontains=value)
+        if value.isdigit() and int(value) <= UIN_MAX:
+            match |= Q(uin=int(value))
+        return queryset.filter(match)
+
+    def filter_band(self, queryset, name, value):
+        return queryset.filter(usage_band__gte=int(value))

@@ -1,0 +1,211 @@
+/* Partner Center console behaviour. All script lives here: the Content-Security-Policy allows no
+ * inline script and no inline event handlers. htmx (static/vendor/htmx) does the requests; this file
+ * runs the modal convention (see templates/credits/allocate.html), toasts, row refreshes and menus. */
+(function () {
+  "use strict";
+
+  var FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]):not([type="hidden"]), ' +
+    'select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+  var opener = null;
+
+  function modalRoot() { return document.getElementById("modal"); }
+
+  function visibleFocusables(container) {
+    return Array.prototype.filter.call(container.querySelectorAll(FOCUSABLE), function (el) {
+      return !el.closest("[hidden]") && el.getClientRects().length > 0;
+    });
+  }
+
+  // ---- modal -------------------------------------------------------------------------------
+  function openModal(dialog) {
+    if (!dialog.open) { dialog.showModal(); }
+    var target = dialog.querySelector('[aria-invalid="true"]') ||
+      dialog.querySelector('[role="tabpanel"]:not([hidden]) input:not([type="hidden"]), [role="tabpanel"]:not([hidden]) textarea') ||
+      visibleFocusables(dialog)[0];
+    if (target) { target.focus(); }
+  }
+
+  function closeModal() {
+    var root = modalRoot();
+    if (!root) { return; }
+    var dialog = root.querySelector("dialog");
+    if (dialog && dialog.open) { dialog.close(); }
+    root.replaceChildren();
+    if (opener && document.body.contains(opener)) { opener.focus(); }
+    opener = null;
+  }
+
+  function inModal(el) { var root = modalRoot(); return root && root.contains(el); }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var target = event.detail.target;
+    var root = modalRoot();
+    if (root && target === root && !inModal(event.detail.elt)) {
+      opener = event.detail.elt.closest("details") ? event.detail.elt.closest("details").querySelector("summary") : event.detail.elt;
+      var menu = event.detail.elt.closest("details[data-menu]");
+      if (menu) { menu.open = false; }
+    }
+  });
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target === modalRoot()) {
+      var dialog = modalRoot().querySelector("dialog.modal");
+      if (dialog) { openModal(dialog); }
+    }
+  });
+
+  // Escape on a modal dialog: the browser fires "cancel"; close through closeModal so the
+  // fragment goes away and focus returns to the button that opened it.
+  document.addEventListener("cancel", function (event) {
+    if (event.target.matches && event.target.matches("dialog.modal") && inModal(event.target)) {
+      event.preventDefault();
+      closeModal();
+    }
+  }, true);
+
+  document.addEventListener("click", function (event) {
+    var closer = event.target.closest("[data-close-modal]");
+    if (closer && inModal(closer)) {
+      event.preventDefault();
+      closeModal();
+    }
+  });
+
+  // Tab and Shift+Tab wrap inside the open dialog.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Tab") { return; }
+    var root = modalRoot();
+    var dialog = root && root.querySelector("dialog[open]");
+    if (!dialog) { return; }
+    var items = visibleFocusables(dialog);
+    if (!items.length) { return; }
+    var first = items[0], last = items[items.length - 1];
+    if (!dialog.contains(document.activeElement)) {
+      event.preventDefault(); first.focus();
+    } else if (event.shiftKey && document.activeElement === first) {
+      event.preventDefault(); last.focus();
+    } else if (!event.shiftKey && document.activeElement === last) {
+      event.preventDefault(); first.focus();
+    }
+  });
+
+  // ---- tabs (the modal's Allocate Credit / Allocation Record) -------------------------------
+  function selectTab(tab) {
+    var list = tab.closest('[role="tablist"]');
+    list.querySelectorAll('[role="tab"]').forEach(function (other) {
+      var selected = other === tab;
+      other.setAttribute("aria-selected", selected ? "true" : "false");
+      other.tabIndex = selected ? 0 : -1;
+      var panel = document.getElementById(other.getAttribute("aria-controls"));
+      if (panel) { panel.hidden = !selected; }
+    });
+    tab.focus();
+  }
+
+  document.addEventListener("click", function (event) {
+    var tab = event.target.closest('[role="tab"]');
+    if (tab) { selectTab(tab); }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    var tab = event.target.closest && event.target.closest('[role="tab"]');
+    if (!tab || (event.key !== "ArrowRight" && event.key !== "ArrowLeft")) { return; }
+    var tabs = Array.prototype.slice.call(tab.closest('[role="tablist"]').querySelectorAll('[role="tab"]'));
+    var next = tabs[(tabs.indexOf(tab) + (event.key === "ArrowRight" ? 1 : tabs.length - 1)) % tabs.length];
+    event.preventDefault();
+    selectTab(next);
+  });
+
+  // ---- toasts ------------------------------------------------------------------------------
+  function toast(text, level) {
+    var box = document.getElementById("toasts");
+    if (!box || !text) { return; }
+    var item = document.createElement("div");
+    item.className = "toast toast-" + (level || "info");
+    item.textContent = text;  // text, never HTML
+    box.appendChild(item);
+    window.setTimeout(function () { item.remove(); }, 4000);
+  }
+
+  // ---- events from HX-Trigger headers -----------------------------------------------------
+  function refresh(el, url) {
+    if (el && url && window.htmx) { window.htmx.ajax("GET", url, { target: el, swap: "outerHTML" }); }
+  }
+
+  function refreshRow(uin) {
+    var row = document.getElementById("customer-" + uin);
+    if (row) { refresh(row, row.getAttribute("data-row-url")); }
+  }
+
+  document.body.addEventListener("closeModal", function () {
+    // After htmx has finished with the request whose form is inside the modal.
+    window.setTimeout(closeModal, 0);
+  });
+  document.body.addEventListener("showMessage", function (event) {
+    toast(event.detail && event.detail.text, event.detail && event.detail.level);
+  });
+  document.body.addEventListener("creditAllocated", function (event) {
+    refreshRow(event.detail.uin);
+    var pool = document.getElementById("pool-figures");
+    if (pool) { refresh(pool, pool.getAttribute("data-refresh-url")); }
+  });
+  document.body.addEventListener("customerUpdated", function (event) { refreshRow(event.detail.uin); });
+
+  document.body.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    toast(status === 403 ? "Your role cannot make this change." :
+      status === 404 ? "Not found: it may belong to another account." :
+      "Something went wrong (" + status + "). Please try again.", "error");
+  });
+  document.body.addEventListener("htmx:sendError", function () {
+    toast("The server could not be reached. Check your connection and try again.", "error");
+  });
+
+  // ---- history: keep typed filter values in the snapshot htmx restores on Back --------------
+  document.body.addEventListener("htmx:beforeHistorySave", function () {
+    document.querySelectorAll("form.toolbar input, form.toolbar select").forEach(function (field) {
+      if (field.tagName === "SELECT") {
+        Array.prototype.forEach.call(field.options, function (option) {
+          if (option.selected) { option.setAttribute("selected", ""); } else { option.removeAttribute("selected"); }
+        });
+      } else if (field.type !== "hidden") {
+        field.setAttribute("value", field.value);
+      }
+    });
+    closeModal();
+  });
+
+  // ---- small menus (<details data-menu>): one open at a time, Escape and outside click close -
+  document.addEventListener("toggle", function (event) {
+    var menu = event.target;
+    if (!menu.matches || !menu.matches("details[data-menu]") || !menu.open) { return; }
+    document.querySelectorAll("details[data-menu][open]").forEach(function (other) {
+      if (other !== menu) { other.open = false; }
+    });
+    // A row menu floats above the table, which scrolls sideways and would clip it (CSSOM
+    // positioning, which the CSP allows, unlike style attributes).
+    var items = menu.querySelector(".menu-items");
+    if (menu.classList.contains("more-menu") && items) {
+      var anchor = menu.querySelector("summary").getBoundingClientRect();
+      items.classList.add("floating");
+      items.style.top = (anchor.bottom + 4) + "px";
+      items.style.right = (document.documentElement.clientWidth - anchor.right) + "px";
+    }
+  }, true);
+  window.addEventListener("scroll", closeFloatingMenus, true);
+  window.addEventListener("resize", closeFloatingMenus);
+  function closeFloatingMenus(event) {
+    if (event && event.target && event.target.closest && event.target.closest(".menu-items")) { return; }
+    document.querySelectorAll("details.more-menu[open]").forEach(function (menu) { menu.open = false; });
+  }
+  document.addEventListener("click", function (event) {
+    document.querySelectorAll("details[data-menu][open]").forEach(function (menu) {
+      if (!menu.contains(event.target)) { menu.open = false; }
+    });
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") { return; }
+    var menu = event.target.closest && event.target.closest("details[data-menu][open]");
+    if (menu) { menu.open = false; menu.querySelector("summary").focus(); }
+  });
+})();

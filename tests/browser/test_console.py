@@ -1,0 +1,165 @@
+"""The seed walk-through in a real browser: sign in, My Customers, Allocate Credit, repossess,
+a refused repossession, the Allocation Record; search and sort in place; the viewer; a double click."""
+
+import re
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import expect
+
+from credits.models import AllocationRecord, CreditPool
+from customers.models import Customer
+
+pytestmark = pytest.mark.browser
+
+
+def state(customer):
+    customer = Customer.objects.get(pk=customer.pk)
+    return customer.credit, CreditPool.objects.get(reseller=customer.reseller).remaining, AllocationRecord.objects.count()
+
+
+def open_allocate(page, uin):
+    page.locator(f"#customer-{uin}").get_by_role("link", name="Allocate Credit").click()
+    dialog = page.locator("dialog.modal[open]")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_label("Amount (USD)")).to_be_focused()
+    return dialog
+
+
+def test_walkthrough(console, open_browser):
+    customer = console["customers"][0]
+    b = open_browser()
+    page = b.page
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/login/\?next=/$"))
+    b.shot("sign in")
+    page.get_by_label("Username").fill("operator")
+    page.get_by_label("Password").fill("secret-password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_title(re.compile("^Overview"))
+    b.shot("overview")
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="My Customers").click()
+    expect(page).to_have_title(re.compile("^My Customers"))
+    row = page.locator(f"#customer-{customer.uin}")
+    expect(row).to_contain_text("Acme Games")
+    b.shot("my customers")
+
+    # Allocate 100: Confirm, the modal closes, the row and the pool figures refresh in place.
+    dialog = open_allocate(page, customer.uin)
+    expect(dialog).to_contain_text("5,000.00 USD")  # pool remaining
+    b.shot("allocate modal")
+    dialog.get_by_label("Amount (USD)").fill("100")
+    dialog.get_by_label("Remark").fill("First top-up")
+    dialog.get_by_role("button", name="Confirm").click()
+    expect(page.locator("#toasts")).to_contain_text("Allocation successful")
+    expect(page.locator("dialog.modal")).to_have_count(0)
+    expect(row.locator("td").nth(6)).to_have_text("100.00")
+    expect(page.locator("#pool-figures")).to_contain_text("4,900.00")
+    b.shot("allocated 100")
+    assert state(customer) == (Decimal("100.00"), Decimal("4900.00"), 1)
+
+    # Repossess 50, from the keyboard: Enter submits, focus goes back to the row's link afterwards.
+    dialog = open_allocate(page, customer.uin)
+    expect(dialog).to_contain_text("repossess at most 100.00 USD")
+    page.keyboard.type("-50")
+    page.keyboard.press("Enter")
+    expect(page.locator("#toasts")).to_contain_text("Allocation successful")
+    expect(row.locator("td").nth(8)).to_have_text("50.00")
+    b.shot("repossessed 50")
+    assert state(customer) == (Decimal("50.00"), Decimal("4950.00"), 2)
+
+    # Repossessing more than is available is refused in the modal; nothing changes.
+    dialog = open_allocate(page, customer.uin)
+    dialog.get_by_label("Amount (USD)").fill("-60")
+    dialog.get_by_role("button", name="Confirm").click()
+    error = page.locator("dialog.modal[open] #id_amount_error")
+    expect(error).to_contain_text("must be not greater than the customer's available credit (50.00 USD)")
+    expect(page.locator("dialog.modal[open]").get_by_label("Amount (USD)")).to_be_focused()
+    b.shot("repossess refused")
+    assert state(customer) == (Decimal("50.00"), Decimal("4950.00"), 2)
+
+    # The modal's Allocation Record tab lists both records, newest first.
+    dialog = page.locator("dialog.modal[open]")
+    dialog.get_by_role("tab", name="Allocation Record").click()
+    panel = dialog.locator("#panel-records")
+    expect(panel).to_be_visible()
+    expect(panel.locator("tbody tr")).to_have_count(2)
+    expect(panel.locator("tbody tr").nth(0)).to_contain_text("-50.00")
+    expect(panel.locator("tbody tr").nth(1)).to_contain_text("+100.00")
+    b.shot("allocation record tab")
+
+    # Escape closes the modal and gives focus back to the link that opened it.
+    page.keyboard.press("Escape")
+    expect(page.locator("dialog.modal")).to_have_count(0)
+    expect(row.get_by_role("link", name="Allocate Credit")).to_be_focused()
+
+    # The Allocation Record page of the customer shows the same two records with credit after.
+    row.get_by_role("link", name="Allocation Record").click()
+    expect(page).to_have_title(re.compile("^Allocation Record · Acme Games"))
+    records = page.locator("#records tbody tr")
+    expect(records).to_have_count(2)
+    expect(records.nth(0)).to_contain_text("-50.00")
+    expect(records.nth(1)).to_contain_text("+100.00")
+    expect(records.nth(1)).to_contain_text("First top-up")
+    b.shot("allocation record page")
+
+
+def test_search_and_sort_update_in_place(console, open_browser):
+    acme, blue, coral, delta, ember = console["customers"]
+    Customer.objects.filter(pk=coral.pk).update(credit=Decimal("0"), used=Decimal("30"))  # available -30
+    b = open_browser()
+    b.sign_in_as(console["operator"].user)
+    page = b.page
+    page.goto("/customers/")
+    page.evaluate("window.notReloaded = true")
+
+    page.get_by_placeholder("UIN, name, remark or email").fill("delta")
+    expect(page).to_have_url(re.compile(r"/customers/\?q=delta"))
+    expect(page.locator("#customers tbody tr")).to_have_count(1)
+    expect(page.locator("#customers tbody")).to_contain_text("Delta Retail")
+    b.shot("search")
+    assert page.evaluate("window.notReloaded") is True
+
+    page.get_by_placeholder("UIN, name, remark or email").fill("")
+    expect(page.locator("#customers tbody tr")).to_have_count(5)
+    page.get_by_role("link", name="Available").click()
+    expect(page).to_have_url(re.compile(r"sort=available"))
+    expect(page.locator("#customers tbody tr").first).to_contain_text("Coral Labs")
+    expect(page.locator("#customers th[aria-sort=ascending]")).to_have_text("Available")
+    b.shot("sorted by available")
+    assert page.evaluate("window.notReloaded") is True
+
+    # The state lives in the URL: Back returns to the unsorted list, a reload keeps the sort.
+    page.go_back()
+    expect(page).not_to_have_url(re.compile(r"sort=available"))
+    page.go_forward()
+    expect(page).to_have_url(re.compile(r"sort=available"))
+    page.reload()
+    expect(page.locator("#customers tbody tr").first).to_contain_text("Coral Labs")
+
+
+def test_viewer_has_no_allocate_button(console, open_browser):
+    b = open_browser()
+    b.sign_in_as(console["viewer"].user)
+    page = b.page
+    page.goto("/customers/")
+    expect(page.locator("#customers tbody tr")).to_have_count(5)
+    expect(page.get_by_role("link", name="Allocate Credit")).to_have_count(0)
+    expect(page.get_by_role("link", name="Allocation Record", exact=True)).to_have_count(5)
+    b.shot("viewer")
+
+
+def test_double_clicked_confirm_allocates_once(console, open_browser):
+    customer = console["customers"][1]
+    b = open_browser()
+    b.sign_in_as(console["operator"].user)
+    page = b.page
+    page.goto("/customers/")
+    dialog = open_allocate(page, customer.uin)
+    dialog.get_by_label("Amount (USD)").fill("100")
+    dialog.get_by_role("button", name="Confirm").dblclick()
+    expect(page.locator("#toasts")).to_contain_text("Allocation successful")
+    expect(page.locator(f"#customer-{customer.uin} td").nth(6)).to_have_text("100.00")
+    b.shot("double click")
+    assert state(customer) == (Decimal("100.00"), Decimal("4900.00"), 1)

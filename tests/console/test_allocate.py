@@ -1,0 +1,143 @@
+import json
+import re
+from decimal import Decimal
+
+import pytest
+
+from credits.models import AllocationRecord, CreditPool
+from credits.services import credit_allocate
+from customers.models import Customer
+
+from .conftest import body, htmx, set_used
+
+pytestmark = pytest.mark.django_db
+
+
+def url(customer) -> str:
+    return f"/customers/{customer.uin}/allocate/"
+
+
+def idempotency_key(html: str) -> str:
+    return re.search(r'name="idempotency_key" value="([0-9a-f]{32})"', html).group(1)
+
+
+def state(reseller, customer):
+    customer = Customer.objects.get(pk=customer.pk)
+    pool = CreditPool.objects.get(reseller=reseller)
+    return customer.credit, customer.used, pool.remaining, AllocationRecord.objects.count()
+
+
+def test_modal_shows_the_figures_and_a_fresh_key(owner_client, reseller, customer):
+    credit_allocate(reseller=reseller, customer=customer, amount="400.00")
+    set_used(customer, "150.00")
+    response = owner_client.get(url(customer), **htmx("modal"))
+    html = body(response)
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<dialog class="modal"') and "<html" not in html
+    assert " open" not in html.split(">", 1)[0]  # console.js opens it as a modal
+    for figure in ("400.00 USD", "150.00 USD", "250.00 USD", "9,600.00 USD"):
+        assert figure in html
+    assert 'data-max-repossess>250.00 USD' in html
+    assert re.search(r'<label for="id_amount">', html) and re.search(r'<label for="id_remark">', html)
+    assert 'role="tab"' in html and "Allocation Record" in html
+    assert idempotency_key(html) != idempotency_key(body(owner_client.get(url(customer), **htmx("modal"))))
+
+
+def test_without_javascript_the_modal_is_a_page(owner_client, customer):
+    html = body(owner_client.get(url(customer)))
+    assert "<title>Allocate Credit" in html and '<dialog class="modal" aria-labelledby="modal-title" open>' in html
+
+
+def test_allocate_answers_204_with_events(owner_client, operator, reseller, customer):
+    html = body(owner_client.get(url(customer), **htmx("modal")))
+    key = idempotency_key(html)
+    response = owner_client.post(url(customer), {"amount": "100", "remark": "Top-up", "idempotency_key": key}, **htmx("modal"))
+    assert response.status_code == 204
+    events = json.loads(response["HX-Trigger"])
+    assert events["creditAllocated"] == {"uin": customer.uin}
+    assert "closeModal" in events
+    assert events["showMessage"]["text"] == "Allocation successful"
+    record = AllocationRecord.objects.get()
+    assert (record.amount, record.source, record.operator, record.remark, record.idempotency_key) == (
+        Decimal("100.00"), "console", operator.user, "Top-up", key)
+    assert state(reseller, customer) == (Decimal("100.00"), Decimal("0.00"), Decimal("9900.00"), 1)
+
+
+def test_repossess_with_a_negative_amount(owner_client, reseller, customer):
+    credit_allocate(reseller=reseller, customer=customer, amount="100.00")
+    response = owner_client.post(url(customer), {"amount": "-50", "idempotency_key": "r1"}, **htmx("modal"))
+    assert response.status_code == 204
+    assert state(reseller, customer) == (Decimal("50.00"), Decimal("0.00"), Decimal("9950.00"), 2)
+    assert AllocationRecord.objects.first().amount == Decimal("-50.00")
+
+
+def test_a_repeated_key_allocates_once(owner_client, reseller, customer):
+    data = {"amount": "100.00", "idempotency_key": "double-click"}
+    first = owner_client.post(url(customer), data, **htmx("modal"))
+    second = owner_client.post(url(customer), data, **htmx("modal"))
+    assert (first.status_code, second.status_code) == (204, 204)
+    assert state(reseller, customer) == (Decimal("100.00"), Decimal("0.00"), Decimal("9900.00"), 1)
+
+
+@pytest.mark.parametrize(("amount", "message"), [
+    ("-60.01", "The maximum credit you can repossess must be not greater than the customer&#x27;s available credit (60.00 USD)."),
+    ("10000.01", "Your remaining customer credit is 9,900.00 USD"),
+    ("1.005", "at most 2 decimal places"),
+    ("0", "cannot be zero"),
+    ("abc", "Enter the amount as digits"),
+])
+def test_refusals_show_beside_the_amount_and_change_nothing(owner_client, reseller, customer, amount, message):
+    credit_allocate(reseller=reseller, customer=customer, amount="100.00")
+    set_used(customer, "40.00")
+    before = state(reseller, customer)
+    response = owner_client.post(url(customer), {"amount": amount, "idempotency_key": "k-" + amount}, **htmx("modal"))
+    html = body(response)
+    assert response.status_code == 200 and "HX-Trigger" not in response
+    error = re.search(r'<p class="field-error" id="id_amount_error">(.*?)</p>', html, re.S)
+    assert error and message in error.group(1)
+    assert 'aria-invalid="true"' in html and f'value="{amount}"' in html
+    assert state(reseller, customer) == before
+
+
+def test_missing_amount_is_a_field_error(owner_client, reseller, customer):
+    response = owner_client.post(url(customer), {"amount": "", "idempotency_key": "k"}, **htmx("modal"))
+    assert response.status_code == 200 and 'id="id_amount_error"' in body(response)
+    assert AllocationRecord.objects.count() == 0
+
+
+def test_reused_key_for_another_amount_is_refused_with_a_new_key(owner_client, reseller, customer):
+    owner_client.post(url(customer), {"amount": "100", "idempotency_key": "used-once"}, **htmx("modal"))
+    response = owner_client.post(url(customer), {"amount": "200", "idempotency_key": "used-once"}, **htmx("modal"))
+    html = body(response)
+    assert response.status_code == 200 and "already used for a different allocation" in html
+    assert idempotency_key(html) != "used-once"
+    assert AllocationRecord.objects.count() == 1
+
+
+def test_without_javascript_success_redirects_with_the_message(owner_client, reseller, customer):
+    response = owner_client.post(url(customer), {"amount": "100", "idempotency_key": "plain"}, follow=True)
+    assert response.redirect_chain == [("/customers/", 302)]
+    assert "Allocation successful" in body(response)
+    assert AllocationRecord.objects.count() == 1
+
+
+def test_modal_lists_the_customers_records(owner_client, reseller, customer, other_customer):
+    credit_allocate(reseller=reseller, customer=customer, amount="100.00", remark="first")
+    credit_allocate(reseller=reseller, customer=customer, amount="-30.00")
+    html = body(owner_client.get(url(customer), **htmx("modal")))
+    panel = html.split('id="panel-records"', 1)[1]
+    assert "+100.00" in panel and "-30.00" in panel
+    assert panel.index("-30.00") < panel.index("+100.00")  # newest first
+
+
+def test_operator_and_admin_both_allocate(reseller, customer):
+    from customers.models import Member
+    from tests.factories import MemberFactory
+
+    from .conftest import client_for
+
+    for role in (Member.Role.ADMIN, Member.Role.OPERATOR):
+        client = client_for(MemberFactory(reseller=reseller, role=role).user)
+        response = client.post(url(customer), {"amount": "1", "idempotency_key": f"role-{role}"}, **htmx("modal"))
+        assert response.status_code == 204
+    assert AllocationRecord.objects.count() == 2

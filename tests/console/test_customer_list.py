@@ -1,0 +1,200 @@
+import csv
+import io
+import json
+import re
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from credits.services import credit_allocate
+from customers.models import Customer
+from tests.factories import CustomerFactory
+
+from .conftest import body, htmx, set_used
+
+pytestmark = pytest.mark.django_db
+
+
+def uins(html: str) -> list[int]:
+    return [int(uin) for uin in re.findall(r'<tr id="customer-(\d+)"', html)]
+
+
+@pytest.fixture
+def customers(reseller):
+    """Five customers with known usage: bands 0, 75, 90, 100 and a frozen one."""
+    now = timezone.now()
+    made = []
+    for i, (name, credit, used, status) in enumerate([
+        ("Alpha Labs", "1000", "100", "normal"),
+        ("Bravo Games", "1000", "760", "normal"),
+        ("Charlie Media", "1000", "950", "normal"),
+        ("Delta Retail", "1000", "1200", "normal"),
+        ("Echo Frozen", "500", "0", "frozen"),
+    ]):
+        customer = CustomerFactory(reseller=reseller, name=name, email=f"{name.split()[0].lower()}@ex.example",
+                                   bound_at=now - timedelta(days=i), account_status=status)
+        credit_allocate(reseller=reseller, customer=customer, amount=credit)
+        set_used(customer, used)
+        made.append(customer)
+    return made
+
+
+def test_lists_only_the_resellers_customers_newest_binding_first(owner_client, customers, other_customer):
+    html = body(owner_client.get("/customers/"))
+    assert uins(html) == [c.uin for c in customers]
+    assert "<title>My Customers" in html and 'aria-current="page">My Customers' in html
+    assert other_customer.name not in html
+
+
+def test_row_shows_every_column(owner_client, customers):
+    html = body(owner_client.get("/customers/"))
+    row = re.search(r'<tr id="customer-%d".*?</tr>' % customers[3].uin, html, re.S).group(0)
+    for text in ("Delta Retail", "delta@ex.example", customers[3].phone, "1,000.00", "1,200.00", "-200.00",
+                 "Normal", "Allocate Credit", "Allocation Record", "Edit remark", "Custom Balance Warning", "Alert history"):
+        assert text in row, text
+    assert re.search(r'<td class="(num negative|negative num)">-200.00</td>', row)  # available <= 0 is red
+    assert "<meter" in row and 'value="100"' in row
+    assert f'/customers/{customers[3].uin}/warning/' in row and f'/customers/{customers[3].uin}/alerts/' in row
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("q=bravo", ["Bravo Games"]),
+    ("q=charlie%40ex", ["Charlie Media"]),
+    ("band=75", ["Bravo Games", "Charlie Media", "Delta Retail"]),
+    ("band=90", ["Charlie Media", "Delta Retail"]),
+    ("band=100", ["Delta Retail"]),
+    ("status=frozen", ["Echo Frozen"]),
+    ("q=a&band=90", ["Charlie Media", "Delta Retail"]),
+])
+def test_search_and_filters(owner_client, customers, query, expected):
+    html = body(owner_client.get(f"/customers/?{query}"))
+    names = {c.uin: c.name for c in customers}
+    assert [names[uin] for uin in uins(html)] == expected
+
+
+def test_search_by_uin_and_remark(owner_client, customers):
+    Customer.objects.filter(pk=customers[1].pk).update(remark="Key account")
+    assert uins(body(owner_client.get(f"/customers/?q={customers[2].uin}"))) == [customers[2].uin]
+    assert uins(body(owner_client.get("/customers/?q=key+acc"))) == [customers[1].uin]
+
+
+def test_sort_by_available_both_ways(owner_client, customers):
+    ascending = uins(body(owner_client.get("/customers/?sort=available")))
+    assert ascending == [customers[i].uin for i in (3, 2, 1, 4, 0)]  # -200, 50, 240, 500, 900
+    assert uins(body(owner_client.get("/customers/?sort=-available"))) == ascending[::-1]
+
+
+def test_unknown_sort_is_ignored(owner_client, customers):
+    assert uins(body(owner_client.get("/customers/?sort=password"))) == [c.uin for c in customers]
+
+
+def test_pagination_and_page_size_bounds(owner_client, reseller, customers):
+    html = body(owner_client.get("/customers/?per_page=10&page=1"))
+    assert "1–5 of 5" in html
+    for i in range(20):
+        CustomerFactory(reseller=reseller)
+    page2 = body(owner_client.get("/customers/?per_page=10&page=2"))
+    assert len(uins(page2)) == 10 and "11–20 of 25" in page2
+    assert len(uins(body(owner_client.get("/customers/?per_page=100000")))) == 20  # not a page size we offer
+    assert "21–25 of 25" in body(owner_client.get("/customers/?per_page=10&page=99"))  # past the end: last page
+
+
+def test_htmx_gets_only_the_table_fragment(owner_client, customers):
+    response = owner_client.get("/customers/?q=bravo", **htmx("customer-table"))
+    html = body(response)
+    assert html.lstrip().startswith('<div id="customer-table"') and "<html" not in html
+    assert uins(html) == [customers[1].uin]
+    assert "HX-Request" in response["Vary"] and "HX-Target" in response["Vary"]
+    # Sort and page links keep the search in the URL (hx-push-url keeps the state in the address bar).
+    assert 'href="?q=bravo&amp;sort=' in html or 'href="?sort=' in html and "q=bravo" in html
+
+
+def test_history_restore_gets_the_whole_page(owner_client, customers):
+    response = owner_client.get("/customers/?q=bravo", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="customer-table",
+                                HTTP_HX_HISTORY_RESTORE_REQUEST="true")
+    assert "<title>My Customers" in body(response)
+
+
+def test_pool_figures_fragment(owner_client, reseller, customers):
+    html = body(owner_client.get("/customers/", **htmx("pool-figures")))
+    assert html.lstrip().startswith('<section id="pool-figures"')
+    assert "10,000.00" in html and "5,500.00" in html and "4,500.00" in html
+
+
+def test_row_fragment(owner_client, customers):
+    response = owner_client.get(f"/customers/{customers[0].uin}/row/", **htmx())
+    html = body(response).strip()
+    assert html.startswith(f'<tr id="customer-{customers[0].uin}"') and html.endswith("</tr>")
+    assert "Allocate Credit" in html
+
+
+def test_viewer_sees_no_write_controls(viewer_client, customers):
+    html = body(viewer_client.get("/customers/"))
+    assert uins(html) == [c.uin for c in customers]
+    assert "Allocate Credit" not in html and "Edit remark" not in html and "Custom Balance Warning" not in html
+    assert "Allocation Record" in html and "Alert history" in html
+    assert "Allocate Credit" not in body(viewer_client.get(f"/customers/{customers[0].uin}/row/", **htmx()))
+
+
+def test_query_count_does_not_grow_with_the_page(owner_client, reseller, customers):
+    for _ in range(30):
+        CustomerFactory(reseller=reseller)
+    counts = []
+    for query in ("per_page=10", "per_page=50", "per_page=50&sort=-available&band=75&q=a"):
+        with CaptureQueriesContext(connection) as queries:
+            assert owner_client.get(f"/customers/?{query}").status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1] == counts[2]
+    # session, user, membership, pool, count, page, unread-message bell: nothing per row.
+    assert counts[0] <= 7
+
+
+def test_export_streams_every_filtered_row(owner_client, customers):
+    response = owner_client.get("/customers/export.csv?band=90&sort=available&page=3")
+    assert response.streaming and response["Content-Type"].startswith("text/csv")
+    assert response["Content-Disposition"].startswith('attachment; filename="customers-')
+    rows = list(csv.reader(io.StringIO(body(response).lstrip("\ufeff"))))
+    assert rows[0][:3] == ["UIN", "Name", "Remark"]
+    assert [row[1] for row in rows[1:]] == ["Delta Retail", "Charlie Media"]
+    assert rows[1][6:10] == ["1000.00", "1200.00", "-200.00", "120.00"]
+
+
+def test_export_query_count_is_constant(owner_client, reseller, customers):
+    for _ in range(30):
+        CustomerFactory(reseller=reseller)
+    with CaptureQueriesContext(connection) as queries:
+        body(owner_client.get("/customers/export.csv"))
+    assert len(queries) <= 6
+
+
+def test_export_neutralises_spreadsheet_formulas(owner_client, reseller):
+    CustomerFactory(reseller=reseller, name="=HYPERLINK(\"http://evil\")", phone="+6591234567")
+    rows = list(csv.reader(io.StringIO(body(owner_client.get("/customers/export.csv")).lstrip("\ufeff"))))
+    assert rows[1][1] == "'=HYPERLINK(\"http://evil\")" and rows[1][4] == "+6591234567"
+
+
+def test_remark_edit(owner_client, customer):
+    form = body(owner_client.get(f"/customers/{customer.uin}/remark/", **htmx("modal")))
+    assert 'value="VIP"' in form and '<label for="id_remark">' in form
+    response = owner_client.post(f"/customers/{customer.uin}/remark/", {"remark": "  Key account "}, **htmx("modal"))
+    assert response.status_code == 204
+    events = json.loads(response["HX-Trigger"])
+    assert events["customerUpdated"] == {"uin": customer.uin} and "closeModal" in events
+    customer.refresh_from_db()
+    assert customer.remark == "Key account"
+
+
+def test_remark_too_long_is_refused(owner_client, customer):
+    response = owner_client.post(f"/customers/{customer.uin}/remark/", {"remark": "x" * 256}, **htmx("modal"))
+    assert response.status_code == 200 and 'id="id_remark_error"' in body(response)
+    customer.refresh_from_db()
+    assert customer.remark == "VIP"
+
+
+def test_numbers_are_right_aligned_with_two_decimals(owner_client, customers):
+    html = body(owner_client.get("/customers/"))
+    assert re.search(r'<th class="(num orderable|orderable num)" scope="col">\s*<a class="sort[^"]*" href="[^"]*">Credit</a>', html)
+    assert '<td class="num">1,000.00</td>' in html

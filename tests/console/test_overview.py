@@ -1,0 +1,52 @@
+import pytest
+
+from credits.models import PoolApplication
+from credits.services import credit_allocate
+
+from .conftest import body, htmx, set_used
+
+pytestmark = pytest.mark.django_db
+
+
+def test_overview_figures(owner_client, reseller, customer, other_customer):
+    credit_allocate(reseller=reseller, customer=customer, amount="400.00", remark="Spring")
+    set_used(customer, "380.00")
+    PoolApplication.objects.create(reseller=reseller, amount="2500.00", reason="Black Friday")
+    html = body(owner_client.get("/"))
+    assert "<title>Overview" in html and 'aria-current="page"' in html
+    for text in ("10,000.00", "400.00", "9,600.00", "Harbor Games", "+400.00", "2,500.00", "Black Friday", "Pending"):
+        assert text in html, text
+    assert other_customer.name not in html
+    # One customer, past 75 % and 90 % (95 %), not 100 %.
+    assert 'href="/customers/?band=90"><span class="stat-label">Used ≥ 90 %</span><span class="stat-value num band-90">1<' in html
+    assert 'band-100">0<' in html
+
+
+def test_apply_for_customer_credits(owner_client, operator, reseller):
+    response = owner_client.post("/pool/applications/", {"amount": "1500.00", "reason": "New game launch"},
+                                 **htmx("pool-applications"))
+    html = body(response)
+    assert response.status_code == 200 and html.lstrip().startswith('<section id="pool-applications"')
+    assert "submitted" in html and "New game launch" in html
+    application = PoolApplication.objects.get()
+    assert (str(application.amount), application.status, application.submitted_by) == ("1500.00", "pending", operator.user)
+
+
+def test_apply_errors_stay_in_the_form(owner_client):
+    response = owner_client.post("/pool/applications/", {"amount": "12.345", "reason": ""}, **htmx("pool-applications"))
+    html = body(response)
+    assert response.status_code == 200 and 'id="id_reason_error"' in html
+    assert PoolApplication.objects.count() == 0
+    response = owner_client.post("/pool/applications/", {"amount": "12.345", "reason": "why"}, **htmx("pool-applications"))
+    assert "at most 2 decimal places" in body(response) and PoolApplication.objects.count() == 0
+
+
+def test_apply_without_javascript_redirects(owner_client):
+    response = owner_client.post("/pool/applications/", {"amount": "10", "reason": "x"}, follow=True)
+    assert response.redirect_chain == [("/", 302)] and "submitted" in body(response)
+
+
+def test_viewer_sees_applications_but_no_form(viewer_client, reseller):
+    PoolApplication.objects.create(reseller=reseller, amount="10.00", reason="Seen by all")
+    html = body(viewer_client.get("/"))
+    assert "Seen by all" in html and 'action="/pool/applications/"' not in html

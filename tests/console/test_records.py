@@ -1,0 +1,134 @@
+import csv
+import io
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from credits.models import AllocationRecord
+from credits.services import credit_allocate
+from customers.tables import CappedCountPaginator
+from tests.factories import CustomerFactory, UserFactory
+
+from .conftest import body, htmx, set_used
+
+pytestmark = pytest.mark.django_db
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def rows(html: str) -> list[str]:
+    tbody = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return re.findall(r"<tr>(.*?)</tr>", tbody, re.S)
+
+
+@pytest.fixture
+def ledger(reseller, customer):
+    alice = UserFactory(username="alice")
+    second = CustomerFactory(reseller=reseller, name="Second Customer")
+    credit_allocate(reseller=reseller, customer=customer, amount="100.00", actor=alice)
+    set_used(customer, "20.00")
+    credit_allocate(reseller=reseller, customer=customer, amount="-30.00")
+    credit_allocate(reseller=reseller, customer=second, amount="7.50", actor=alice)
+    return {"alice": alice, "second": second}
+
+
+def test_records_newest_first_with_signs_and_after_values(owner_client, customer, ledger):
+    html = body(owner_client.get("/records/"))
+    assert "<title>Allocation Records" in html and 'aria-current="page"><span class="nav-icon icon-records"' in html
+    found = rows(html)
+    assert len(found) == 3
+    assert "Second Customer" in found[0] and "+7.50" in found[0]
+    assert "-30.00" in found[1] and "Repossess" in found[1]
+    assert ">70.00<" in found[1] and ">50.00<" in found[1]  # credit after, available after
+    assert "+100.00" in found[2] and "alice" in found[2] and "Allocate" in found[2]
+
+
+@pytest.mark.parametrize(("query", "count"), [
+    ("type=allocate", 2),
+    ("type=repossess", 1),
+    ("operator=ALICE", 2),
+])
+def test_filters(owner_client, ledger, query, count):
+    assert len(rows(body(owner_client.get(f"/records/?{query}")))) == count
+
+
+def test_filter_by_customer_uin(owner_client, customer, ledger):
+    assert len(rows(body(owner_client.get(f"/records/?uin={customer.uin}")))) == 2
+    assert len(rows(body(owner_client.get("/records/?uin=123")))) == 0
+
+
+def test_date_range_counts_days_in_the_resellers_time_zone(owner_client, reseller, customer):
+    record = credit_allocate(reseller=reseller, customer=customer, amount="5.00")
+    day = record.created_at.astimezone(SHANGHAI).date()
+    assert len(rows(body(owner_client.get(f"/records/?date_from={day}&date_to={day}")))) == 1
+    assert len(rows(body(owner_client.get(f"/records/?date_to={day - timedelta(days=1)}")))) == 0
+    assert len(rows(body(owner_client.get(f"/records/?date_from={day + timedelta(days=1)}")))) == 0
+    # Times show in the reseller's zone too.
+    assert record.created_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S") in body(owner_client.get("/records/"))
+
+
+def test_date_boundary_is_midnight_in_the_resellers_zone(owner_client, reseller, customer, monkeypatch):
+    from django.utils import timezone
+
+    # 2026-03-01 23:30 in Shanghai is 15:30 UTC the same day; 00:30 on 2 March is 16:30 UTC on 1 March.
+    late = datetime(2026, 3, 1, 23, 30, tzinfo=SHANGHAI)
+    early_next = datetime(2026, 3, 2, 0, 30, tzinfo=SHANGHAI)
+    for moment in (late, early_next):
+        monkeypatch.setattr(timezone, "now", lambda moment=moment: moment)
+        credit_allocate(reseller=reseller, customer=customer, amount="1.00")
+    monkeypatch.undo()
+    assert len(rows(body(owner_client.get("/records/?date_from=2026-03-01&date_to=2026-03-01")))) == 1
+    assert len(rows(body(owner_client.get("/records/?date_from=2026-03-02&date_to=2026-03-02")))) == 1
+
+
+def test_invalid_filter_values_say_so(owner_client, ledger):
+    html = body(owner_client.get("/records/?date_from=yesterday"))
+    assert "From: Enter a valid date." in html
+
+
+def test_customer_records_page_is_scoped(owner_client, customer, ledger):
+    html = body(owner_client.get(f"/customers/{customer.uin}/records/"))
+    assert len(rows(html)) == 2 and "Second Customer" not in html
+    assert 'name="uin"' not in html  # the customer is fixed
+    assert "<title>Allocation Record · Harbor Games" in html
+
+
+def test_htmx_gets_only_the_record_table(owner_client, ledger):
+    html = body(owner_client.get("/records/?type=repossess", **htmx("record-table")))
+    assert html.lstrip().startswith('<div id="record-table"') and len(rows(html)) == 1
+
+
+def test_export_streams_with_filters(owner_client, customer, ledger):
+    response = owner_client.get("/records/export.csv?type=allocate&page=2")
+    assert response.streaming
+    lines = list(csv.reader(io.StringIO(body(response).lstrip("\ufeff"))))
+    assert lines[0][:5] == ["Time", "Customer UIN", "Customer name", "Type", "Amount"]
+    assert [line[4] for line in lines[1:]] == ["+7.50", "+100.00"]
+    per_customer = body(owner_client.get(f"/customers/{customer.uin}/records/export.csv"))
+    assert "Second Customer" not in per_customer and "-30.00" in per_customer
+
+
+def test_capped_count_keeps_big_ledgers_cheap(owner_client, reseller, customer, monkeypatch):
+    monkeypatch.setattr(CappedCountPaginator, "cap", 3)
+    for _ in range(5):
+        credit_allocate(reseller=reseller, customer=customer, amount="1.00")
+    with CaptureQueriesContext(connection) as queries:
+        html = body(owner_client.get("/records/?per_page=10"))
+    assert "1–3 of 3+" in html and "Showing the newest 3" in html
+    count_sql = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper() and "allocationrecord" in q["sql"]]
+    assert len(count_sql) == 1 and "LIMIT 4" in count_sql[0]
+
+
+def test_query_count_does_not_grow_with_the_page(owner_client, reseller, customer):
+    for _ in range(30):
+        credit_allocate(reseller=reseller, customer=customer, amount="1.00")
+    counts = []
+    for query in ("per_page=10", "per_page=50", "per_page=50&type=allocate&operator=system"):
+        with CaptureQueriesContext(connection) as queries:
+            owner_client.get(f"/records/?{query}")
+        counts.append(len(queries))
+    assert counts[0] == counts[1] == counts[2] <= 7
+    assert AllocationRecord.objects.count() == 30
