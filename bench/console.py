@@ -74,6 +74,7 @@ def run() -> None:
     like = f"%{term}%"
     cases = [
         ("My Customers, first page", "/customers/", _customers_sql(), {}),
+        # icontains is upper(col) LIKE upper(pattern) on PostgreSQL (here about twice as fast as ILIKE).
         (f"My Customers, search {term!r} (name/remark/email)", f"/customers/?q={term}",
          _customers_sql("upper(name) LIKE upper(%(like)s) OR upper(remark) LIKE upper(%(like)s) "
                        "OR upper(email) LIKE upper(%(like)s) OR uin = %(uin)s"),

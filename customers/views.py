@@ -18,6 +18,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import trigger_client_event
 
+from credits.forms import PoolApplicationForm
 from credits.selectors import pool_summary
 from partnercenter.errors import DomainError
 
@@ -132,8 +133,6 @@ class SignInView(LoginView):
 
 
 def overview_context(request, **extra) -> dict:
-    from credits.forms import PoolApplicationForm
-
     reseller = request.reseller
     return {
         "nav": "overview",
@@ -192,6 +191,7 @@ def customer_export(request):
     sort = request.GET.getlist("sort")
     if sort:
         table.order_by = sort
+    # table.data.data: the filtered queryset as django-tables2 ordered it (same sort as the page).
     rows = table.data.data.values_list(*EXPORT_FIELDS).iterator(chunk_size=2000)
     zone = timezone.get_current_timezone()
     stamp = timezone.localdate().strftime("%Y%m%d")

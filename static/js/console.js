@@ -134,8 +134,26 @@
 
   function refreshRow(uin) {
     var row = document.getElementById("customer-" + uin);
-    if (row) { refresh(row, row.getAttribute("data-row-url")); }
+    if (!row || !window.htmx) { return; }
+    window.htmx.ajax("GET", row.getAttribute("data-row-url"), { target: row, swap: "outerHTML" }).then(function () {
+      // The modal gave focus back to a link in the old row; give it to the same link in the new one.
+      if (refocusHref) {
+        var fresh = document.getElementById("customer-" + uin);
+        var link = fresh && fresh.querySelector('a[href="' + refocusHref + '"]');
+        if (link) { link.focus(); }
+        refocusHref = null;
+      }
+    });
   }
+
+  var refocusHref = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    var active = document.activeElement;
+    if (target && target.tagName === "TR" && active && target.contains(active) && active.getAttribute("href")) {
+      refocusHref = active.getAttribute("href");
+    }
+  });
 
   document.body.addEventListener("closeModal", function () {
     // After htmx has finished with the request whose form is inside the modal.

@@ -56,11 +56,15 @@ def test_walkthrough(console, open_browser):
     expect(page.locator("dialog.modal")).to_have_count(0)
     expect(row.locator("td").nth(6)).to_have_text("100.00")
     expect(page.locator("#pool-figures")).to_contain_text("4,900.00")
+    expect(row.get_by_role("link", name="Allocate Credit")).to_be_focused()  # back where the user was
     b.shot("allocated 100")
     assert state(customer) == (Decimal("100.00"), Decimal("4900.00"), 1)
 
-    # Repossess 50, from the keyboard: Enter submits, focus goes back to the row's link afterwards.
-    dialog = open_allocate(page, customer.uin)
+    # Repossess 50 from the keyboard alone: Enter on the focused link opens the modal with the
+    # amount field focused, Enter in it submits.
+    page.keyboard.press("Enter")
+    dialog = page.locator("dialog.modal[open]")
+    expect(dialog.get_by_label("Amount (USD)")).to_be_focused()
     expect(dialog).to_contain_text("repossess at most 100.00 USD")
     page.keyboard.type("-50")
     page.keyboard.press("Enter")
@@ -79,8 +83,15 @@ def test_walkthrough(console, open_browser):
     b.shot("repossess refused")
     assert state(customer) == (Decimal("50.00"), Decimal("4950.00"), 2)
 
-    # The modal's Allocation Record tab lists both records, newest first.
+    # Focus stays inside the modal: Tab from the last control wraps to the first, Shift+Tab back.
     dialog = page.locator("dialog.modal[open]")
+    dialog.get_by_role("button", name="Confirm").focus()
+    page.keyboard.press("Tab")
+    expect(dialog.get_by_role("link", name="Close")).to_be_focused()
+    page.keyboard.press("Shift+Tab")
+    expect(dialog.get_by_role("button", name="Confirm")).to_be_focused()
+
+    # The modal's Allocation Record tab lists both records, newest first.
     dialog.get_by_role("tab", name="Allocation Record").click()
     panel = dialog.locator("#panel-records")
     expect(panel).to_be_visible()
