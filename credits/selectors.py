@@ -4,12 +4,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from customers.models import Customer, Reseller
 
-from .models import AllocationRecord, CreditPool, PoolGrant
+from .models import AllocationRecord, CreditPool, PoolApplication, PoolGrant
 
 ZERO = Decimal("0.00")
 
@@ -73,3 +73,29 @@ def pool_summary(reseller: Reseller) -> dict:
         past_100=Count("id", filter=Q(usage_band__gte=100)),
     )
     return {"total": total, "remaining": remaining, "allocated": total - remaining, **counts}
+
+
+def pool_figures(*, reseller: Reseller) -> dict:
+    """Total, allocated and remaining customer credit: one indexed row, no aggregate."""
+    pool = CreditPool.objects.filter(reseller=reseller).only("total", "remaining").first()
+    pool = pool or CreditPool(reseller=reseller)
+    return {"total": pool.total, "remaining": pool.remaining, "allocated": pool.allocated}
+
+
+def allocation_records(*, reseller: Reseller, customer: Customer | None = None) -> QuerySet[AllocationRecord]:
+    """Newest first, with the customer's UIN and name joined in (the page shows 20 at a time)."""
+    records = AllocationRecord.objects.filter(reseller=reseller)
+    if customer is not None:
+        records = records.filter(customer=customer)
+    return records.select_related("customer").only(
+        "id", "created_at", "amount", "credit_after", "available_after", "pool_remaining_after",
+        "operator_name", "source", "remark", "customer__uin", "customer__name",
+    ).order_by("-created_at", "-id")
+
+
+def latest_allocations(*, reseller: Reseller, customer: Customer | None = None, limit: int = 8) -> list[AllocationRecord]:
+    return list(allocation_records(reseller=reseller, customer=customer)[:limit])
+
+
+def pool_applications(*, reseller: Reseller, limit: int = 10) -> list[PoolApplication]:
+    return list(PoolApplication.objects.filter(reseller=reseller).order_by("-submitted_at", "-id")[:limit])

@@ -5,7 +5,7 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from customers import selectors
+from customers import selectors as customer_selectors
 from customers.tables import CappedCountPaginator, stream_csv
 from customers.views import (
     configure_table,
@@ -18,6 +18,7 @@ from customers.views import (
 )
 from partnercenter.errors import DomainError, IdempotencyConflict
 
+from . import selectors
 from .filters import AllocationRecordFilter
 from .forms import AllocateForm, PoolApplicationForm, new_idempotency_key
 from .models import AllocationRecord
@@ -29,7 +30,7 @@ from .tables import EXPORT_FIELDS, EXPORT_HEADER, AllocationRecordTable, export_
 @member_required(write=True)
 def allocate(request, uin: int):
     reseller = request.reseller
-    customer = selectors.customer_get(reseller=reseller, uin=uin)
+    customer = customer_selectors.customer_get(reseller=reseller, uin=uin)
     if request.method == "POST":
         form = AllocateForm(request.POST)
         if form.is_valid():
@@ -88,7 +89,7 @@ def records(request):
 @require_GET
 @member_required
 def customer_records(request, uin: int):
-    return _records_page(request, customer=selectors.customer_get(reseller=request.reseller, uin=uin))
+    return _records_page(request, customer=customer_selectors.customer_get(reseller=request.reseller, uin=uin))
 
 
 def _export(request, *, customer=None):
@@ -112,7 +113,7 @@ def records_export(request):
 @require_GET
 @member_required
 def customer_records_export(request, uin: int):
-    return _export(request, customer=selectors.customer_get(reseller=request.reseller, uin=uin))
+    return _export(request, customer=customer_selectors.customer_get(reseller=request.reseller, uin=uin))
 
 
 @require_POST

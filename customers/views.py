@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import trigger_client_event
 
 from credits.forms import PoolApplicationForm
+from credits import selectors as credit_selectors
 from credits.selectors import pool_summary
 from partnercenter.errors import DomainError
 
@@ -137,8 +138,8 @@ def overview_context(request, **extra) -> dict:
     return {
         "nav": "overview",
         "summary": pool_summary(reseller),
-        "latest": selectors.latest_allocations(reseller=reseller),
-        "applications": selectors.pool_applications(reseller=reseller),
+        "latest": credit_selectors.latest_allocations(reseller=reseller),
+        "applications": credit_selectors.pool_applications(reseller=reseller),
         "application_form": PoolApplicationForm(),
         **extra,
     }
@@ -156,7 +157,7 @@ def customer_list(request):
     reseller = request.reseller
     if htmx_target(request) == "pool-figures":
         # console.js asks for just the pool figures after an allocation.
-        return render_fragment(request, "customers/customer_list.html", {"pool": selectors.pool_figures(reseller=reseller)},
+        return render_fragment(request, "customers/customer_list.html", {"pool": credit_selectors.pool_figures(reseller=reseller)},
                                fragments=("pool-figures",))
     filterset = CustomerFilter(request.GET or None, queryset=selectors.customer_list(reseller=reseller))
     table = configure_table(request, CustomerTable(filterset.qs, can_write=request.member.can_allocate))
@@ -164,7 +165,7 @@ def customer_list(request):
         "nav": "customers",
         "filter": filterset,
         "table": table,
-        "pool": selectors.pool_figures(reseller=reseller),
+        "pool": credit_selectors.pool_figures(reseller=reseller),
         "export_query": without(request.GET, "page", "per_page"),
     }
     return render_fragment(request, "customers/customer_list.html", context, fragments=("customer-table",))
