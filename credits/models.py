@@ -146,3 +146,35 @@ class AllocationRecord(models.Model):
     @property
     def kind(self) -> str:
         return "allocate" if self.amount > 0 else "repossess"
+
+
+class UsageCharge(models.Model):
+    """One charge of consumption against a customer's credit (DESIGN §3). Each adds its amount to
+    the customer's `used`; the external id (the billing system's) makes ingestion idempotent."""
+
+    class Source(models.TextChoices):
+        API = "api", "API"
+        IMPORT = "import", "CSV import"
+        SIMULATOR = "simulator", "Demo simulator"
+        SYSTEM = "system", "System"
+
+    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="usage_charges")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="usage_charges")
+    amount = money_field()
+    incurred_at = models.DateTimeField()
+    external_id = models.CharField(max_length=128)
+    product = models.CharField(max_length=100, blank=True)
+    description = models.CharField(max_length=255, blank=True)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.API)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-incurred_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="usage_charge_amount_positive"),
+            models.UniqueConstraint(fields=["reseller", "external_id"], name="usage_charge_external_id_per_reseller"),
+        ]
+        indexes = [models.Index(fields=["customer", "-incurred_at", "-id"], name="usage_charge_customer_time")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.amount} ({self.external_id})"

@@ -1,8 +1,11 @@
 """Every write to pools, allocations and applications goes through here."""
 
+from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from customers.models import Customer, Reseller
@@ -20,15 +23,6 @@ from .money import CENT, parse_amount
 
 REMARK_MAX = 255
 IDEMPOTENCY_KEY_MAX = 64
-
-_after_allocation_hooks = []
-
-
-def on_allocation_committed(hook):
-    """Register `hook(record)` to run after an allocation commits (e.g. threshold evaluation)."""
-    _after_allocation_hooks.append(hook)
-    return hook
-
 
 def _operator_name(actor, operator_name: str | None) -> str:
     if operator_name:
@@ -141,8 +135,8 @@ def credit_allocate(
                 remark=remark,
                 idempotency_key=idempotency_key,
             )
-            for hook in _after_allocation_hooks:
-                transaction.on_commit(lambda hook=hook, record=record: hook(record))
+            # A credit change can cross or re-arm a usage threshold (DESIGN §3).
+            _enqueue_customer_evaluation(customer_id)
             return record
     except IntegrityError:
         # Only a key raced in by another path (e.g. without a pool lock) lands here.
@@ -252,3 +246,236 @@ def pool_application_approve(*, application: PoolApplication, actor=None, note: 
 def pool_application_reject(*, application: PoolApplication, actor=None, note: str = "") -> PoolApplication:
     with transaction.atomic():
         return _review(application.pk, actor=actor, note=note, status=PoolApplication.Status.REJECTED)
+
+
+# --- Usage charges (DESIGN §3) ---------------------------------------------------------------
+
+EXTERNAL_ID_MAX = 128
+PRODUCT_MAX = 100
+DESCRIPTION_MAX = 255
+# Billing lags, so old charges are normal; a charge from the future is a clock or input error.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+def _enqueue_customer_evaluation(customer_id: int) -> None:
+    """After commit, evaluate the customer's usage thresholds on a worker."""
+    from notifications.tasks import customer_evaluate
+
+    transaction.on_commit(partial(customer_evaluate.delay, customer_id))
+
+
+def _parse_uin(value) -> int:
+    if isinstance(value, bool):
+        raise InvalidValue("The customer UIN must be a positive integer.", field="customer_uin")
+    try:
+        uin = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise InvalidValue(f"The customer UIN {value!r} is not a number.", field="customer_uin") from None
+    if uin <= 0:
+        raise InvalidValue("The customer UIN must be a positive integer.", field="customer_uin")
+    return uin
+
+
+def _parse_incurred_at(value) -> datetime:
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = datetime.fromisoformat(text)
+        except ValueError:
+            raise InvalidValue(
+                f"The time {text!r} is not an ISO 8601 date and time such as 2026-11-26T08:00:00+08:00.",
+                code="InvalidParameterValue.IncurredAt",
+                field="incurred_at",
+            ) from None
+    if not isinstance(value, datetime):
+        raise InvalidValue(
+            "Give the time the usage was incurred as an ISO 8601 date and time.",
+            code="InvalidParameterValue.IncurredAt",
+            field="incurred_at",
+        )
+    if timezone.is_naive(value):
+        raise InvalidValue(
+            "The time the usage was incurred needs a time zone (such as +08:00 or Z).",
+            code="InvalidParameterValue.IncurredAt",
+            field="incurred_at",
+        )
+    if value > timezone.now() + FUTURE_TOLERANCE:
+        raise InvalidValue(
+            "The time the usage was incurred is in the future.",
+            code="InvalidParameterValue.IncurredAt",
+            field="incurred_at",
+        )
+    return value
+
+
+def _check_text(value, *, name: str, limit: int, required: bool = False) -> str:
+    text = "" if value is None else str(value).strip()
+    if required and not text:
+        raise InvalidValue(f"The {name.replace('_', ' ')} is required.", field=name)
+    if len(text) > limit:
+        raise InvalidValue(
+            f"The {name.replace('_', ' ')} is {len(text)} characters long; it can be at most {limit}.", field=name
+        )
+    return text
+
+
+def usage_charge_check(
+    *, customer_uin, amount, incurred_at, external_id, product="", description="", source: str = "api"
+) -> dict:
+    """Validate one charge's fields without touching the database; return them normalised."""
+    from .models import UsageCharge
+
+    if source not in UsageCharge.Source.values:
+        raise InvalidValue(f"Unknown usage source {source!r}.", field="source")
+    return {
+        "customer_uin": _parse_uin(customer_uin),
+        "amount": parse_amount(amount, allow_negative=False),
+        "incurred_at": _parse_incurred_at(incurred_at),
+        "external_id": _check_text(external_id, name="external_id", limit=EXTERNAL_ID_MAX, required=True),
+        "product": _check_text(product, name="product", limit=PRODUCT_MAX),
+        "description": _check_text(description, name="description", limit=DESCRIPTION_MAX),
+        "source": source,
+    }
+
+
+def _usage_replay(previous, *, customer_uin: int, amount: Decimal):
+    if previous.customer.uin != customer_uin or previous.amount != amount:
+        raise IdempotencyConflict(
+            f"The external id {previous.external_id!r} was already used for a different charge "
+            f"({previous.amount:,.2f} USD to customer {previous.customer.uin}).",
+            field="external_id",
+        )
+    return previous, False
+
+
+def _usage_charge_apply(*, reseller: Reseller, fields: dict, enqueue: bool):
+    from .models import UsageCharge
+
+    uin = fields["customer_uin"]
+    try:
+        with transaction.atomic():
+            previous = (
+                UsageCharge.objects.select_related("customer")
+                .filter(reseller=reseller, external_id=fields["external_id"])
+                .first()
+            )
+            if previous is not None:
+                return _usage_replay(previous, customer_uin=uin, amount=fields["amount"])
+            # The customer row lock serialises charges to one customer, so `used` never loses an add.
+            customer = (
+                Customer.objects.select_for_update()
+                .filter(reseller=reseller, uin=uin)
+                .only("id", "uin", "reseller_id")
+                .first()
+            )
+            if customer is None:
+                raise NotFound(
+                    f"Customer {uin} does not exist or is not bound to your account.",
+                    code="UnauthorizedOperation.UinNoAuth",
+                    field="customer_uin",
+                )
+            charge = UsageCharge.objects.create(
+                reseller=reseller,
+                customer=customer,
+                amount=fields["amount"],
+                incurred_at=fields["incurred_at"],
+                external_id=fields["external_id"],
+                product=fields["product"],
+                description=fields["description"],
+                source=fields["source"],
+            )
+            Customer.objects.filter(pk=customer.pk).update(used=F("used") + fields["amount"])
+            if enqueue:
+                _enqueue_customer_evaluation(customer.pk)
+            return charge, True
+    except IntegrityError:
+        # A twin with the same external id (for another customer, so not behind our row lock) won.
+        previous = (
+            UsageCharge.objects.select_related("customer")
+            .filter(reseller=reseller, external_id=fields["external_id"])
+            .first()
+        )
+        if previous is None:
+            raise
+        return _usage_replay(previous, customer_uin=uin, amount=fields["amount"])
+
+
+def usage_charge_record(
+    *,
+    reseller,
+    customer_uin: int,
+    amount,
+    incurred_at,
+    external_id: str,
+    product: str = "",
+    description: str = "",
+    source: str = "api",
+) -> tuple["UsageCharge", bool]:  # noqa: F821
+    """Record one usage charge and add its amount to the customer's `used`, in one transaction.
+
+    Keeps: amount > 0 with at most 2 places; one charge per (reseller, external id) — a repeat
+    returns the first charge with created=False and changes nothing (a repeat that differs in
+    customer or amount is refused); only the reseller's own customers; `used` grows by exactly the
+    sum of its charges. Threshold evaluation is enqueued after commit.
+    """
+    fields = usage_charge_check(
+        customer_uin=customer_uin,
+        amount=amount,
+        incurred_at=incurred_at,
+        external_id=external_id,
+        product=product,
+        description=description,
+        source=source,
+    )
+    return _usage_charge_apply(reseller=reseller, fields=fields, enqueue=True)
+
+
+def usage_charges_import(*, reseller: Reseller, rows: list[dict]) -> tuple[int, int]:
+    """Record already-checked charges (from usage_charge_check) all or nothing; return
+    (created, already there). Each customer is evaluated once, after commit."""
+    created = replayed = 0
+    customers: set[int] = set()
+    with transaction.atomic():
+        for fields in rows:
+            charge, is_new = _usage_charge_apply(reseller=reseller, fields=fields, enqueue=False)
+            if is_new:
+                created += 1
+                customers.add(charge.customer_id)
+            else:
+                replayed += 1
+        for customer_id in sorted(customers):
+            _enqueue_customer_evaluation(customer_id)
+    return created, replayed
+
+
+def usage_simulate(*, reseller: Reseller, charges: int = 5, rng=None) -> list:
+    """Demo usage: `charges` small random charges (0.5–3 % of credit), plus one customer between
+    75 % and 90 % pushed just past 90 % so that an alert appears while you watch. Each charge goes
+    through usage_charge_record (source "simulator"); returns the charges recorded."""
+    import random
+    import uuid
+
+    rng = rng or random.Random()
+    customers = Customer.objects.filter(reseller=reseller, credit__gt=0)
+    recorded = []
+    now = timezone.now()
+
+    def charge(customer_uin: int, amount: Decimal):
+        amount = max(amount.quantize(CENT), CENT)
+        recorded.append(usage_charge_record(
+            reseller=reseller, customer_uin=customer_uin, amount=amount, incurred_at=now,
+            external_id=f"sim-{uuid.uuid4().hex}", product=rng.choice(["CVM", "COS", "CDN", "TencentDB"]),
+            description="Demo usage", source="simulator",
+        )[0])
+
+    target = customers.filter(usage_band=75).order_by("?").values_list("uin", "credit", "used").first()
+    if target is None:
+        target = customers.filter(usage_band=0).order_by("-used").values_list("uin", "credit", "used").first()
+    if target is not None:
+        uin, credit, used = target
+        charge(uin, credit * Decimal("0.905") - used)
+    count = customers.count()
+    for _ in range(charges if count else 0):
+        uin, credit = customers.order_by("id").values_list("uin", "credit")[rng.randrange(count)]
+        charge(uin, credit * Decimal(rng.randint(5, 30)) / Decimal(1000))
+    return recorded

@@ -23,6 +23,12 @@ class Reseller(models.Model):
     customer_alerts_enabled = models.BooleanField(
         "send alerts to customers", default=True, help_text="Switch off to alert only the reseller."
     )
+    # Usage alerts: which channels reach the contact address / phone and the customers.
+    contact_alert_email = models.BooleanField("e-mail alerts to the contact address", default=True)
+    contact_alert_sms = models.BooleanField("SMS alerts to the contact phone", default=True)
+    customer_alert_email = models.BooleanField("e-mail alerts to customers", default=True)
+    customer_alert_sms = models.BooleanField("SMS alerts to customers", default=True)
+    customer_alert_inbox = models.BooleanField("Message Center alerts to customers", default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -41,6 +47,11 @@ class Member(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="member")
     reseller = models.ForeignKey(Reseller, on_delete=models.CASCADE, related_name="members")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.OPERATOR)
+    # Usage alerts reach the member on each channel switched on here (e-mail to user.email).
+    phone = models.CharField(max_length=32, blank=True)
+    alert_email = models.BooleanField("e-mail alerts", default=True)
+    alert_sms = models.BooleanField("SMS alerts", default=False)
+    alert_inbox = models.BooleanField("Message Center alerts", default=True)
 
     class Meta:
         ordering = ["user__username"]
@@ -114,6 +125,12 @@ class Customer(models.Model):
             models.Index(fields=["reseller", "credit"], name="customer_reseller_credit"),
             models.Index(fields=["reseller", "used"], name="customer_reseller_used"),
             models.Index(fields=["reseller", "name"], name="customer_reseller_name"),
+            # The alert sweep walks only customers that can alert, in id order (keyset batches).
+            models.Index(
+                fields=["reseller", "id"],
+                condition=Q(usage_band__gt=0) | Q(custom_warning_percent__isnull=False),
+                name="customer_alertable",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,3 +1,12 @@
 """Celery beat schedule, kept in code (one entry per periodic job)."""
 
+from django.conf import settings
+
 BEAT_SCHEDULE: dict = {}
+
+# Usage alerts (DESIGN §3). The sweep also sends the daily reminder: the first sweep of a new day
+# in the reseller's time zone re-alerts customers still above a threshold.
+BEAT_SCHEDULE["alerts-sweep"] = {"task": "notifications.tasks.alerts_sweep", "schedule": 300.0}
+BEAT_SCHEDULE["deliveries-resend-stuck"] = {"task": "notifications.tasks.deliveries_resend_stuck", "schedule": 60.0}
+if settings.DEMO_USAGE_SIMULATOR:
+    BEAT_SCHEDULE["demo-usage-simulator"] = {"task": "credits.tasks.usage_simulate", "schedule": 60.0}

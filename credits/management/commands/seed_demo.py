@@ -73,8 +73,15 @@ class Command(BaseCommand):
                 customer.refresh_from_db()
                 share = rng.choice(USAGE_SHARES)
                 used = (customer.credit * share).quantize(Decimal("0.01"))
-                # Demo usage; real usage arrives as charges (see notifications / usage ingestion).
-                Customer.objects.filter(pk=customer.pk).update(used=used)
+                if used > 0:
+                    # Demo usage arrives like real usage: as a charge, idempotent by its external id.
+                    credit_services.usage_charge_record(
+                        reseller=reseller, customer_uin=uin, amount=used,
+                        # Derived from the UIN, not drawn from rng, so the seeded spread stays as it was.
+                        incurred_at=now - timedelta(days=uin % 20, minutes=uin % 1440),
+                        external_id=f"seed-{uin}", product=["CVM", "COS", "CDN", "TencentDB"][uin % 4],
+                        description="Demo usage", source="system",
+                    )
                 if share < Decimal("0.5") and rng.random() < 0.3:
                     credit_services.credit_allocate(
                         reseller=reseller, customer=customer,

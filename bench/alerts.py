@@ -1,0 +1,226 @@
+"""Usage alerts: the sweep over 1,000,000 customers (5 % crossing a threshold) against a bare SQL
+scan of the same rows, and the e-mail throughput of one Celery worker to a local SMTP server.
+
+The sweep runs in a fresh child process, so its peak RSS is the sweep's and not the loader's; it
+enqueues its deliveries to the broker like the beat-run sweep does."""
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.common import line
+
+BENCH_UIN = 900000500000  # customers get UINs 900000500000000 + i, clear of the shared dataset
+CUSTOMERS = 1_000_000
+EMAILS = 2000
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run() -> None:
+    from django.db import connection
+
+    reseller = ensure_dataset()
+    reset(reseller.pk)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*), count(*) FILTER (WHERE usage_band > 0) FROM customers_customer WHERE reseller_id = %s", [reseller.pk])
+        total, crossing = cursor.fetchone()
+    line("customers / crossing a threshold", f"{total:,} / {crossing:,} ({crossing * 100 / total:.1f} %)")
+
+    scan = bare_scan(reseller.pk)
+    child = subprocess.run(
+        [sys.executable, "-m", "bench.alerts", "sweep", str(reseller.pk)], cwd=ROOT, env=os.environ.copy(),
+        capture_output=True, text=True, timeout=600,
+    )
+    if child.returncode != 0:
+        print(child.stdout, child.stderr)
+        raise SystemExit("the sweep child failed")
+    sweep = json.loads(child.stdout.strip().splitlines()[-1])
+    line("bare scan (count, sum over the same rows)", f"{scan * 1000:8.1f} ms")
+    line("sweep: wall time", f"{sweep['seconds']:8.2f} s   (target <= 10 s)")
+    line("sweep: alerts / deliveries / batches", f"{sweep['alerts']:,} / {sweep['deliveries']:,} / {sweep['batches']}")
+    line("sweep: peak RSS of the sweeping process", f"{sweep['max_rss_mb']:8.1f} MB (target <= 300 MB)")
+    line("sweep: RSS of that process before the sweep", f"{sweep['rss_before_mb']:8.1f} MB (Django and Celery loaded)")
+    line("ratio sweep / bare scan", f"{sweep['seconds'] / scan:8.1f}x")
+
+    purge_queue()
+    throughput(reseller.pk)
+    # Leave no outbox behind: a worker started later on this database would try to send it.
+    purge_queue()
+    reset(reseller.pk)
+
+
+def ensure_dataset():
+    from django.core.management import call_command
+    from django.db import connection, transaction
+
+    from customers.models import Reseller
+
+    from credits.models import AllocationRecord
+
+    t0 = time.perf_counter()
+    reseller = Reseller.objects.filter(uin=BENCH_UIN).first()
+    if reseller is None:
+        call_command("seed_scale", customers=CUSTOMERS, records=0, uin=BENCH_UIN, username="bench-alerts")
+        reseller = Reseller.objects.get(uin=BENCH_UIN)
+    if AllocationRecord.objects.filter(reseller=reseller).exists():
+        return reseller
+    # Credit 1,000.00 each through one allocation record per customer (the ledger stays conserved);
+    # 5 % past a threshold (800 / 950 / 1050 used: 75 %, 90 %, 100 %), the rest at 50 %.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            """UPDATE customers_customer SET credit = 1000.00,
+                 used = CASE WHEN mod(id, 20) = 0 THEN (CASE mod(id / 20, 3) WHEN 0 THEN 800.00 WHEN 1 THEN 950.00 ELSE 1050.00 END)
+                             ELSE 500.00 END
+               WHERE reseller_id = %s""",
+            [reseller.pk],
+        )
+        cursor.execute("SELECT total FROM credits_creditpool WHERE reseller_id = %s", [reseller.pk])
+        (base,) = cursor.fetchone()
+        total = base + CUSTOMERS * 1000
+        cursor.execute(
+            """INSERT INTO credits_allocationrecord (created_at, reseller_id, customer_id, amount, credit_after,
+                   available_after, pool_remaining_after, operator_name, source, remark)
+               SELECT now(), reseller_id, id, 1000.00, 1000.00, 1000.00 - used,
+                      %s - 1000.00 * row_number() OVER (ORDER BY id), 'bench', 'system', ''
+               FROM customers_customer WHERE reseller_id = %s""",
+            [total, reseller.pk],
+        )
+        cursor.execute(
+            "INSERT INTO credits_poolgrant (reseller_id, amount, note, created_at) VALUES (%s, %s, 'bench alerts', now())",
+            [reseller.pk, CUSTOMERS * 1000],
+        )
+        cursor.execute("UPDATE credits_creditpool SET total = %s, remaining = %s WHERE reseller_id = %s", [total, base, reseller.pk])
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE customers_customer")
+    print(f"  (loaded {CUSTOMERS:,} alert benchmark customers in {time.perf_counter() - t0:.1f}s)", flush=True)
+    return reseller
+
+
+def reset(reseller_id: int) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM notifications_message WHERE reseller_id = %s", [reseller_id])
+        cursor.execute(
+            "DELETE FROM notifications_delivery d USING notifications_alert a WHERE d.alert_id = a.id AND a.reseller_id = %s",
+            [reseller_id],
+        )
+        cursor.execute("DELETE FROM notifications_alert WHERE reseller_id = %s", [reseller_id])
+
+
+def bare_scan(reseller_id: int) -> float:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        best = float("inf")
+        for _ in range(3):
+            t0 = time.perf_counter()
+            cursor.execute(
+                "SELECT count(*), sum(available) FROM customers_customer WHERE reseller_id = %s", [reseller_id]
+            )
+            cursor.fetchone()
+            best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def sweep_child(reseller_id: int) -> None:
+    import django
+
+    django.setup()
+    from notifications.services import alerts_sweep
+
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    t0 = time.perf_counter()
+    result = alerts_sweep(reseller_ids=[reseller_id])
+    seconds = time.perf_counter() - t0
+    print(json.dumps({
+        "seconds": seconds, "alerts": result.alerts, "deliveries": result.deliveries, "batches": result.batches,
+        "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "rss_before_mb": rss_before,
+    }))
+
+
+def purge_queue() -> None:
+    from partnercenter.celery import app
+
+    with app.connection_for_write() as conn:
+        app.control.purge(connection=conn)
+
+
+class _Counter:
+    def __init__(self):
+        self.count = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        self.count += 1
+        return "250 OK"
+
+
+def throughput(reseller_id: int) -> None:
+    from aiosmtpd.controller import Controller
+    from django.db import connection
+
+    import logging
+
+    from notifications import tasks
+    from notifications.models import Delivery
+    from notifications.services import ENQUEUE_CHUNK
+
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command
+
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    counter = _Counter()
+    smtp = Controller(counter, hostname="127.0.0.1", port=port)
+    smtp.start()
+    env = {**os.environ, "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend", "EMAIL_HOST": "127.0.0.1",
+           "EMAIL_PORT": str(port)}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "partnercenter", "worker", "--pool=solo", "--loglevel=WARNING",
+         "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", "bench-alerts@%h"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        ids = list(Delivery.objects.filter(alert__reseller_id=reseller_id, channel="email", status="pending")
+                   .order_by("id").values_list("id", flat=True)[: EMAILS * 2])
+        single, chunked = ids[:EMAILS], ids[EMAILS:]
+        for label, enqueue, batch in (
+            ("one delivery_send task per e-mail", lambda: [tasks.delivery_send.delay(i) for i in single], single),
+            (f"deliveries_send, {ENQUEUE_CHUNK} a task (the sweep's)",
+             lambda: [tasks.deliveries_send.delay(chunked[s:s + ENQUEUE_CHUNK]) for s in range(0, len(chunked), ENQUEUE_CHUNK)],
+             chunked),
+        ):
+            start_count = counter.count
+            time.sleep(1.0)  # the worker is up and idle
+            t0 = time.perf_counter()
+            enqueue()
+            deadline = t0 + 300
+            while time.perf_counter() < deadline:
+                done = Delivery.objects.filter(id__in=batch, status="sent").count()
+                if done == len(batch):
+                    break
+                time.sleep(0.05)
+            seconds = time.perf_counter() - t0
+            received = counter.count - start_count
+            line(f"e-mail throughput, 1 worker: {label}", f"{len(batch) / seconds:8.1f} e-mails/s "
+                 f"({received} received by SMTP in {seconds:.2f} s; target >= 100/s)")
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        smtp.stop()
+        connection.close()
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["sweep"]:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "partnercenter.settings")
+        sweep_child(int(sys.argv[2]))

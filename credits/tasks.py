@@ -1,0 +1,20 @@
+from celery import shared_task
+from django.conf import settings
+
+
+@shared_task(ignore_result=True)
+def usage_simulate(reseller_uin: int | None = None, charges: int = 5) -> int:
+    """The demo usage simulator (beat runs it every minute when DEMO_USAGE_SIMULATOR is on)."""
+    from customers.models import Reseller
+
+    from .services import usage_simulate as simulate
+
+    if not settings.DEMO_USAGE_SIMULATOR:
+        return 0
+    reseller = Reseller.objects.filter(uin=reseller_uin or DEMO_RESELLER_UIN).first()
+    if reseller is None:
+        return 0
+    return len(simulate(reseller=reseller, charges=charges))
+
+
+DEMO_RESELLER_UIN = 100000000001

@@ -1,0 +1,157 @@
+"""Usage alerts (DESIGN §3): one alert per (customer, threshold, day in the reseller's zone), one
+outbox delivery per (alert, recipient, channel), and the Message Center inbox."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from customers.models import Customer, Member, Reseller
+
+DEFAULT_THRESHOLDS = (75, 90, 100)
+
+
+class Alert(models.Model):
+    class Kind(models.TextChoices):
+        THRESHOLD = "threshold", "Usage threshold"
+        CUSTOM = "custom", "Custom balance warning"
+        REARMED = "rearmed", "Re-armed"
+
+    # The unique (customer, kind, threshold, day) key serves every lookup (a customer's history, the
+    # re-arm, "already today"); no further indexes keeps the sweep's bulk inserts cheap.
+    reseller = models.ForeignKey(Reseller, on_delete=models.CASCADE, related_name="alerts", db_index=False)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="alerts", db_index=False)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # Percent: 75 / 90 / 100 for the defaults, the custom warning's percent of available credit.
+    threshold = models.PositiveSmallIntegerField()
+    # Calendar day in the reseller's time zone: the unit of "at most one alert a day".
+    day = models.DateField()
+    # A lower threshold crossed in the same jump as a higher one: recorded, not sent.
+    covered = models.BooleanField(default=False)
+    # Still above since an earlier day's alert (the daily reminder).
+    reminder = models.BooleanField(default=False)
+    credit = models.DecimalField(max_digits=16, decimal_places=2)
+    used = models.DecimalField(max_digits=16, decimal_places=2)
+    available = models.DecimalField(max_digits=17, decimal_places=2)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Set when the customer went back under this threshold (an allocation re-armed it).
+    rearmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "kind", "threshold", "day"], name="alert_once_per_day"),
+            models.CheckConstraint(condition=Q(threshold__lte=100), name="alert_threshold_0_100"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.kind} {self.threshold}% on {self.day}"
+
+    @property
+    def title(self) -> str:
+        customer = self.customer
+        if self.kind == self.Kind.CUSTOM:
+            return (
+                f"Custom balance warning: {customer.name} ({customer.uin}) has less than "
+                f"{self.threshold}% of its credit available"
+            )
+        if self.kind == self.Kind.REARMED:
+            return f"Re-armed: {customer.name} ({customer.uin}) is back under {self.threshold}% of its credit"
+        if self.threshold >= 100:
+            return f"{customer.name} ({customer.uin}) has used all of its credit"
+        return f"{customer.name} ({customer.uin}) has used {self.threshold}% of its credit"
+
+
+class Delivery(models.Model):
+    """The outbox: written with the alert, sent by a worker after commit."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "E-mail"
+        SMS = "sms", "SMS"
+        INBOX = "inbox", "Message Center"
+
+    class Recipient(models.TextChoices):
+        CONTACT = "contact", "Reseller contact"
+        MEMBER = "member", "Reseller member"
+        CUSTOMER = "customer", "Customer"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    # The unique (alert, ...) key indexes alert; reseller and customer are the alert's (one foreign
+    # key per row keeps the sweep's bulk insert of deliveries cheap).
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
+    recipient_kind = models.CharField(max_length=16, choices=Recipient.choices)
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    # "contact", "customer" or "member:<id>": with alert and channel, the unit of "sent once".
+    recipient_key = models.CharField(max_length=32)
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    # E-mail address or phone number at the time of the alert; empty for the Message Center.
+    address = models.CharField(max_length=254, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    provider_ref = models.CharField(max_length=128, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["alert", "recipient_key", "channel"], name="delivery_once_per_recipient"),
+            models.CheckConstraint(
+                condition=~Q(status="sent") | Q(sent_at__isnull=False), name="delivery_sent_has_time"
+            ),
+        ]
+        indexes = [
+            # The stuck-delivery sweep looks only at unfinished rows.
+            models.Index(
+                fields=["next_attempt_at"], condition=Q(status__in=["pending", "sending"]), name="delivery_unfinished"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} to {self.address or self.recipient_key} ({self.status})"
+
+
+class Message(models.Model):
+    """A Message Center entry: for one reseller member, or for the customer (its own inbox)."""
+
+    reseller = models.ForeignKey(Reseller, on_delete=models.CASCADE, related_name="messages")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, null=True, blank=True, related_name="messages")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="messages")
+    # True: in the customer's own Message Center; False: in the member's.
+    for_customer = models.BooleanField(default=False)
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="messages")
+    # One message per inbox delivery, so a repeated send cannot add a second one.
+    delivery = models.OneToOneField(Delivery, on_delete=models.CASCADE, related_name="message")
+    title = models.CharField(max_length=255)
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(for_customer=True, member__isnull=True) | Q(for_customer=False, member__isnull=False),
+                name="message_one_inbox",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["member", "-created_at", "-id"], name="message_member_time"),
+            models.Index(fields=["member"], condition=Q(read_at__isnull=True), name="message_member_unread"),
+            models.Index(fields=["customer", "-created_at"], name="message_customer_time"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None

@@ -1,0 +1,39 @@
+"""Reads for the Message Center, alert history and settings, each scoped to the member or reseller."""
+
+from django.db.models import Prefetch, QuerySet
+
+from customers.models import Customer, Member, Reseller
+
+from .models import Alert, Delivery, Message
+
+
+def unread_count(*, user) -> int:
+    return Message.objects.filter(member__user=user, read_at__isnull=True).count()
+
+
+def inbox(*, member: Member, unread_only: bool = False) -> QuerySet[Message]:
+    messages = Message.objects.filter(member=member)
+    if unread_only:
+        messages = messages.filter(read_at__isnull=True)
+    return messages.select_related("customer").only(
+        "id", "title", "body", "created_at", "read_at", "customer__uin", "customer__name"
+    ).order_by("-created_at", "-id")
+
+
+def customer_inbox(*, customer: Customer) -> QuerySet[Message]:
+    """The customer's own Message Center (what a customer portal will show)."""
+    return Message.objects.filter(customer=customer, for_customer=True).order_by("-created_at", "-id")
+
+
+def customer_alert_history(*, reseller: Reseller, customer: Customer) -> QuerySet[Alert]:
+    """The customer's alerts, newest first, each with its deliveries (covered ones have none)."""
+    deliveries = Delivery.objects.select_related("member__user").order_by("recipient_kind", "recipient_key", "channel")
+    return (
+        Alert.objects.filter(reseller=reseller, customer=customer)
+        .prefetch_related(Prefetch("deliveries", queryset=deliveries))
+        .order_by("-created_at", "-id")
+    )
+
+
+def members_with_channels(*, reseller: Reseller) -> QuerySet[Member]:
+    return Member.objects.filter(reseller=reseller).select_related("user").order_by("user__username")

@@ -1,0 +1,59 @@
+"""One transport per channel (after healthchecks' hc/api/transports.py): `send(delivery)` hands the
+message to the channel and returns the provider's reference, or raises TransportError."""
+
+from django.template.loader import render_to_string
+
+
+class TransportError(Exception):
+    """The channel did not accept the message. permanent=True: retrying cannot help."""
+
+    def __init__(self, message: str, *, permanent: bool = False):
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class Transport:
+    channel = ""
+
+    def send(self, delivery) -> str:
+        raise NotImplementedError
+
+    def context(self, delivery) -> dict:
+        from django.conf import settings
+
+        alert = delivery.alert
+        customer = alert.customer
+        return {
+            "delivery": delivery,
+            "alert": alert,
+            "customer": customer,
+            "reseller": alert.reseller,
+            "for_customer": delivery.recipient_kind == "customer",
+            "used_percent": customer_used_percent(alert),
+            "console_url": settings.CONSOLE_BASE_URL.rstrip("/"),
+        }
+
+    def render(self, template: str, delivery) -> str:
+        return render_to_string(template, self.context(delivery)).strip()
+
+
+def customer_used_percent(alert) -> str:
+    if alert.credit > 0:
+        return f"{alert.used * 100 / alert.credit:.2f}"
+    return "100.00+" if alert.used > 0 else "0.00"
+
+
+def transport_for(channel: str, **kwargs) -> Transport:
+    from .email import EmailTransport
+    from .inbox import InboxTransport
+    from .sms import SmsTransport
+
+    transports = {"email": EmailTransport, "sms": SmsTransport, "inbox": InboxTransport}
+    try:
+        return transports[channel](**kwargs)
+    except KeyError:
+        raise TransportError(f"Unknown channel {channel!r}.", permanent=True) from None

@@ -1,0 +1,145 @@
+"""SMS. The backend comes from settings.SMS_BACKEND: console, file (development: one file per SMS
+under SMS_FILE_PATH), locmem (tests: `outbox`), tencent (Tencent Cloud SMS `SendSms` through the
+official SDK, template and sign name from the SMS_TENCENT_* settings) or a dotted class path."""
+
+import json
+import sys
+import threading
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from . import Transport, TransportError, customer_used_percent
+
+# The locmem backend's sent messages (tests read and clear it).
+outbox: list[dict] = []
+_outbox_lock = threading.Lock()
+
+
+class SmsBackend:
+    def send(self, *, phone: str, text: str, params: list[str]) -> str:
+        raise NotImplementedError
+
+
+class ConsoleBackend(SmsBackend):
+    def send(self, *, phone, text, params):
+        sys.stdout.write(f"SMS to {phone}: {text}\n")
+        sys.stdout.flush()
+        return "console"
+
+
+class FileBackend(SmsBackend):
+    def __init__(self, path: str | None = None):
+        self.path = Path(path or settings.SMS_FILE_PATH)
+
+    def send(self, *, phone, text, params):
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            name = f"{timezone.now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:12]}.sms"
+            target = self.path / name
+            partial = self.path / f".{name}.tmp"
+            partial.write_text(json.dumps({"to": phone, "text": text, "params": params}) + "\n", encoding="utf-8")
+            partial.rename(target)  # readers never see half a file
+        except OSError as exc:
+            raise TransportError(f"Cannot write the SMS file: {exc}") from exc
+        return name
+
+
+class LocmemBackend(SmsBackend):
+    def send(self, *, phone, text, params):
+        with _outbox_lock:
+            outbox.append({"to": phone, "text": text, "params": params})
+            return f"locmem:{len(outbox)}"
+
+
+# Tencent codes worth another try later; every other error code is permanent.
+_TENCENT_TRANSIENT_PREFIXES = (
+    "ClientNetworkError", "ServerNetworkError", "RequestLimitExceeded", "InternalError", "LimitExceeded",
+    "FailedOperation.FailResolvePacket", "UnknownError",
+)
+
+
+def _tencent_transient(code: str) -> bool:
+    return any(code == p or code.startswith(p + ".") or code.startswith(p) for p in _TENCENT_TRANSIENT_PREFIXES)
+
+
+class TencentBackend(SmsBackend):
+    def send(self, *, phone, text, params):
+        from tencentcloud.common import credential
+        from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+        from tencentcloud.common.profile.client_profile import ClientProfile
+        from tencentcloud.common.profile.http_profile import HttpProfile
+        from tencentcloud.sms.v20210111 import models, sms_client
+
+        missing = [
+            name for name in ("SECRET_ID", "SECRET_KEY", "SDK_APP_ID", "TEMPLATE_ID", "SIGN_NAME")
+            if not getattr(settings, f"SMS_TENCENT_{name}")
+        ]
+        if missing:
+            raise TransportError(
+                "Tencent Cloud SMS is not configured: set " + ", ".join(f"SMS_TENCENT_{m}" for m in missing),
+                permanent=True,
+            )
+        endpoint = settings.SMS_TENCENT_ENDPOINT
+        http = HttpProfile(
+            protocol="http" if endpoint.startswith("http://") else "https",
+            endpoint=endpoint.split("://", 1)[-1],
+            reqTimeout=10,
+        )
+        client = sms_client.SmsClient(
+            credential.Credential(settings.SMS_TENCENT_SECRET_ID, settings.SMS_TENCENT_SECRET_KEY),
+            settings.SMS_TENCENT_REGION,
+            ClientProfile(httpProfile=http),
+        )
+        request = models.SendSmsRequest()
+        request.PhoneNumberSet = [phone]
+        request.SmsSdkAppId = settings.SMS_TENCENT_SDK_APP_ID
+        request.TemplateId = settings.SMS_TENCENT_TEMPLATE_ID
+        request.SignName = settings.SMS_TENCENT_SIGN_NAME
+        request.TemplateParamSet = params
+        try:
+            response = client.SendSms(request)
+        except TencentCloudSDKException as exc:
+            code = exc.get_code() or "UnknownError"
+            raise TransportError(f"Tencent Cloud SMS {code}: {exc.get_message()}", permanent=not _tencent_transient(code)) from exc
+        statuses = response.SendStatusSet or []
+        if not statuses:
+            raise TransportError("Tencent Cloud SMS returned no send status.")
+        status = statuses[0]
+        if status.Code != "Ok":
+            raise TransportError(
+                f"Tencent Cloud SMS {status.Code}: {status.Message}", permanent=not _tencent_transient(status.Code or "")
+            )
+        return status.SerialNo or response.RequestId or ""
+
+
+BACKENDS = {"console": ConsoleBackend, "file": FileBackend, "locmem": LocmemBackend, "tencent": TencentBackend}
+
+
+def get_backend(name: str | None = None) -> SmsBackend:
+    name = name or settings.SMS_BACKEND
+    cls = BACKENDS.get(name) or import_string(name)
+    return cls()
+
+
+class SmsTransport(Transport):
+    channel = "sms"
+
+    def __init__(self, backend: SmsBackend | None = None):
+        self.backend = backend
+
+    def params(self, delivery) -> list[str]:
+        """The Tencent template's parameters: {1} customer UIN, {2} threshold %, {3} used %, {4} available USD."""
+        alert = delivery.alert
+        return [str(alert.customer.uin), str(alert.threshold), customer_used_percent(alert), f"{alert.available:.2f}"]
+
+    def send(self, delivery) -> str:
+        backend = self.backend or get_backend()
+        return backend.send(
+            phone=delivery.address,
+            text=self.render("notifications/sms/alert.txt", delivery),
+            params=self.params(delivery),
+        )

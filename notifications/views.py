@@ -1,0 +1,158 @@
+"""Console pages of usage alerts: Message Center, notification settings, a customer's alert
+history and its Custom Balance Warning. Thin: read through selectors, write through services."""
+
+from django.contrib import messages as flash
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from customers import selectors as customer_selectors
+from customers.models import Member
+from customers.views import member_required, modal_done, render_modal
+from partnercenter.errors import DomainError, NotFound, NotPermitted
+
+from . import selectors, services
+from .forms import CustomWarningForm, MemberChannelsForm, ResellerAlertSettingsForm
+
+MESSAGES_PER_PAGE = 20
+
+
+@require_http_methods(["GET", "HEAD"])
+@member_required
+def message_list(request):
+    unread_only = request.GET.get("unread") == "1"
+    page = Paginator(selectors.inbox(member=request.member, unread_only=unread_only), MESSAGES_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "notifications/message_list.html",
+        {"nav": "messages", "page": page, "unread_only": unread_only},
+    )
+
+
+def _back_to_messages(request):
+    target = request.POST.get("next", "")
+    return redirect(target if target.startswith("/messages/") else "/messages/")
+
+
+# Marking read changes only the member's own inbox, so read-only members may do it too.
+@require_POST
+@member_required
+def message_read(request, message_id: int):
+    try:
+        services.message_mark_read(member=request.member, message_id=message_id)
+    except NotFound:
+        raise Http404("This message is not in your Message Center.") from None
+    return _back_to_messages(request)
+
+
+@require_POST
+@member_required
+def messages_read_all(request):
+    count = services.messages_mark_all_read(member=request.member)
+    flash.success(request, f"Marked {count} message{'' if count == 1 else 's'} read.")
+    return _back_to_messages(request)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@member_required
+def alert_settings(request):
+    member, reseller = request.member, request.reseller
+    is_admin = member.role == Member.Role.ADMIN
+    reseller_form = ResellerAlertSettingsForm(instance=reseller)
+    members = list(selectors.members_with_channels(reseller=reseller))
+    editable = {m.pk for m in members if is_admin or m.pk == member.pk}
+    channel_forms = {
+        m.pk: MemberChannelsForm(
+            prefix=f"member-{m.pk}",
+            initial={"phone": m.phone, "alert_email": m.alert_email, "alert_sms": m.alert_sms, "alert_inbox": m.alert_inbox},
+        )
+        for m in members
+    }
+    if request.method == "POST":
+        which = request.POST.get("form")
+        if which == "reseller":
+            if not is_admin:
+                raise PermissionDenied("Only an admin can change the reseller-wide alert settings.")
+            reseller_form = ResellerAlertSettingsForm(request.POST, instance=reseller)
+            if reseller_form.is_valid():
+                try:
+                    services.reseller_alert_settings_update(member=member, **reseller_form.cleaned_data)
+                except DomainError as error:
+                    reseller_form.add_error(error.field if error.field in reseller_form.fields else None, error.message)
+                else:
+                    flash.success(request, "Alert settings saved.")
+                    return redirect("/settings/")
+            else:
+                reseller.refresh_from_db()
+        elif which == "member":
+            try:
+                target_id = int(request.POST.get("member", ""))
+            except ValueError:
+                raise Http404("No such member.") from None
+            target = next((m for m in members if m.pk == target_id), None)
+            if target is None:
+                raise Http404("No such member.")
+            if target.pk not in editable:
+                raise PermissionDenied("Only an admin can change another member's alert channels.")
+            form = MemberChannelsForm(request.POST, prefix=f"member-{target.pk}")
+            channel_forms[target.pk] = form
+            if form.is_valid():
+                try:
+                    services.member_alert_channels_update(actor=member, member=target, **form.cleaned_data)
+                except NotPermitted as error:
+                    raise PermissionDenied(error.message) from None
+                except DomainError as error:
+                    form.add_error(error.field if error.field in form.fields else None, error.message)
+                else:
+                    flash.success(request, f"Alert channels of {target.user.get_username()} saved.")
+                    return redirect("/settings/")
+        else:
+            raise Http404("Unknown settings form.")
+    rows = [(m, channel_forms[m.pk], m.pk in editable) for m in members]
+    return render(
+        request,
+        "notifications/settings.html",
+        {"nav": "settings", "reseller_form": reseller_form, "is_admin": is_admin, "member_rows": rows},
+        status=200,
+    )
+
+
+@require_http_methods(["GET", "HEAD"])
+@member_required
+def customer_alerts(request, uin: int):
+    customer = customer_selectors.customer_get(reseller=request.reseller, uin=uin)
+    page = Paginator(
+        selectors.customer_alert_history(reseller=request.reseller, customer=customer), MESSAGES_PER_PAGE
+    ).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "notifications/customer_alerts.html",
+        {"nav": "customers", "customer": customer, "page": page, "can_write": request.member.can_allocate},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@member_required(write=True)
+def custom_warning(request, uin: int):
+    customer = customer_selectors.customer_get(reseller=request.reseller, uin=uin)
+    if request.method == "POST":
+        form = CustomWarningForm(request.POST)
+        if form.is_valid():
+            percent = form.cleaned_data["percent"]
+            try:
+                services.custom_warning_set(member=request.member, customer=customer, percent=percent)
+            except DomainError as error:
+                form.add_error(error.field if error.field in form.fields else None, error.message)
+            else:
+                text = "Custom warning switched off" if percent is None else f"Custom warning set to {percent}%"
+                return modal_done(
+                    request, message=text, redirect_to=f"/customers/{customer.uin}/alerts/",
+                    events={"customerUpdated": {"uin": customer.uin}},
+                )
+    else:
+        form = CustomWarningForm(initial={"percent": customer.custom_warning_percent})
+    return render_modal(request, "notifications/custom_warning.html", {"nav": "customers", "customer": customer, "form": form})

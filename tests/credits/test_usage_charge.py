@@ -1,0 +1,179 @@
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
+from decimal import Decimal
+from unittest import mock
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from credits.models import UsageCharge
+from credits.services import usage_charge_record
+from customers.models import Customer
+from partnercenter.errors import DomainError, IdempotencyConflict, InvalidAmount, NotFound
+from tests.factories import CustomerFactory, ResellerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def record(reseller, customer, **overrides):
+    fields = {
+        "reseller": reseller,
+        "customer_uin": customer.uin,
+        "amount": "12.34",
+        "incurred_at": timezone.now() - timedelta(hours=1),
+        "external_id": "bill-1",
+        "product": "CVM",
+        "description": "Instance hours",
+    }
+    fields.update(overrides)
+    return usage_charge_record(**fields)
+
+
+def test_records_charge_adds_to_used_and_enqueues_evaluation(django_capture_on_commit_callbacks):
+    customer = CustomerFactory(credit=Decimal("100.00"))
+    with mock.patch("notifications.tasks.customer_evaluate.delay") as delay:
+        with django_capture_on_commit_callbacks(execute=True):
+            charge, created = record(customer.reseller, customer)
+    assert created is True
+    assert charge.amount == Decimal("12.34") and charge.source == "api" and charge.product == "CVM"
+    customer.refresh_from_db()
+    assert customer.used == Decimal("12.34")
+    assert customer.available == Decimal("87.66")
+    delay.assert_called_once_with(customer.pk)
+
+
+def test_repeated_external_id_returns_first_charge_and_changes_nothing(django_capture_on_commit_callbacks):
+    customer = CustomerFactory(credit=Decimal("100.00"))
+    first, _ = record(customer.reseller, customer)
+    with mock.patch("notifications.tasks.customer_evaluate.delay") as delay:
+        with django_capture_on_commit_callbacks(execute=True):
+            again, created = record(customer.reseller, customer)
+    assert created is False and again.pk == first.pk
+    customer.refresh_from_db()
+    assert customer.used == Decimal("12.34")
+    assert UsageCharge.objects.count() == 1
+    delay.assert_not_called()
+
+
+def test_same_external_id_for_a_different_charge_is_refused():
+    customer = CustomerFactory(credit=Decimal("100.00"))
+    record(customer.reseller, customer)
+    with pytest.raises(IdempotencyConflict):
+        record(customer.reseller, customer, amount="99.00")
+    customer.refresh_from_db()
+    assert customer.used == Decimal("12.34")
+
+
+def test_external_id_is_per_reseller():
+    a = CustomerFactory()
+    b = CustomerFactory()
+    record(a.reseller, a)
+    _, created = record(b.reseller, b)
+    assert created is True
+    assert UsageCharge.objects.count() == 2
+
+
+@pytest.mark.parametrize("whose", ["unknown", "other reseller"])
+def test_unknown_or_foreign_customer_is_refused_and_nothing_written(whose):
+    reseller = ResellerFactory()
+    other = CustomerFactory()
+    uin = 999999999 if whose == "unknown" else other.uin
+    with pytest.raises(NotFound) as error:
+        usage_charge_record(reseller=reseller, customer_uin=uin, amount="1.00",
+                            incurred_at=timezone.now(), external_id="x")
+    assert error.value.code == "UnauthorizedOperation.UinNoAuth"
+    assert UsageCharge.objects.count() == 0
+    other.refresh_from_db()
+    assert other.used == Decimal("0.00")
+
+
+@pytest.mark.parametrize("amount", ["0", "-1.00", "1.001", "abc", 1.5, "1e3"])
+def test_bad_amount_is_refused(amount):
+    customer = CustomerFactory()
+    with pytest.raises(InvalidAmount):
+        record(customer.reseller, customer, amount=amount)
+    assert UsageCharge.objects.count() == 0
+    customer.refresh_from_db()
+    assert customer.used == Decimal("0.00")
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"external_id": "  "},
+        {"external_id": "x" * 129},
+        {"incurred_at": "yesterday"},
+        {"incurred_at": "2026-11-26T08:00:00"},  # no time zone
+        {"incurred_at": timezone.now() + timedelta(days=1)},
+        {"product": "p" * 101},
+        {"source": "telepathy"},
+        {"customer_uin": "abc"},
+    ],
+)
+def test_bad_fields_are_refused(overrides):
+    customer = CustomerFactory()
+    with pytest.raises(DomainError):
+        record(customer.reseller, customer, **overrides)
+    assert UsageCharge.objects.count() == 0
+
+
+def test_iso_time_string_is_accepted():
+    customer = CustomerFactory()
+    charge, _ = record(customer.reseller, customer, incurred_at="2026-01-02T03:04:05+08:00")
+    assert charge.incurred_at == datetime(2026, 1, 1, 19, 4, 5, tzinfo=dt_timezone.utc)
+
+
+def test_database_refuses_non_positive_amount_and_duplicate_external_id():
+    customer = CustomerFactory()
+    base = {"reseller": customer.reseller, "customer": customer, "incurred_at": timezone.now()}
+    with pytest.raises(IntegrityError), transaction.atomic():
+        UsageCharge.objects.create(amount=Decimal("0.00"), external_id="a", **base)
+    UsageCharge.objects.create(amount=Decimal("1.00"), external_id="b", **base)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        UsageCharge.objects.create(amount=Decimal("1.00"), external_id="b", **base)
+
+
+def test_allocation_enqueues_evaluation_on_commit(funded_reseller, django_capture_on_commit_callbacks):
+    from credits.services import credit_allocate
+
+    customer = CustomerFactory(reseller=funded_reseller)
+    with mock.patch("notifications.tasks.customer_evaluate.delay") as delay:
+        with django_capture_on_commit_callbacks(execute=True):
+            credit_allocate(reseller=funded_reseller, customer=customer, amount="10.00")
+    delay.assert_called_once_with(customer.pk)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_charges_never_lose_an_add():
+    import threading
+
+    customer = CustomerFactory(credit=Decimal("1000.00"))
+    errors = []
+
+    def worker(n):
+        try:
+            for i in range(10):
+                usage_charge_record(reseller=customer.reseller, customer_uin=customer.uin, amount="1.01",
+                                    incurred_at=timezone.now(), external_id=f"t{n}-{i}")
+                # the same id from every thread: exactly one of them records it
+                usage_charge_record(reseller=customer.reseller, customer_uin=customer.uin, amount="0.50",
+                                    incurred_at=timezone.now(), external_id=f"shared-{i}")
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    # Patched once, here: patching inside each thread races and can leave the mock in place.
+    with mock.patch("notifications.tasks.customer_evaluate.delay"):
+        threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert errors == []
+    customer.refresh_from_db()
+    assert UsageCharge.objects.count() == 50
+    assert customer.used == Decimal("1.01") * 40 + Decimal("0.50") * 10
+    assert Customer.objects.get(pk=customer.pk).used == sum(c.amount for c in UsageCharge.objects.all())

@@ -1,0 +1,141 @@
+from decimal import Decimal
+from io import StringIO
+from unittest import mock
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from credits.models import UsageCharge
+from customers.models import Customer
+from tests.factories import CustomerFactory, ResellerFactory
+
+pytestmark = pytest.mark.django_db
+HEADER = "customer_uin,amount,incurred_at,external_id,product,description\n"
+
+
+@pytest.fixture
+def customers():
+    reseller = ResellerFactory(uin=100000000777)
+    a = CustomerFactory(reseller=reseller, uin=700000000001, credit=Decimal("100.00"))
+    b = CustomerFactory(reseller=reseller, uin=700000000002, credit=Decimal("100.00"))
+    stranger = CustomerFactory(uin=700000000099)
+    return reseller, a, b, stranger
+
+
+def write(tmp_path, body):
+    path = tmp_path / "usage.csv"
+    path.write_text(HEADER + body, encoding="utf-8")
+    return str(path)
+
+
+def run(path, *args):
+    out, err = StringIO(), StringIO()
+    with mock.patch("notifications.tasks.customer_evaluate.delay"):
+        call_command("import_usage", path, *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+GOOD = (
+    "700000000001,10.50,2026-11-25T10:00:00+08:00,b-1,CVM,hours\n"
+    "700000000002,80.00,2026-11-25T11:00:00Z,b-2,COS,\n"
+    "700000000001,5.00,2026-11-25T12:00:00+00:00,b-3,,\n"
+)
+
+
+def test_imports_every_row_and_a_rerun_imports_nothing_twice(tmp_path, customers):
+    _, a, b, _ = customers
+    path = write(tmp_path, GOOD)
+    out, _ = run(path)
+    assert "Imported 3 usage charge(s); 0 already imported" in out
+    out, _ = run(path)
+    assert "Imported 0 usage charge(s); 3 already imported" in out
+    assert UsageCharge.objects.count() == 3
+    assert Customer.objects.get(pk=a.pk).used == Decimal("15.50")
+    assert Customer.objects.get(pk=b.pk).used == Decimal("80.00")
+    assert set(UsageCharge.objects.values_list("source", flat=True)) == {"import"}
+
+
+def test_bad_rows_are_reported_by_line_and_nothing_is_imported(tmp_path, customers):
+    path = write(tmp_path, GOOD + (
+        "700000000001,-3.00,2026-11-25T12:00:00Z,b-4,,\n"          # line 5
+        "700000000099,1.00,2026-11-25T12:00:00Z,b-5,,\n"           # line 6: another reseller's customer
+        "700000000002,1.234,2026-11-25T12:00:00Z,b-6,,\n"          # line 7
+        "700000000002,1.00,not-a-time,b-7,,\n"                     # line 8
+        "700000000002,2.00,2026-11-25T12:00:00Z,b-1,,\n"           # line 9: b-1 again, different charge
+    ))
+    with pytest.raises(CommandError, match="5 invalid row"):
+        run(path, "--reseller", "100000000777")
+    assert UsageCharge.objects.count() == 0
+    assert set(Customer.objects.values_list("used", flat=True)) == {Decimal("0.00")}
+
+
+def test_error_lines_name_the_problem(tmp_path, customers):
+    path = write(tmp_path, GOOD + "700000000001,-3.00,2026-11-25T12:00:00Z,b-4,,\n700000000099,1.00,2026-11-25T12:00:00Z,b-5,,\n")
+    err = StringIO()
+    with mock.patch("notifications.tasks.customer_evaluate.delay"), pytest.raises(CommandError):
+        call_command("import_usage", path, "--reseller", "100000000777", stderr=err)
+    lines = err.getvalue().splitlines()
+    assert lines[0].startswith("line 5: The amount must be positive")
+    assert lines[1].startswith("line 6: customer 700000000099 does not exist")
+
+
+def test_skip_invalid_imports_the_good_rows(tmp_path, customers):
+    path = write(tmp_path, GOOD + "700000000001,0,2026-11-25T12:00:00Z,b-4,,\n")
+    out, err = run(path, "--skip-invalid")
+    assert "Imported 3 usage charge(s)" in out and "skipped 1 invalid row(s)" in out
+    assert "line 5:" in err
+    assert UsageCharge.objects.count() == 3
+
+
+def test_each_customer_is_evaluated_once_after_commit(tmp_path, customers, django_capture_on_commit_callbacks):
+    _, a, b, _ = customers
+    path = write(tmp_path, GOOD)
+    with mock.patch("notifications.tasks.customer_evaluate.delay") as delay:
+        with django_capture_on_commit_callbacks(execute=True):
+            call_command("import_usage", path, stdout=StringIO())
+    assert sorted(c.args[0] for c in delay.call_args_list) == sorted([a.pk, b.pk])
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [("", "empty"), ("customer_uin,amount\n", "lacks column"), ("customer_uin,amount,incurred_at,external_id,colour\n", "unknown column")],
+)
+def test_bad_header_is_refused(tmp_path, customers, content, message):
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    with pytest.raises(CommandError, match=message):
+        run(str(path))
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(CommandError, match="Cannot read"):
+        run(str(tmp_path / "nope.csv"))
+
+
+def test_simulate_usage_pushes_a_customer_past_90(customers):
+    reseller, a, b, _ = customers
+    Customer.objects.filter(pk=a.pk).update(used=Decimal("80.00"))
+    out = StringIO()
+    with mock.patch("notifications.tasks.customer_evaluate.delay"):
+        call_command("simulate_usage", "--reseller", str(reseller.uin), "--charges", "3", stdout=out)
+    a.refresh_from_db()
+    assert a.usage_band >= 90
+    assert UsageCharge.objects.filter(source="simulator").count() == 4
+    assert Customer.objects.get(pk=a.pk).used + Customer.objects.get(pk=b.pk).used == sum(
+        UsageCharge.objects.values_list("amount", flat=True), Decimal("80.00"))
+
+
+def test_seed_demo_records_usage_as_charges_and_runs_twice(django_capture_on_commit_callbacks):
+    from credits.selectors import ledger_mismatches
+
+    with mock.patch("notifications.tasks.customer_evaluate.delay"):
+        call_command("seed_demo", stdout=StringIO())
+        call_command("seed_demo", stdout=StringIO())
+    demo = Customer.objects.filter(reseller__uin=100000000001)
+    assert demo.count() == 200
+    for customer in demo.filter(used__gt=0)[:50]:
+        assert customer.used == sum(customer.usage_charges.values_list("amount", flat=True))
+    bands = set(demo.values_list("usage_band", flat=True))
+    assert {0, 75, 90, 100} <= bands
+    assert demo.filter(available__lt=0).exists()
+    assert ledger_mismatches() == []

@@ -1,0 +1,73 @@
+"""Sweeps and per-customer evaluations racing on the same customers (PostgreSQL, real threads,
+each with its own connection): one alert per (customer, threshold, day), one delivery per
+(alert, recipient, channel), and every delivery sent once however many workers try."""
+
+import threading
+from datetime import datetime, timezone as dt_timezone
+from decimal import Decimal
+from unittest import mock
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.db.models import Count
+
+from notifications.models import Alert, Delivery
+from notifications.services import alerts_sweep, customer_alerts_evaluate, delivery_attempt
+from tests.factories import CustomerFactory, MemberFactory, ResellerFactory, UserFactory
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+NOW = datetime(2026, 11, 26, 4, 0, tzinfo=dt_timezone.utc)
+
+
+def run_threads(targets):
+    barrier = threading.Barrier(len(targets))
+    errors = []
+
+    def wrap(fn):
+        try:
+            barrier.wait()
+            fn()
+        except Exception as exc:  # reported by the assertion below
+            errors.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=wrap, args=(fn,)) for fn in targets]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return errors
+
+
+def test_racing_sweeps_and_evaluations_alert_once_and_send_once():
+    reseller = ResellerFactory(contact_email="ops@race.example", contact_phone="+6580003333")
+    MemberFactory(reseller=reseller, role="admin", user=UserFactory(username="race-admin", email="a@race.example"))
+    customers = [
+        CustomerFactory(reseller=reseller, credit=Decimal("100.00"), used=Decimal(used))
+        for used in ["100.00", "95.00", "80.00", "120.00"] * 5
+    ]
+    targets = [lambda: alerts_sweep(now=NOW, batch_size=7) for _ in range(3)]
+    for customer in customers[:6]:
+        targets += [lambda pk=customer.pk: customer_alerts_evaluate(customer_id=pk, now=NOW)] * 2
+    with mock.patch("notifications.tasks.deliveries_send.delay"):
+        errors = run_threads(targets)
+    assert errors == []
+
+    per_key = Alert.objects.values("customer", "kind", "threshold", "day").annotate(n=Count("id"))
+    assert {row["n"] for row in per_key} == {1}
+    sent = Alert.objects.filter(covered=False)
+    assert sent.count() == len(customers)  # each customer's highest threshold, once
+    assert sorted(sent.values_list("threshold", flat=True)) == sorted([100, 90, 75, 100] * 5)
+    per_delivery = Delivery.objects.values("alert", "recipient_key", "channel").annotate(n=Count("id"))
+    assert {row["n"] for row in per_delivery} == {1}
+    # contact e-mail + SMS, the admin's e-mail + inbox, the customer's e-mail + SMS + inbox
+    assert Delivery.objects.count() == 7 * len(customers)
+
+    ids = list(Delivery.objects.filter(channel="email").values_list("id", flat=True))
+    mail.outbox = []
+    errors = run_threads([lambda: [delivery_attempt(delivery_id=i) for i in ids] for _ in range(4)])
+    assert errors == []
+    assert len(mail.outbox) == len(ids)
+    assert set(Delivery.objects.filter(channel="email").values_list("status", "attempts")) == {("sent", 1)}

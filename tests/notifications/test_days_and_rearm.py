@@ -1,0 +1,90 @@
+from datetime import datetime, timedelta, timezone as dt_timezone
+from unittest import mock
+
+import pytest
+
+from credits.services import credit_allocate, pool_grant
+from notifications.models import Alert, Delivery
+from notifications.services import alerts_sweep, customer_alerts_evaluate, reseller_day
+
+from .conftest import set_usage
+
+pytestmark = pytest.mark.django_db
+# 23:59:59 on 26 Nov in UTC+8 is 15:59:59 UTC; one second later it is 27 Nov there.
+LAST_SECOND = datetime(2026, 11, 26, 15, 59, 59, tzinfo=dt_timezone.utc)
+NEXT_DAY = LAST_SECOND + timedelta(seconds=1)
+
+
+def evaluate(customer, now):
+    with mock.patch("notifications.tasks.deliveries_send.delay"):
+        return customer_alerts_evaluate(customer_id=customer.pk, now=now)
+
+
+def test_day_is_counted_in_the_resellers_time_zone():
+    assert str(reseller_day("Asia/Shanghai", LAST_SECOND)) == "2026-11-26"
+    assert str(reseller_day("Asia/Shanghai", NEXT_DAY)) == "2026-11-27"
+    assert str(reseller_day("UTC", NEXT_DAY)) == "2026-11-26"
+    assert str(reseller_day("Not/AZone", NEXT_DAY)) == "2026-11-27"  # falls back to the default UTC+8
+
+
+def test_one_alert_per_day_then_a_reminder_after_midnight_utc8(shop):
+    set_usage(shop.customer, used="92.00")
+    evaluate(shop.customer, LAST_SECOND - timedelta(hours=10))
+    evaluate(shop.customer, LAST_SECOND)  # same day in UTC+8: nothing new
+    assert Alert.objects.filter(threshold=90).count() == 1
+    evaluate(shop.customer, NEXT_DAY)
+    alerts = list(Alert.objects.filter(threshold=90).order_by("day").values_list("day", "reminder"))
+    assert [(str(d), r) for d, r in alerts] == [("2026-11-26", False), ("2026-11-27", True)]
+
+
+def test_reseller_in_utc_counts_its_own_day(shop):
+    shop.reseller.time_zone = "UTC"
+    shop.reseller.save()
+    set_usage(shop.customer, used="92.00")
+    evaluate(shop.customer, LAST_SECOND)
+    evaluate(shop.customer, NEXT_DAY)  # still 26 Nov in UTC
+    assert Alert.objects.filter(threshold=90).count() == 1
+
+
+def test_daily_reminder_comes_from_the_sweep(shop):
+    set_usage(shop.customer, used="100.00")
+    with mock.patch("notifications.tasks.deliveries_send.delay"):
+        alerts_sweep(now=LAST_SECOND)
+        alerts_sweep(now=LAST_SECOND + timedelta(minutes=-5))
+        alerts_sweep(now=NEXT_DAY)
+        alerts_sweep(now=NEXT_DAY + timedelta(minutes=5))
+    sent = list(Alert.objects.filter(covered=False).order_by("day").values_list("threshold", "reminder"))
+    assert sent == [(100, False), (100, True)]
+
+
+def test_allocation_rearms_and_tells_the_reseller(shop, django_capture_on_commit_callbacks):
+    pool_grant(reseller=shop.reseller, amount="1000.00")
+    set_usage(shop.customer, credit="0.00", used="0.00")
+    credit_allocate(reseller=shop.reseller, customer=shop.customer, amount="100.00")
+    set_usage(shop.customer, used="95.00")
+    evaluate(shop.customer, LAST_SECOND - timedelta(hours=2))
+    with mock.patch("notifications.tasks.customer_evaluate.delay") as delay:
+        with django_capture_on_commit_callbacks(execute=True):
+            credit_allocate(reseller=shop.reseller, customer=shop.customer, amount="100.00")  # 95 of 200 = 47.5 %
+    delay.assert_called_once_with(shop.customer.pk)
+    evaluate(shop.customer, LAST_SECOND - timedelta(hours=1))
+    assert Alert.objects.filter(kind="threshold", rearmed_at__isnull=True).count() == 0
+    notice = Alert.objects.get(kind="rearmed")
+    assert notice.threshold == 75  # back under 75 %, so under 90 % too
+    assert set(notice.deliveries.values_list("channel", "recipient_kind")) == {("inbox", "member")}
+    # crossing again on a later day is a fresh alert, not a reminder
+    set_usage(shop.customer, used="185.00")
+    evaluate(shop.customer, NEXT_DAY)
+    fresh = Alert.objects.get(kind="threshold", covered=False, day="2026-11-27")
+    assert fresh.threshold == 90 and fresh.reminder is False
+
+
+def test_partial_rearm_keeps_the_lower_threshold_open(shop):
+    set_usage(shop.customer, used="100.00")
+    evaluate(shop.customer, LAST_SECOND - timedelta(hours=3))
+    set_usage(shop.customer, credit="120.00")  # 83 %: back under 90 and 100, still above 75
+    evaluate(shop.customer, LAST_SECOND - timedelta(hours=2))
+    open_thresholds = set(Alert.objects.filter(kind="threshold", rearmed_at__isnull=True).values_list("threshold", flat=True))
+    assert open_thresholds == {75}
+    assert Alert.objects.get(kind="rearmed").threshold == 90
+    assert Delivery.objects.filter(alert__kind="rearmed").count() == 2  # the two members' inboxes
