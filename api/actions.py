@@ -1,0 +1,463 @@
+"""The API's actions: each declares its parameters, its response fields and the errors it can
+answer (the API reference page is generated from the same declarations), and runs through the
+same selectors and services as the console.
+
+Field names and JSON types follow the SDK's models.py (tencentcloud.intlpartnersmgt.v20220928):
+money goes out as JSON numbers (the SDK's float), times as "YYYY-MM-DD HH:MM:SS" in the reseller's
+time zone, and a few UINs as strings where the SDK types them so."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+
+from credits import services as credit_services
+from credits.models import AllocationRecord
+from credits.money import parse_amount
+from customers.models import Customer, Member, Reseller
+from customers.services import customer_remark_update
+from partnercenter.errors import DomainError
+
+from . import selectors
+from .envelope import ApiError, money
+from .models import ApiKey
+from .params import Param, parse
+
+VERSION = "2022-09-28"
+PAGE_CODE = "InvalidParameter.Page"
+UINS_CODE = "InvalidParameterValue.UinList"
+USAGE_BATCH_MAX = 1000
+
+
+@dataclass(frozen=True)
+class Context:
+    key: ApiKey
+    member: Member
+    request_id: str
+
+    @property
+    def reseller(self) -> Reseller:
+        return self.member.reseller
+
+    @property
+    def user(self):
+        return self.key.user
+
+    @property
+    def operator_name(self) -> str:
+        return f"{self.user.get_username()} (API key {self.key.secret_id})"
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    summary: str
+    handler: Callable[[Context, dict], dict]
+    params: tuple[Param, ...] = ()
+    response: tuple[tuple[str, str, str], ...] = ()  # (field, SDK type, meaning)
+    errors: tuple[tuple[str, str], ...] = ()  # (code, when)
+    writes: bool = False  # refused for a viewer's key
+    credit: bool = False  # counted against the credit-action rate limit
+    example: dict | None = None
+    sdk_request: str = ""  # the SDK model the example uses; "" means call_json
+
+
+ACTIONS: dict[str, Action] = {}
+
+
+def action(**spec):
+    def register(handler):
+        ACTIONS[handler.__name__] = Action(name=handler.__name__, handler=handler, **spec)
+        return handler
+
+    return register
+
+
+def _zone(reseller: Reseller) -> ZoneInfo:
+    return ZoneInfo(reseller.time_zone)
+
+
+def _time(value: datetime, reseller: Reseller) -> str:
+    return timezone.localtime(value, _zone(reseller)).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _page_params(size_max: int = 100) -> tuple[Param, Param]:
+    return (
+        Param("Page", "int", "Page number, from 1.", default=1, minimum=1, maximum=10**9, range_code=PAGE_CODE),
+        Param(
+            "PageSize", "int", "Entries per page.", default=20, minimum=1, maximum=size_max, range_code=PAGE_CODE
+        ),
+    )
+
+
+def _in_scope(ctx: Context, uins: list[int]) -> dict[int, Customer]:
+    """The reseller's customers for `uins`, or UinNoAuth naming the first UIN that is not one."""
+    found = selectors.customers_by_uin(ctx.reseller, uins)
+    for uin in uins:
+        if uin not in found:
+            raise ApiError(
+                "UnauthorizedOperation.UinNoAuth",
+                f"UIN {uin} is not a customer of your account.",
+            )
+    return found
+
+
+UIN_NO_AUTH = ("UnauthorizedOperation.UinNoAuth", "a UIN is not one of your customers")
+INVALID_UIN = ("InvalidParameterValue.InvalidUin", "a UIN is not a positive integer")
+PAGE_ERROR = (PAGE_CODE, "Page < 1 or PageSize out of range")
+VIEWER = ("UnauthorizedOperation", "the key belongs to a viewer, who can read but not write")
+
+
+@action(
+    summary="The reseller's customer-credit pool: total, allocated and remaining, and the customers' totals.",
+    credit=True,
+    response=(
+        ("TotalCredit", "Float", "Customer-credit pool total (sum of approved grants)."),
+        ("AllocatedCredit", "Float", "Credit currently allocated to customers (total − remaining)."),
+        ("RemainingCredit", "Float", "Credit left to allocate."),
+        ("CustomerTotalCredit", "Float", "Sum of the customers' credit."),
+        ("CustomerRemainingCredit", "Float", "Sum of the customers' available credit (credit − used)."),
+    ),
+    example={},
+    sdk_request="QueryPartnerCreditRequest",
+)
+def QueryPartnerCredit(ctx: Context, params: dict) -> dict:
+    credit = selectors.partner_credit(ctx.reseller)
+    return {
+        "AllocatedCredit": money(credit["allocated"]),
+        "TotalCredit": money(credit["total"]),
+        "RemainingCredit": money(credit["remaining"]),
+        "CustomerTotalCredit": money(credit["customer_credit"]),
+        "CustomerRemainingCredit": money(credit["customer_available"]),
+    }
+
+
+def _customer_credit_row(customer: Customer, reseller: Reseller) -> dict:
+    return {
+        "Name": customer.name,
+        "Type": customer.identity_type,
+        "Mobile": customer.phone,
+        "Email": customer.email,
+        "Arrears": "1" if customer.available < 0 else "0",
+        "AssociationTime": _time(customer.bound_at, reseller),
+        "RecentExpiry": "",
+        "ClientUin": customer.uin,
+        "Credit": money(customer.credit),
+        "RemainingCredit": money(customer.available),
+        "IdentifyType": 1 if customer.identity_type == Customer.IdentityType.PERSONAL else 2,
+        "Remark": customer.remark,
+        "Force": 2 if customer.account_status == Customer.AccountStatus.FROZEN else 0,
+    }
+
+
+@action(
+    summary="Customers with their credit, a page at a time, by binding time; optionally filtered.",
+    credit=True,
+    params=(
+        Param(
+            "FilterType", "str", "What Filter matches: ClientUin (exact) or Name, Remark, Email (substring).",
+            choices=tuple(selectors.CUSTOMER_FILTERS),
+        ),
+        Param("Filter", "str", "The value to search for; empty lists every customer.", default="", maximum=255),
+        *_page_params(),
+        Param("Order", "str", "Binding-time order (default desc).", default="desc", choices=("desc", "asc")),
+    ),
+    response=(
+        ("Data", "Array of QueryCustomersCreditData", "ClientUin, Name, Type, Mobile, Email, Remark, "
+         "AssociationTime, Credit, RemainingCredit (available; negative when overdue), Arrears ('1' when "
+         "available < 0), IdentifyType (1 personal, 2 enterprise), Force (2 frozen, 0 normal), RecentExpiry."),
+        ("Total", "Integer", "How many customers match."),
+    ),
+    errors=(PAGE_ERROR, ("InvalidParameterValue", "FilterType or Order is not one of its values"),
+            ("MissingParameter", "Filter is given without FilterType")),
+    example={"FilterType": "Name", "Filter": "Acme", "Page": 1, "PageSize": 100, "Order": "desc"},
+    sdk_request="QueryCustomersCreditRequest",
+)
+def QueryCustomersCredit(ctx: Context, params: dict) -> dict:
+    if params["Filter"] and not params["FilterType"]:
+        raise ApiError("MissingParameter", "Filter needs FilterType (ClientUin, Name, Remark or Email).")
+    total, customers = selectors.customers_page(
+        ctx.reseller,
+        filter_type=params["FilterType"],
+        filter_text=params["Filter"].strip(),
+        page=params["Page"],
+        page_size=params["PageSize"],
+        order=params["Order"],
+    )
+    return {"Data": [_customer_credit_row(customer, ctx.reseller) for customer in customers], "Total": total}
+
+
+def _uin_credit(uin: int, credit, available) -> dict:
+    return {"Uin": uin, "TotalCredit": money(credit), "RemainingCredit": money(available)}
+
+
+@action(
+    summary="Credit and available credit of up to 50 customers by UIN.",
+    credit=True,
+    params=(
+        Param("UinList", "uin_list", "Customer UINs.", required=True, minimum=1, maximum=50, range_code=UINS_CODE),
+    ),
+    response=(("Data", "Array of QueryDirectCustomersCreditData", "Uin, TotalCredit, RemainingCredit (available), in request order."),),
+    errors=((UINS_CODE, "UinList is empty or holds more than 50 UINs"), INVALID_UIN, UIN_NO_AUTH),
+    example={"UinList": [100012345678, 100012345679]},
+    sdk_request="QueryCreditByUinListRequest",
+)
+def QueryCreditByUinList(ctx: Context, params: dict) -> dict:
+    uins = list(dict.fromkeys(params["UinList"]))
+    found = _in_scope(ctx, uins)
+    return {"Data": [_uin_credit(uin, found[uin].credit, found[uin].available) for uin in uins]}
+
+
+@action(
+    summary="Credit and available credit of every customer.",
+    credit=True,
+    response=(("Data", "Array of QueryDirectCustomersCreditData", "Uin, TotalCredit, RemainingCredit (available), newest binding first."),),
+    example={},
+    sdk_request="QueryDirectCustomersCreditRequest",
+)
+def QueryDirectCustomersCredit(ctx: Context, params: dict) -> dict:
+    return {"Data": [_uin_credit(*row) for row in selectors.customer_credit_rows(ctx.reseller)]}
+
+
+@action(
+    summary="Allocate credit to a customer (a negative AddedCredit repossesses). Same rules and record as the console.",
+    credit=True,
+    writes=True,
+    params=(
+        Param("ClientUin", "uin", "Customer UIN.", required=True),
+        Param("AddedCredit", "amount", "USD added to the customer's credit; negative repossesses; at most 2 decimals.", required=True),
+        Param("Remark", "str", "Shown in the allocation record.", default="", maximum=255,
+              range_code="InvalidParameterValue.RemarkTooLong"),
+        Param("ClientToken", "str", "Idempotency token (Partner Center extension): a retry with the same token "
+              "returns the first result and allocates nothing more.", minimum=1, maximum=64,
+              range_code="InvalidParameterValue.ClientToken"),
+    ),
+    response=(
+        ("TotalCredit", "Float", "The customer's credit after the allocation."),
+        ("RemainingCredit", "Float", "The customer's available credit after the allocation."),
+    ),
+    errors=(
+        ("InvalidParameterValue.CreditAmountOutOfRange", "AddedCredit is 0, has more than 2 decimals, exceeds the "
+         "per-operation maximum, or repossesses more than the customer's available credit"),
+        ("FailedOperation.BalanceInsufficient", "AddedCredit exceeds the pool's remaining credit"),
+        ("FailedOperation.IdempotencyConflict", "ClientToken was used before for a different allocation"),
+        UIN_NO_AUTH, INVALID_UIN, VIEWER,
+    ),
+    example={"ClientUin": 100012345678, "AddedCredit": 500.00, "Remark": "June top-up"},
+    sdk_request="AllocateCustomerCreditRequest",
+)
+def AllocateCustomerCredit(ctx: Context, params: dict) -> dict:
+    amount = parse_amount(params["AddedCredit"])
+    customer_id = selectors.customer_id_for_uin(ctx.reseller, params["ClientUin"])
+    if customer_id is None:
+        raise ApiError("UnauthorizedOperation.UinNoAuth", f"UIN {params['ClientUin']} is not a customer of your account.")
+    record = credit_services.credit_allocate(
+        reseller=ctx.reseller,
+        customer=customer_id,
+        amount=amount,
+        actor=ctx.user,
+        source=AllocationRecord.Source.API,
+        remark=params["Remark"],
+        idempotency_key=params["ClientToken"],
+        operator_name=ctx.operator_name,
+    )
+    return {"TotalCredit": money(record.credit_after), "RemainingCredit": money(record.available_after)}
+
+
+@action(
+    summary="A customer's allocation records, newest first.",
+    credit=True,
+    params=(Param("ClientUin", "uin", "Customer UIN.", required=True), *_page_params()),
+    response=(
+        ("Total", "Integer", "How many records the customer has."),
+        ("History", "Array of QueryCreditAllocationHistoryData", "AllocatedTime, Operator, Credit (the signed "
+         "amount), AllocatedCredit (customer credit after), ClientCreditAfter (available after), Remark."),
+    ),
+    errors=(PAGE_ERROR, UIN_NO_AUTH, INVALID_UIN),
+    example={"ClientUin": 100012345678, "Page": 1, "PageSize": 20},
+    sdk_request="QueryCreditAllocationHistoryRequest",
+)
+def QueryCreditAllocationHistory(ctx: Context, params: dict) -> dict:
+    customer = _in_scope(ctx, [params["ClientUin"]])[params["ClientUin"]]
+    total, records = selectors.allocation_history_page(customer, page=params["Page"], page_size=params["PageSize"])
+    return {
+        "Total": total,
+        "History": [
+            {
+                "AllocatedTime": _time(record.created_at, ctx.reseller),
+                "Operator": record.operator_name,
+                "Credit": money(record.amount),
+                "AllocatedCredit": money(record.credit_after),
+                "ClientCreditAfter": money(record.available_after),
+                "Remark": record.remark,
+            }
+            for record in records
+        ],
+    }
+
+
+def _account_status(customer: Customer) -> str:
+    if customer.account_status == Customer.AccountStatus.FROZEN:
+        return "1"
+    return "2" if customer.available < 0 else "0"
+
+
+@action(
+    summary="Contact and account details of up to 20 customers.",
+    params=(
+        Param("CustomerUin", "uin_list", "Customer UINs.", required=True, minimum=1, maximum=20, range_code=UINS_CODE),
+    ),
+    response=(
+        ("Data", "Array of DescribeCustomerInfoData", "CustomerUin (string), Name, Email, Phone, Mark (remark), "
+         "BindTime, AccountStatus ('0' normal, '1' frozen, '2' overdue), AuthType (0 personal, 1 enterprise), "
+         "HasExpense (1 when anything was used)."),
+    ),
+    errors=((UINS_CODE, "CustomerUin is empty or holds more than 20 UINs"), INVALID_UIN, UIN_NO_AUTH),
+    example={"CustomerUin": [100012345678]},
+    sdk_request="DescribeCustomerInfoRequest",
+)
+def DescribeCustomerInfo(ctx: Context, params: dict) -> dict:
+    uins = list(dict.fromkeys(params["CustomerUin"]))
+    found = _in_scope(ctx, uins)
+    data = []
+    for uin in uins:
+        customer = found[uin]
+        data.append(
+            {
+                "CustomerUin": str(customer.uin),
+                "Email": customer.email,
+                "Phone": customer.phone,
+                "Mark": customer.remark,
+                "Name": customer.name,
+                "BindTime": _time(customer.bound_at, ctx.reseller),
+                "AccountStatus": _account_status(customer),
+                # Identity type is recorded for a customer once verified, so a bound customer has passed.
+                "AuthStatus": "3",
+                "AuthType": 0 if customer.identity_type == Customer.IdentityType.PERSONAL else 1,
+                "CidRegisterTime": "",
+                "UinRegisterTime": "",
+                "AuthPassTime": "",
+                "HasExpense": 1 if customer.used > 0 else 0,
+            }
+        )
+    return {"Data": data}
+
+
+@action(
+    summary="The UINs of the reseller's customers, a page at a time, newest binding first.",
+    params=_page_params(size_max=1000),
+    response=(
+        ("Data", "Array of DescribeCustomerUinData", "CustomerUin (string)."),
+        ("Total", "String", "How many customers the reseller has (a string, as the SDK types it)."),
+    ),
+    errors=(PAGE_ERROR,),
+    example={"Page": 1, "PageSize": 1000},
+    sdk_request="DescribeCustomerUinRequest",
+)
+def DescribeCustomerUin(ctx: Context, params: dict) -> dict:
+    total, uins = selectors.customer_uins_page(ctx.reseller, page=params["Page"], page_size=params["PageSize"])
+    return {"Data": [{"CustomerUin": str(uin)} for uin in uins], "Total": str(total)}
+
+
+@action(
+    summary="Set a customer's remark (empty clears it).",
+    writes=True,
+    params=(
+        Param("ClientUin", "uin", "Customer UIN (the SDK types it as a string).", required=True),
+        Param("Remark", "str", "The new remark.", required=True, maximum=255,
+              range_code="InvalidParameterValue.RemarkTooLong"),
+    ),
+    response=(("ClientRemark", "String", "The remark now stored."),),
+    errors=(("InvalidParameterValue.RemarkTooLong", "Remark is longer than 255 characters"), UIN_NO_AUTH, INVALID_UIN, VIEWER),
+    example={"ClientUin": "100012345678", "Remark": "Key account"},
+    sdk_request="ModifyClientRemarkRequest",
+)
+def ModifyClientRemark(ctx: Context, params: dict) -> dict:
+    customer = _in_scope(ctx, [params["ClientUin"]])[params["ClientUin"]]
+    customer = customer_remark_update(customer=customer, remark=params["Remark"])
+    return {"ClientRemark": customer.remark}
+
+
+CHARGE_PARAMS = (
+    Param("ClientUin", "uin", "Customer UIN.", required=True),
+    Param("Amount", "amount", "USD charged, > 0, at most 2 decimals.", required=True),
+    Param("IncurredAt", "str", "When the usage was incurred: ISO 8601 with a time zone, such as 2026-06-01T08:30:00+08:00.",
+          required=True, maximum=64),
+    Param("ExternalId", "str", "Your unique id for the charge; a repeat is counted as a duplicate and not recorded again.",
+          required=True, minimum=1, maximum=128, range_code="InvalidParameterValue.ExternalId"),
+    Param("Product", "str", "Product name.", default="", maximum=100),
+    Param("Description", "str", "Free text.", default="", maximum=255),
+)
+# credits.services.usage_charge_check names fields in snake case; the API answers with its own names.
+_CHARGE_FIELDS = {
+    "customer_uin": ("ClientUin", "InvalidParameterValue.InvalidUin"),
+    "amount": ("Amount", "InvalidParameterValue.Amount"),
+    "incurred_at": ("IncurredAt", "InvalidParameterValue.IncurredAt"),
+    "external_id": ("ExternalId", "InvalidParameterValue.ExternalId"),
+    "product": ("Product", "InvalidParameterValue"),
+    "description": ("Description", "InvalidParameterValue"),
+}
+
+
+def _charge(charge: dict, index: int) -> dict:
+    try:
+        return credit_services.usage_charge_check(
+            customer_uin=charge["ClientUin"],
+            amount=charge["Amount"],
+            incurred_at=charge["IncurredAt"],
+            external_id=charge["ExternalId"],
+            product=charge["Product"],
+            description=charge["Description"],
+            source="api",
+        )
+    except DomainError as exc:
+        name, code = _CHARGE_FIELDS.get(exc.field or "", ("", exc.code))
+        raise ApiError(code, f"`Charges.{index}.{name}`: {exc.message}" if name else exc.message) from exc
+
+
+@action(
+    summary="Report customers' usage charges (Partner Center extension): up to 1,000 per call, idempotent by "
+    "ExternalId. The whole batch is checked before any charge is recorded, and recorded all or nothing.",
+    writes=True,
+    params=(
+        Param("Charges", "objects", "The charges.", required=True, minimum=1, maximum=USAGE_BATCH_MAX,
+              range_code="InvalidParameterValue.Charges", items=CHARGE_PARAMS),
+    ),
+    response=(
+        ("Accepted", "Integer", "Charges recorded by this call."),
+        ("Duplicates", "Integer", "Charges whose ExternalId was already recorded (not counted again)."),
+    ),
+    errors=(
+        ("InvalidParameterValue.Charges", "Charges is empty or holds more than 1,000 charges"),
+        ("InvalidParameterValue.Amount", "an Amount is not > 0 with at most 2 decimals"),
+        ("InvalidParameterValue.IncurredAt", "an IncurredAt is not ISO 8601 with a time zone, or lies in the future"),
+        ("InvalidParameterValue.ExternalId", "an ExternalId is blank, too long or repeated within the batch"),
+        ("FailedOperation.IdempotencyConflict", "an ExternalId was recorded before for a different customer or amount"),
+        UIN_NO_AUTH, INVALID_UIN, VIEWER,
+    ),
+    example={"Charges": [{"ClientUin": 100012345678, "Amount": "12.34", "IncurredAt": "2026-06-01T08:00:00+08:00",
+                          "ExternalId": "bill-2026-06-01-0001", "Product": "CVM", "Description": "Instance hours"}]},
+)
+def ReportCustomerUsage(ctx: Context, params: dict) -> dict:
+    charges = [_charge(charge, index) for index, charge in enumerate(params["Charges"])]
+    seen: dict[str, int] = {}
+    for index, charge in enumerate(charges):
+        if charge["external_id"] in seen:
+            raise ApiError(
+                "InvalidParameterValue.ExternalId",
+                f"`Charges.{index}.ExternalId` repeats Charges.{seen[charge['external_id']]}; each charge needs its own id.",
+            )
+        seen[charge["external_id"]] = index
+    _in_scope(ctx, list(dict.fromkeys(charge["customer_uin"] for charge in charges)))
+    # All or nothing, so a retry of a failed batch is safe. Charges go in customer order so that two
+    # concurrent batches lock customer rows in the same order and cannot deadlock.
+    ordered = sorted(charges, key=lambda c: (c["customer_uin"], c["incurred_at"], c["external_id"]))
+    accepted, duplicates = credit_services.usage_charges_import(reseller=ctx.reseller, rows=ordered)
+    return {"Accepted": accepted, "Duplicates": duplicates}
+
+
+def run(action_: Action, ctx: Context, body: dict) -> dict:
+    params = parse(action_.params, body)
+    return action_.handler(ctx, params)

@@ -1,0 +1,143 @@
+"""Request parameters: declared once per action, checked before the action runs, and listed on the
+API reference page from the same declarations.
+
+Codes: an absent required parameter is MissingParameter, a name the action does not know is
+UnknownParameter, a value of the wrong JSON type is InvalidParameter, and a well-typed value out of
+range is the parameter's own code (InvalidParameterValue... or, for paging, InvalidParameter.Page)."""
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from .envelope import ApiError
+
+_INTEGER_TEXT = re.compile(r"^[+-]?\d{1,19}$")
+_DECIMAL_TEXT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+UIN_MAX = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    kind: str  # "int", "uin", "str", "amount", "uin_list", "objects"
+    doc: str
+    required: bool = False
+    default: object = None
+    minimum: int | None = None  # int value, str length or list length
+    maximum: int | None = None
+    range_code: str = "InvalidParameterValue"
+    choices: tuple[str, ...] = ()
+    items: tuple["Param", ...] = field(default=())  # for kind "objects"
+
+    @property
+    def type_label(self) -> str:
+        return {
+            "int": "Integer",
+            "uin": "Integer",
+            "str": "String",
+            "amount": "Float (at most 2 decimals)",
+            "uin_list": "Array of Integer",
+            "objects": "Array of Object",
+        }[self.kind]
+
+    @property
+    def limits(self) -> str:
+        if self.choices:
+            return " / ".join(self.choices)
+        unit = {"str": " characters", "uin_list": " items", "objects": " items"}.get(self.kind, "")
+        if self.minimum is not None and self.maximum is not None:
+            return f"{self.minimum}–{self.maximum}{unit}"
+        if self.maximum is not None:
+            return f"at most {self.maximum}{unit}"
+        if self.minimum is not None:
+            return f"at least {self.minimum}{unit}"
+        return ""
+
+
+def _ill_typed(path: str, expected: str) -> ApiError:
+    return ApiError("InvalidParameter", f"The parameter `{path}` must be {expected}.")
+
+
+def _integer(value, path: str) -> int:
+    # The SDK sends integers as JSON numbers; Tencent's gateway also takes them as digit strings.
+    if isinstance(value, bool):
+        raise _ill_typed(path, "an integer")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and _INTEGER_TEXT.match(value.strip()):
+        return int(value.strip())
+    raise _ill_typed(path, "an integer")
+
+
+def _uin(value, path: str) -> int:
+    uin = _integer(value, path)
+    if not 0 < uin <= UIN_MAX:
+        raise ApiError("InvalidParameterValue.InvalidUin", f"`{path}` must be a positive UIN; {uin} is not one.")
+    return uin
+
+
+def _check_range(param: Param, measured: int, path: str, what: str) -> None:
+    low, high = param.minimum, param.maximum
+    if (low is not None and measured < low) or (high is not None and measured > high):
+        subject = f"The length of `{path}`" if what else f"`{path}`"
+        raise ApiError(param.range_code, f"{subject} must be {param.limits}; got {measured}.")
+
+
+def _value(param: Param, value, path: str):
+    kind = param.kind
+    if kind == "int":
+        number = _integer(value, path)
+        _check_range(param, number, path, "")
+        return number
+    if kind == "uin":
+        return _uin(value, path)
+    if kind == "str":
+        if not isinstance(value, str):
+            raise _ill_typed(path, "a string")
+        if param.choices and value not in param.choices:
+            raise ApiError(
+                param.range_code, f"`{path}` must be one of {', '.join(param.choices)}; got {value!r}."
+            )
+        _check_range(param, len(value), path, "length")
+        return value
+    if kind == "amount":
+        # Numbers arrive as Decimal (the body is parsed with parse_float=Decimal), so 0.1 stays 0.1;
+        # credits.money.parse_amount then enforces the money rules.
+        if isinstance(value, bool) or not isinstance(value, (int, Decimal, str)):
+            raise _ill_typed(path, "a number such as 100.00")
+        if isinstance(value, str) and not _DECIMAL_TEXT.match(value.strip()):
+            raise _ill_typed(path, "a number such as 100.00")
+        return value
+    if kind == "uin_list":
+        if not isinstance(value, list):
+            raise _ill_typed(path, "an array of UINs")
+        _check_range(param, len(value), path, "length")
+        return [_uin(item, f"{path}.{index}") for index, item in enumerate(value)]
+    if kind == "objects":
+        if not isinstance(value, list):
+            raise _ill_typed(path, "an array of objects")
+        _check_range(param, len(value), path, "length")
+        return [parse(param.items, item, prefix=f"{path}.{index}.") for index, item in enumerate(value)]
+    raise AssertionError(f"unknown parameter kind {kind}")
+
+
+def parse(schema: tuple[Param, ...], data, *, prefix: str = "") -> dict:
+    """Check `data` against `schema` and return the typed values (defaults filled in). JSON null
+    counts as absent, as the SDK never sends a parameter left as None."""
+    if not isinstance(data, dict):
+        where = f"`{prefix[:-1]}`" if prefix else "The request body"
+        raise ApiError("InvalidParameter", f"{where} must be a JSON object.")
+    known = {param.name for param in schema}
+    for name in data:
+        if name not in known:
+            raise ApiError("UnknownParameter", f"The parameter `{prefix}{name}` is not recognized.")
+    values = {}
+    for param in schema:
+        raw = data.get(param.name)
+        if raw is None:
+            if param.required:
+                raise ApiError("MissingParameter", f"The request is missing the required parameter `{prefix}{param.name}`.")
+            values[param.name] = param.default
+            continue
+        values[param.name] = _value(param, raw, prefix + param.name)
+    return values

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("api/", views.endpoint, name="api_endpoint"),
+    path("api-keys/", views.api_keys, name="api_keys"),
+    path("api-keys/docs/", views.api_docs, name="api_docs"),
+    path("api-keys/<int:pk>/disable/", views.api_key_disable, name="api_key_disable"),
+    path("api-keys/<int:pk>/enable/", views.api_key_enable, name="api_key_enable"),
+    path("api-keys/<int:pk>/delete/", views.api_key_delete, name="api_key_delete"),
+]

@@ -1,0 +1,218 @@
+import json
+import logging
+import time
+from datetime import datetime, timezone as dt_timezone
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from partnercenter.errors import DomainError
+
+from . import ratelimit, selectors, services, signing
+from .actions import ACTIONS, VERSION, Context, run
+from .crypto import decrypt_secret
+from .envelope import ApiError, failure, new_request_id, success
+from .forms import ApiKeyCreateForm
+
+logger = logging.getLogger(__name__)
+
+MAX_SKEW_SECONDS = 300
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _authenticate(request, header_auth: signing.Authorization, body: bytes):
+    """The enabled key whose SecretKey produced the signature, or the Tencent error saying why not."""
+    raw_timestamp = request.headers.get("X-TC-Timestamp")
+    if not raw_timestamp:
+        raise ApiError("MissingParameter", "The request is missing the X-TC-Timestamp header.")
+    if not raw_timestamp.isdigit():
+        raise ApiError("InvalidParameter", "X-TC-Timestamp must be a Unix time in seconds.")
+    timestamp = int(raw_timestamp)
+    now = int(time.time())
+    if abs(now - timestamp) > MAX_SKEW_SECONDS:
+        raise ApiError(
+            "AuthFailure.SignatureExpire",
+            f"The request was signed at {timestamp} but the server time is {now}; a signature is valid for "
+            f"{MAX_SKEW_SECONDS // 60} minutes. Check the client's clock.",
+        )
+    signed_date = datetime.fromtimestamp(timestamp, tz=dt_timezone.utc).strftime("%Y-%m-%d")
+    if header_auth.date != signed_date:
+        raise ApiError(
+            "AuthFailure.SignatureFailure",
+            f"The Credential date {header_auth.date} is not the UTC date of X-TC-Timestamp ({signed_date}).",
+        )
+    key = selectors.api_key_for_secret_id(header_auth.secret_id)
+    secret_key = decrypt_secret(key.secret_key_encrypted) if key is not None else None
+    if key is None or not key.enabled or not key.user.is_active or secret_key is None:
+        if key is not None and secret_key is None:
+            logger.error("API key %s cannot be decrypted with the configured API_KEY_ENCRYPTION_KEY", key.secret_id)
+        raise ApiError("AuthFailure.SecretIdNotFound", "The SecretId does not exist or has been disabled.")
+    if request.headers.get("X-TC-Content-SHA256", "").upper() == "UNSIGNED-PAYLOAD":
+        raise ApiError(
+            "AuthFailure.InvalidAuthorization",
+            "Unsigned payloads are not accepted: sign the request body (the SDK's default).",
+        )
+    headers = {name: request.headers.get(name, "") for name in header_auth.signed_headers}
+    if not signing.signature_matches(
+        auth=header_auth, secret_key=secret_key, method=request.method, headers=headers, body=body,
+        timestamp=raw_timestamp,
+    ):
+        raise ApiError(
+            "AuthFailure.SignatureFailure",
+            "The request signature does not match. Check the SecretKey and that the body and signed headers "
+            "are sent exactly as signed.",
+        )
+    return key
+
+
+def _handle(request, request_id: str):
+    header_auth = signing.parse_authorization(request.headers.get("Authorization"))
+    try:
+        body = request.body
+    except RequestDataTooBig as exc:
+        raise ApiError("InvalidParameter", "The request body is too large.") from exc
+    key = _authenticate(request, header_auth, body)
+    services.api_key_mark_used(key=key)
+
+    version = request.headers.get("X-TC-Version")
+    if not version:
+        raise ApiError("MissingParameter", "The request is missing the X-TC-Version header.")
+    if version != VERSION:
+        raise ApiError("NoSuchVersion", f"Version {version} does not exist; this service answers {VERSION}.")
+    name = request.headers.get("X-TC-Action")
+    if not name:
+        raise ApiError("MissingParameter", "The request is missing the X-TC-Action header.")
+    action = ACTIONS.get(name)
+    if action is None:
+        raise ApiError("InvalidAction", f"The action {name} does not exist for version {VERSION}.")
+
+    member = getattr(key.user, "member", None)
+    if member is None:
+        raise ApiError("UnauthorizedOperation", "The key's user is not a member of a reseller.")
+    if not ratelimit.allow(
+        secret_id=key.secret_id, action=name, limit=ratelimit.limit_for(credit_action=action.credit)
+    ):
+        raise ApiError("RequestLimitExceeded", f"Too many {name} requests per second with this key; slow down and retry.")
+    if action.writes and not member.can_allocate:
+        raise ApiError(
+            "UnauthorizedOperation",
+            f"This key belongs to {key.user.get_username()}, a viewer: it can read but not call {name}.",
+        )
+
+    if request.content_type != "application/json":
+        raise ApiError("InvalidParameter", "Send the parameters as a JSON body (Content-Type: application/json).")
+    try:
+        data = json.loads(body or b"{}", parse_float=Decimal, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError("InvalidParameter", "The request body is not valid JSON.") from exc
+    ctx = Context(key=key, member=member, request_id=request_id)
+    return success(run(action, ctx, data), request_id)
+
+
+@csrf_exempt
+@require_POST
+def endpoint(request):
+    """The Tencent Cloud API 3.0 endpoint (POST / and POST /api/). Every answer is HTTP 200 in the
+    envelope, errors included, as the SDK expects."""
+    request_id = new_request_id()
+    try:
+        return _handle(request, request_id)
+    except DomainError as exc:
+        return failure(exc.code, exc.message, request_id)
+    except Exception:
+        logger.exception("API request %s failed", request_id)
+        return failure(
+            "InternalError",
+            f"An internal error occurred; nothing was changed by it. Quote RequestId {request_id} to support.",
+            request_id,
+        )
+
+
+# Console pages ---------------------------------------------------------------------------------
+
+
+def _member(request):
+    member = getattr(request.user, "member", None)
+    if member is None:
+        raise PermissionDenied("API keys belong to reseller members.")
+    return member
+
+
+@never_cache
+@login_required
+def api_keys(request):
+    member = _member(request)
+    form = ApiKeyCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            key, secret_key = services.api_key_create(user=request.user, description=form.cleaned_data["description"])
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            # Shown once, on this response only; never cached (never_cache) and never stored in clear.
+            return render(
+                request,
+                "api/key_created.html",
+                {"nav": "api", "key": key, "secret_key": secret_key, "member": member},
+            )
+    keys = selectors.api_keys_visible_to(request.user)
+    return render(
+        request,
+        "api/keys.html",
+        {"nav": "api", "form": form, "keys": keys, "member": member, "is_admin": member.role == "admin"},
+    )
+
+
+def _manage(request, pk: int, change, done: str):
+    _member(request)
+    key = get_object_or_404(selectors.api_keys_visible_to(request.user), pk=pk)
+    try:
+        change(key)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done.format(secret_id=key.secret_id))
+    return redirect("api_keys")
+
+
+@login_required
+@require_POST
+def api_key_disable(request, pk: int):
+    return _manage(
+        request, pk, lambda key: services.api_key_set_enabled(key=key, enabled=False, actor=request.user),
+        "Key {secret_id} is disabled: its requests are now refused.",
+    )
+
+
+@login_required
+@require_POST
+def api_key_enable(request, pk: int):
+    return _manage(
+        request, pk, lambda key: services.api_key_set_enabled(key=key, enabled=True, actor=request.user),
+        "Key {secret_id} is enabled again.",
+    )
+
+
+@login_required
+@require_POST
+def api_key_delete(request, pk: int):
+    return _manage(
+        request, pk, lambda key: services.api_key_delete(key=key, actor=request.user),
+        "Key {secret_id} is deleted.",
+    )
+
+
+@login_required
+def api_docs(request):
+    from .docs import reference
+
+    return render(request, "api/docs.html", {"nav": "api", **reference(request)})

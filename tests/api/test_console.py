@@ -1,0 +1,204 @@
+"""API Keys pages, the API reference page, create_api_key and encryption at rest."""
+
+import re
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from api.crypto import decrypt_secret
+from api.models import ApiKey
+from api.services import KEYS_PER_USER, api_key_create
+from customers.models import Member
+from tests.factories import MemberFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def operator(reseller):
+    return MemberFactory(reseller=reseller, role=Member.Role.OPERATOR)
+
+
+@pytest.fixture
+def viewer(reseller):
+    return MemberFactory(reseller=reseller, role=Member.Role.VIEWER)
+
+
+@pytest.fixture
+def admin_member(reseller):
+    return MemberFactory(reseller=reseller, role=Member.Role.ADMIN)
+
+
+@pytest.fixture
+def outsider():
+    return MemberFactory(role=Member.Role.ADMIN)
+
+
+def _login(client, member):
+    client.force_login(member.user)
+    return client
+
+
+def test_anonymous_is_sent_to_login(client):
+    for url in [reverse("api_keys"), reverse("api_docs")]:
+        response = client.get(url)
+        assert response.status_code == 302 and response.url.startswith(reverse("login"))
+    response = client.post(reverse("api_keys"), {"description": "x"})
+    assert response.status_code == 302 and not ApiKey.objects.exists()
+
+
+def test_create_shows_the_secret_key_once_and_stores_it_encrypted(client, operator):
+    response = _login(client, operator).post(reverse("api_keys"), {"description": "billing sync"})
+
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    key = ApiKey.objects.get(user=operator.user)
+    secret_key = response.context["secret_key"]
+    assert key.secret_id in response.content.decode() and secret_key in response.content.decode()
+    assert key.description == "billing sync" and key.enabled
+    # Encrypted at rest: the stored value is not the SecretKey and does not contain it, but decrypts to it.
+    assert secret_key not in key.secret_key_encrypted
+    assert decrypt_secret(key.secret_key_encrypted) == secret_key
+    listing = client.get(reverse("api_keys")).content.decode()
+    assert key.secret_id in listing and secret_key not in listing and "Never" in listing
+
+
+def test_create_refuses_a_too_long_description(client, operator):
+    response = _login(client, operator).post(reverse("api_keys"), {"description": "x" * 101})
+    assert response.status_code == 200 and response.context["form"].errors
+    assert not ApiKey.objects.exists()
+
+
+def test_viewer_may_hold_read_only_keys(client, viewer):
+    response = _login(client, viewer).post(reverse("api_keys"), {"description": ""})
+    assert response.status_code == 200
+    assert ApiKey.objects.filter(user=viewer.user).count() == 1
+    assert "can read" in client.get(reverse("api_keys")).content.decode()
+
+
+def test_member_sees_and_manages_only_their_own_keys(client, operator, viewer):
+    own, _ = api_key_create(user=operator.user)
+    colleague, _ = api_key_create(user=viewer.user)
+    _login(client, operator)
+
+    page = client.get(reverse("api_keys")).content.decode()
+    assert own.secret_id in page and colleague.secret_id not in page
+
+    assert client.post(reverse("api_key_disable", args=[colleague.pk])).status_code == 404
+    assert client.post(reverse("api_key_delete", args=[colleague.pk])).status_code == 404
+    assert ApiKey.objects.get(pk=colleague.pk).enabled
+
+    assert client.post(reverse("api_key_disable", args=[own.pk])).status_code == 302
+    assert not ApiKey.objects.get(pk=own.pk).enabled
+    assert client.post(reverse("api_key_enable", args=[own.pk])).status_code == 302
+    assert ApiKey.objects.get(pk=own.pk).enabled
+    assert client.post(reverse("api_key_delete", args=[own.pk])).status_code == 302
+    assert not ApiKey.objects.filter(pk=own.pk).exists()
+
+
+def test_viewer_cannot_touch_an_operators_key(client, operator, viewer):
+    key, _ = api_key_create(user=operator.user)
+    _login(client, viewer)
+    assert client.post(reverse("api_key_disable", args=[key.pk])).status_code == 404
+    assert client.post(reverse("api_key_delete", args=[key.pk])).status_code == 404
+    assert ApiKey.objects.get(pk=key.pk).enabled
+
+
+def test_reseller_admin_manages_every_key_of_the_reseller(client, admin_member, operator, outsider):
+    operator_key, _ = api_key_create(user=operator.user)
+    foreign_key, _ = api_key_create(user=outsider.user)
+    _login(client, admin_member)
+
+    page = client.get(reverse("api_keys")).content.decode()
+    assert operator_key.secret_id in page and operator.user.username in page
+    assert foreign_key.secret_id not in page
+
+    assert client.post(reverse("api_key_disable", args=[operator_key.pk])).status_code == 302
+    assert not ApiKey.objects.get(pk=operator_key.pk).enabled
+    # Another reseller's key does not exist as far as this admin is concerned.
+    assert client.post(reverse("api_key_delete", args=[foreign_key.pk])).status_code == 404
+    assert ApiKey.objects.filter(pk=foreign_key.pk).exists()
+
+
+def test_manage_actions_need_post(client, operator):
+    key, _ = api_key_create(user=operator.user)
+    assert _login(client, operator).get(reverse("api_key_delete", args=[key.pk])).status_code == 405
+    assert ApiKey.objects.filter(pk=key.pk).exists()
+
+
+def test_user_without_membership_is_forbidden(client):
+    client.force_login(UserFactory())
+    assert client.get(reverse("api_keys")).status_code == 403
+    assert client.post(reverse("api_keys"), {"description": ""}).status_code == 403
+    assert not ApiKey.objects.exists()
+
+
+def test_key_count_is_capped(operator):
+    for _ in range(KEYS_PER_USER):
+        api_key_create(user=operator.user)
+    with pytest.raises(Exception) as info:
+        api_key_create(user=operator.user)
+    assert info.value.code == "LimitExceeded.ApiKey"
+    assert ApiKey.objects.filter(user=operator.user).count() == KEYS_PER_USER
+
+
+def test_docs_page_lists_every_action_with_parameters_errors_and_example(client, viewer):
+    from api.actions import ACTIONS
+
+    response = _login(client, viewer).get(reverse("api_docs"))
+    page = response.content.decode()
+    assert response.status_code == 200
+    for name in ["QueryPartnerCredit", "QueryCustomersCredit", "QueryCreditByUinList", "QueryDirectCustomersCredit",
+                 "AllocateCustomerCredit", "QueryCreditAllocationHistory", "DescribeCustomerInfo",
+                 "DescribeCustomerUin", "ModifyClientRemark", "ReportCustomerUsage"]:
+        assert name in ACTIONS and f'id="{name}"' in page
+    assert "client.AllocateCustomerCredit(req)" in page and "ClientToken" in page
+    assert "UnauthorizedOperation.UinNoAuth" in page and "InvalidParameter.Page" in page
+    assert "Charges.N.ExternalId" in page
+    # CSP forbids inline script and style: only <script src=...> from the layout may appear.
+    assert not re.search(r"<script(?![^>]*\bsrc=)", page) and " style=" not in page
+
+
+def test_create_api_key_command_prints_a_working_pair(operator):
+    out = StringIO()
+    call_command("create_api_key", "--user", operator.user.username, stdout=out)
+    lines = dict(line.split(":", 1) for line in out.getvalue().splitlines() if line.startswith("Secret"))
+    key = ApiKey.objects.get(user=operator.user)
+    assert lines["SecretId"].strip() == key.secret_id
+    assert decrypt_secret(key.secret_key_encrypted) == lines["SecretKey"].strip()
+
+
+def test_create_api_key_command_refuses_unknown_and_non_member_users():
+    with pytest.raises(CommandError, match="no user"):
+        call_command("create_api_key", "--user", "nobody")
+    UserFactory(username="staffer")
+    with pytest.raises(CommandError, match="not a member"):
+        call_command("create_api_key", "--user", "staffer")
+    assert not ApiKey.objects.exists()
+
+
+def test_admin_creates_shows_once_disables_and_deletes(client, operator, admin_user):
+    client.force_login(admin_user)
+    response = client.post(reverse("admin:api_apikey_add"), {"user": operator.user.pk, "description": "from admin"})
+    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
+    key = ApiKey.objects.get(user=operator.user)
+    secret_key = response.context["secret_key"]
+    assert secret_key in response.content.decode() and decrypt_secret(key.secret_key_encrypted) == secret_key
+    assert key.description == "from admin"
+
+    change_page = client.get(reverse("admin:api_apikey_change", args=[key.pk])).content.decode()
+    assert key.secret_id in change_page and secret_key not in change_page and key.secret_key_encrypted not in change_page
+
+    client.post(reverse("admin:api_apikey_changelist"), {"action": "disable_keys", "_selected_action": [key.pk]})
+    assert not ApiKey.objects.get(pk=key.pk).enabled
+    client.post(reverse("admin:api_apikey_delete", args=[key.pk]), {"post": "yes"})
+    assert not ApiKey.objects.filter(pk=key.pk).exists()
+
+
+def test_admin_offers_only_reseller_members(client, admin_user):
+    client.force_login(admin_user)
+    response = client.post(reverse("admin:api_apikey_add"), {"user": admin_user.pk, "description": ""})
+    assert response.status_code == 200 and response.context["adminform"].form.errors
+    assert not ApiKey.objects.exists()
