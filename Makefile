@@ -13,7 +13,11 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
-setup: $(VENV)/.installed
+# Development defaults for manage.py in this checkout (never used in production: see README).
+.env:
+	printf 'DEBUG=true\nSECRET_KEY=%s\n' "$$(head -c 48 /dev/urandom | base64 | tr -d '/+=\n')" > $@
+
+setup: $(VENV)/.installed .env
 
 migrate: setup
 	$(PY) manage.py migrate --noinput
@@ -25,7 +29,7 @@ run: migrate
 	@echo "  Partner Center: http://127.0.0.1:8000   demo login: demo / demo-password"
 	@echo "  (viewer: demo-viewer / viewer-password; second reseller: other / other-password)"
 	@echo ""
-	bin/run-dev
+	DEMO_USAGE_SIMULATOR=true SMS_BACKEND=file bin/run-dev
 
 test: setup
 	PARTNERCENTER_TESTING=1 $(PY) -m pytest $(PYTEST_ARGS)

@@ -19,6 +19,8 @@ urlpatterns = [
     ),
     path("account/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("customers/", include("customers.urls")),
+    path("", include("notifications.urls")),
     path("", include("credits.urls")),
+    path("", include("api.urls")),
     path("", root_views.root, name="home"),
 ]
