@@ -34,7 +34,7 @@ run: migrate
 test: setup
 	PARTNERCENTER_TESTING=1 $(PY) -m pytest $(PYTEST_ARGS)
 
-bench: migrate
+bench: setup
 	$(PY) -m bench $(BENCH_ARGS)
 
 clean:
