@@ -46,3 +46,24 @@ def funded_reseller(db):
     reseller = ResellerFactory()
     pool_grant(reseller=reseller, amount="10000.00")
     return reseller
+
+
+def _member(reseller, role):
+    from tests.factories import MemberFactory
+
+    return MemberFactory(reseller=reseller, role=role)
+
+
+@pytest.fixture
+def operator(reseller):
+    return _member(reseller, "operator")
+
+
+@pytest.fixture
+def viewer(reseller):
+    return _member(reseller, "viewer")
+
+
+@pytest.fixture
+def admin_member(reseller):
+    return _member(reseller, "admin")

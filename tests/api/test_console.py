@@ -17,21 +17,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def operator(reseller):
-    return MemberFactory(reseller=reseller, role=Member.Role.OPERATOR)
-
-
-@pytest.fixture
-def viewer(reseller):
-    return MemberFactory(reseller=reseller, role=Member.Role.VIEWER)
-
-
-@pytest.fixture
-def admin_member(reseller):
-    return MemberFactory(reseller=reseller, role=Member.Role.ADMIN)
-
-
-@pytest.fixture
 def outsider():
     return MemberFactory(role=Member.Role.ADMIN)
 

@@ -27,16 +27,6 @@ def reseller(db):
 
 
 @pytest.fixture
-def operator(reseller):
-    return MemberFactory(reseller=reseller, role=Member.Role.OPERATOR)
-
-
-@pytest.fixture
-def viewer(reseller):
-    return MemberFactory(reseller=reseller, role=Member.Role.VIEWER)
-
-
-@pytest.fixture
 def customer(reseller):
     return CustomerFactory(reseller=reseller, name="Harbor Games", email="billing@harbor.example", remark="VIP")
 
