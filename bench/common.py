@@ -8,6 +8,9 @@ import time
 def prepare_database() -> None:
     """Benchmarks run on PostgreSQL: create the database if needed, migrate, then set up Django."""
     url = os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/partnercenter_bench")
+    # Allocations enqueue evaluations on commit, and the alerts section runs a real worker: both
+    # go through Redis, never through the development file broker in var/.
+    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
     if not url.startswith("postgres"):
         raise SystemExit("make bench needs PostgreSQL: set DATABASE_URL=postgres://...")
     import dj_database_url
