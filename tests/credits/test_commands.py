@@ -53,3 +53,15 @@ def test_seed_scale_loads_a_conserved_ledger(capsys):
     pool = CreditPool.objects.get(reseller=reseller)
     last = AllocationRecord.objects.filter(reseller=reseller).order_by("-created_at", "-id").first()
     assert last.pool_remaining_after == pool.remaining
+
+
+def test_seed_scale_loads_for_adjacent_resellers_do_not_collide():
+    call_command("seed_scale", customers=1500, records=0, uin=900000000201, username="scale-a")
+    call_command("seed_scale", customers=1500, records=0, uin=900000000202, username="scale-b")
+    assert Customer.objects.filter(reseller__uin__in=[900000000201, 900000000202]).count() == 3000
+
+
+def test_seed_scale_refuses_more_customers_than_a_uin_block():
+    with pytest.raises(CommandError, match="1 to 1,000,000"):
+        call_command("seed_scale", customers=1_000_001, uin=900000000203)
+    assert not Reseller.objects.filter(uin=900000000203).exists()

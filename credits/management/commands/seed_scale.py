@@ -11,7 +11,7 @@ import time
 from datetime import timedelta
 from decimal import ROUND_DOWN, Decimal
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -19,6 +19,7 @@ from credits.models import AllocationRecord, CreditPool, PoolGrant
 from customers.models import Customer, Reseller
 from customers.services import member_create, reseller_create
 
+UINS_PER_RESELLER = 1_000_000
 CUSTOMER_COLUMNS = ["uin", "reseller_id", "name", "email", "phone", "remark", "bound_at", "identity_type",
                     "account_status", "credit", "used"]
 RECORD_COLUMNS = ["created_at", "reseller_id", "customer_id", "amount", "credit_after", "available_after",
@@ -40,12 +41,15 @@ class Command(BaseCommand):
         if Reseller.objects.filter(uin=uin).exists():
             self.stdout.write(f"Reseller {uin} already exists; nothing loaded.")
             return
+        if not 0 < customers <= UINS_PER_RESELLER:
+            raise CommandError(f"--customers must be 1 to {UINS_PER_RESELLER:,} (each reseller gets its own UIN block).")
         rng = random.Random(seed)
         now = timezone.now()
         with transaction.atomic():
             reseller = reseller_create(name=f"Scale Reseller {uin}", uin=uin, contact_email=f"ops-{uin}@scale.example")
             member_create(reseller=reseller, username=username, password=f"{username}-password", role="admin")
-            first_uin = uin * 1000
+            # Customer UINs are a block of their own per reseller UIN, so two loads never collide.
+            first_uin = uin * UINS_PER_RESELLER
             counts = [0] * customers
             for _ in range(records):
                 counts[rng.randrange(customers)] += 1
