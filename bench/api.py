@@ -15,14 +15,13 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from decimal import Decimal
 from pathlib import Path
 
 from django.db import connections
 
-from bench.common import ensure_scale_dataset, line, percentile, summary_ms
+from bench.common import drive, ensure_scale_dataset, line, percentile, summary_ms
 
 WORKERS = int(os.environ.get("BENCH_CLIENTS", "8"))
 ROUNDS = 4
@@ -141,47 +140,6 @@ class LeanClient:
         return response
 
 
-def _drive(make_step, uins: list[int]) -> tuple[float, list[float]]:
-    """Run `make_step()(uin, amount)` in WORKERS threads for ROUND_SECONDS; return (elapsed s,
-    latencies ms)."""
-    latencies: list[list[float]] = [[] for _ in range(WORKERS)]
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(WORKERS + 1)
-
-    def body(index: int) -> None:
-        rng = random.Random(index)
-        try:
-            step = make_step()
-            barrier.wait()
-            deadline = time.perf_counter() + ROUND_SECONDS
-            sign = ONE
-            while time.perf_counter() < deadline:
-                t0 = time.perf_counter()
-                step(uins[rng.randrange(len(uins))], sign)
-                latencies[index].append((time.perf_counter() - t0) * 1000)
-                sign = -sign
-        except BaseException as error:  # reported below; a benchmark must not hide failures
-            errors.append(error)
-            barrier.abort()
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=body, args=(i,)) for i in range(WORKERS)]
-    for thread in threads:
-        thread.start()
-    try:
-        barrier.wait()
-    except threading.BrokenBarrierError:
-        pass
-    started = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    if errors:
-        raise RuntimeError(f"{len(errors)} worker(s) failed: {errors[0]!r}")
-    return elapsed, [value for per_worker in latencies for value in per_worker]
-
-
 def run() -> None:
     from api.models import ApiKey
     from api.services import api_key_create
@@ -243,10 +201,10 @@ def run() -> None:
             in_process_ms: list[float] = []
             http_ms: list[float] = []
             for _ in range(ROUNDS):
-                elapsed, samples = _drive(service_step, uins)
+                elapsed, samples = drive(service_step, uins, workers=WORKERS, seconds=ROUND_SECONDS)
                 in_process_s += elapsed
                 in_process_ms += samples
-                elapsed, samples = _drive(http_step, uins)
+                elapsed, samples = drive(http_step, uins, workers=WORKERS, seconds=ROUND_SECONDS)
                 http_s += elapsed
                 http_ms += samples
             in_process_rate = len(in_process_ms) / in_process_s

@@ -1,8 +1,11 @@
 """Shared benchmark helpers: database set-up and figure printing."""
 
 import os
+import random
 import statistics
+import threading
 import time
+from decimal import Decimal
 
 
 def prepare_database() -> None:
@@ -72,3 +75,46 @@ def ensure_scale_dataset(customers: int = 100_000, records: int = 1_000_000):
         print(f"  (loaded benchmark data in {time.perf_counter() - t0:.1f}s)", flush=True)
         reseller = Reseller.objects.get(uin=SCALE_UIN)
     return reseller
+
+
+def drive(make_step, keys: list, *, workers: int, seconds: float) -> tuple[float, list[float]]:
+    """Run `make_step()(key, amount)` in `workers` threads for `seconds`, each thread alternating
+    +1.00 and -1.00 on random keys; return (elapsed s, latencies ms of every operation)."""
+    latencies: list[list[float]] = [[] for _ in range(workers)]
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(workers + 1)
+
+    def body(index: int) -> None:
+        rng = random.Random(index)
+        try:
+            step = make_step()
+            barrier.wait()
+            deadline = time.perf_counter() + seconds
+            sign = Decimal("1.00")
+            while time.perf_counter() < deadline:
+                t0 = time.perf_counter()
+                step(keys[rng.randrange(len(keys))], sign)
+                latencies[index].append((time.perf_counter() - t0) * 1000)
+                sign = -sign
+        except BaseException as error:  # reported below; a benchmark must not hide failures
+            errors.append(error)
+            barrier.abort()
+        finally:
+            from django.db import connections
+
+            connections.close_all()
+
+    threads = [threading.Thread(target=body, args=(i,)) for i in range(workers)]
+    for thread in threads:
+        thread.start()
+    try:
+        barrier.wait()
+    except threading.BrokenBarrierError:
+        pass
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    if errors:
+        raise RuntimeError(f"{len(errors)} worker(s) failed: {errors[0]!r}")
+    return elapsed, [value for per_worker in latencies for value in per_worker]

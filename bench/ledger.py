@@ -5,17 +5,14 @@ workers on one customer). Each worker alternates +1.00 and -1.00 so the pool sta
 operation locks the reseller's pool row, so the rates are bounded by how long that lock is held.
 """
 
-import random
-import threading
 import time
 from decimal import Decimal
 
 import psycopg
 from django.conf import settings
-from django.db import connections
 from django.utils import timezone
 
-from bench.common import ensure_scale_dataset, line
+from bench.common import drive, ensure_scale_dataset, line
 from credits.services import credit_allocate
 
 WORKERS = 8
@@ -59,40 +56,9 @@ def _sql_operation(conn, reseller_id: int, customer_id: int, amount: Decimal) ->
             [now, reseller_id, customer_id, amount, credit, credit - used, remaining])
 
 
-def _drive(worker, customer_ids: list[int]) -> float:
-    """Run `worker(pick, stop)` in 8 threads for SECONDS; return operations per second."""
-    counts = [0] * WORKERS
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(WORKERS + 1)
-
-    def body(index: int) -> None:
-        rng = random.Random(index)
-        try:
-            step = worker()
-            barrier.wait()
-            deadline = time.perf_counter() + SECONDS
-            sign = ONE
-            while time.perf_counter() < deadline:
-                customer_id = customer_ids[rng.randrange(len(customer_ids))]
-                step(customer_id, sign)
-                sign = -sign
-                counts[index] += 1
-        except BaseException as error:  # reported below; a benchmark must not hide failures
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=body, args=(i,)) for i in range(WORKERS)]
-    for thread in threads:
-        thread.start()
-    barrier.wait()
-    started = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    if errors:
-        raise RuntimeError(f"{len(errors)} worker(s) failed: {errors[0]!r}")
-    return sum(counts) / elapsed
+def _rate(result: tuple[float, list[float]]) -> float:
+    elapsed, latencies = result
+    return len(latencies) / elapsed
 
 
 def run() -> None:
@@ -118,8 +84,8 @@ def run() -> None:
         return step
 
     for label, ids in (("spread over 100,000 customers", spread), ("hot: one customer", hot)):
-        sql_rate = _drive(sql_worker, ids)
-        service_rate = _drive(service_worker, ids)
+        sql_rate = _rate(drive(sql_worker, ids, workers=WORKERS, seconds=SECONDS))
+        service_rate = _rate(drive(service_worker, ids, workers=WORKERS, seconds=SECONDS))
         line(f"{label}: hand-written SQL", f"{sql_rate:8.0f} allocations/s")
         line(f"{label}: credit_allocate service", f"{service_rate:8.0f} allocations/s")
         line(f"{label}: ratio service / SQL", f"{service_rate / sql_rate:8.2f}  (target >= 0.25)")

@@ -18,7 +18,7 @@ from partnercenter.errors import (
     RepossessTooMuch,
 )
 
-from .models import AllocationRecord, CreditPool, PoolApplication, PoolGrant
+from .models import AllocationRecord, CreditPool, PoolApplication, PoolGrant, UsageCharge
 from .money import CENT, parse_amount
 
 REMARK_MAX = 255
@@ -323,8 +323,6 @@ def usage_charge_check(
     *, customer_uin, amount, incurred_at, external_id, product="", description="", source: str = "api"
 ) -> dict:
     """Validate one charge's fields without touching the database; return them normalised."""
-    from .models import UsageCharge
-
     if source not in UsageCharge.Source.values:
         raise InvalidValue(f"Unknown usage source {source!r}.", field="source")
     return {
@@ -349,8 +347,6 @@ def _usage_replay(previous, *, customer_uin: int, amount: Decimal):
 
 
 def _usage_charge_apply(*, reseller: Reseller, fields: dict, enqueue: bool):
-    from .models import UsageCharge
-
     uin = fields["customer_uin"]
     try:
         with transaction.atomic():
@@ -410,7 +406,7 @@ def usage_charge_record(
     product: str = "",
     description: str = "",
     source: str = "api",
-) -> tuple["UsageCharge", bool]:  # noqa: F821
+) -> tuple[UsageCharge, bool]:
     """Record one usage charge and add its amount to the customer's `used`, in one transaction.
 
     Keeps: amount > 0 with at most 2 places; one charge per (reseller, external id) — a repeat

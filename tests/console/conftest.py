@@ -4,8 +4,8 @@ import pytest
 from django.test import Client
 
 from credits.services import credit_allocate, pool_grant
-from customers.models import Customer, Member
-from tests.factories import CustomerFactory, MemberFactory, ResellerFactory, UserFactory
+from customers.models import Customer
+from tests.factories import CustomerFactory, ResellerFactory, UserFactory
 
 
 def set_used(customer, used) -> None:

@@ -5,7 +5,6 @@ customer's credit is the sum of its records, every record's "after" values chain
 total equals remaining plus the customers' credit.
 """
 
-import io
 import random
 import time
 from datetime import timedelta
