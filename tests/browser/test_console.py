@@ -174,3 +174,22 @@ def test_double_clicked_confirm_allocates_once(console, open_browser):
     expect(page.locator(f"#customer-{customer.uin} td").nth(6)).to_have_text("100.00")
     b.shot("double click")
     assert state(customer) == (Decimal("100.00"), Decimal("4900.00"), 1)
+
+
+def test_row_menu_opens_above_the_rows_below_and_sets_a_custom_warning(console, open_browser):
+    # The first row's More menu overlaps the next rows' pinned Operation cells; a real click must
+    # reach its items (a stacking bug once hid the menu behind them).
+    top = Customer.objects.filter(reseller=console["reseller"]).order_by("-bound_at", "-id").first()
+    b = open_browser()
+    b.sign_in_as(console["operator"].user)
+    page = b.page
+    page.goto("/customers/")
+    page.locator(f"#customer-{top.uin}").get_by_text("More").click()
+    page.get_by_role("link", name="Custom Balance Warning").click()
+    dialog = page.locator("dialog.modal[open]")
+    expect(dialog).to_contain_text("Custom Balance Warning")
+    b.shot("custom warning modal")
+    dialog.get_by_label(re.compile("Warn when available credit is below")).fill("30")
+    dialog.get_by_role("button", name="Confirm").click()
+    expect(page.locator("dialog.modal")).to_have_count(0)
+    assert Customer.objects.get(pk=top.pk).custom_warning_percent == 30
