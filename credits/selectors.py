@@ -63,16 +63,14 @@ def ledger_mismatches() -> list[LedgerMismatch]:
 
 
 def pool_summary(reseller: Reseller) -> dict:
-    pool = CreditPool.objects.filter(reseller=reseller).first()
-    total = pool.total if pool else ZERO
-    remaining = pool.remaining if pool else ZERO
+    """The pool figures plus how many customers are past each default threshold."""
     counts = Customer.objects.filter(reseller=reseller).aggregate(
         customers=Count("id"),
         past_75=Count("id", filter=Q(usage_band__gte=75)),
         past_90=Count("id", filter=Q(usage_band__gte=90)),
         past_100=Count("id", filter=Q(usage_band__gte=100)),
     )
-    return {"total": total, "remaining": remaining, "allocated": total - remaining, **counts}
+    return {**pool_figures(reseller=reseller), **counts}
 
 
 def pool_figures(*, reseller: Reseller) -> dict:

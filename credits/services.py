@@ -9,6 +9,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from customers.models import Customer, Reseller
+from customers.services import remark_clean
 from partnercenter.errors import (
     DomainError,
     IdempotencyConflict,
@@ -21,7 +22,6 @@ from partnercenter.errors import (
 from .models import AllocationRecord, CreditPool, PoolApplication, PoolGrant, UsageCharge
 from .money import CENT, parse_amount
 
-REMARK_MAX = 255
 IDEMPOTENCY_KEY_MAX = 64
 
 def _operator_name(actor, operator_name: str | None) -> str:
@@ -30,22 +30,6 @@ def _operator_name(actor, operator_name: str | None) -> str:
     if actor is not None:
         return actor.get_username()
     return "system"
-
-
-def _check_remark(remark: str) -> str:
-    remark = (remark or "").strip()
-    if len(remark) > REMARK_MAX:
-        raise InvalidValue(
-            f"The remark is {len(remark)} characters long; it can be at most {REMARK_MAX}.",
-            code="InvalidParameterValue.RemarkTooLong",
-            field="remark",
-        )
-    return remark
-
-
-def pool_for(reseller: Reseller) -> CreditPool:
-    pool, _ = CreditPool.objects.get_or_create(reseller=reseller)
-    return pool
 
 
 def credit_allocate(
@@ -67,7 +51,7 @@ def credit_allocate(
     A repeated idempotency key returns the first record and changes nothing.
     """
     amount = parse_amount(amount)
-    remark = _check_remark(remark)
+    remark = remark_clean(remark)
     if idempotency_key is not None:
         idempotency_key = str(idempotency_key).strip()
         if not idempotency_key or len(idempotency_key) > IDEMPOTENCY_KEY_MAX:

@@ -111,6 +111,8 @@ class Customer(models.Model):
         ordering = ["-bound_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(credit__gte=0), name="customer_credit_not_negative"),
+            models.CheckConstraint(condition=Q(uin__gt=0), name="customer_uin_positive"),
+            models.CheckConstraint(condition=~Q(name=""), name="customer_name_not_empty"),
             models.CheckConstraint(condition=Q(used__gte=0), name="customer_used_not_negative"),
             models.CheckConstraint(
                 condition=Q(custom_warning_percent__isnull=True)

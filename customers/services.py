@@ -63,14 +63,24 @@ def customer_create(
         raise
 
 
-def customer_remark_update(*, customer: Customer, remark: str) -> Customer:
+REMARK_MAX = 255
+
+
+def remark_clean(remark: str) -> str:
+    """A remark (customer or allocation record) stripped, or refused when longer than the
+    255-character column that backs it."""
     remark = (remark or "").strip()
-    if len(remark) > 255:
+    if len(remark) > REMARK_MAX:
         raise InvalidValue(
-            f"The remark is {len(remark)} characters long; it can be at most 255.",
+            f"The remark is {len(remark)} characters long; it can be at most {REMARK_MAX}.",
             code="InvalidParameterValue.RemarkTooLong",
             field="remark",
         )
+    return remark
+
+
+def customer_remark_update(*, customer: Customer, remark: str) -> Customer:
+    remark = remark_clean(remark)
     Customer.objects.filter(pk=customer.pk).update(remark=remark)
     customer.remark = remark
     return customer

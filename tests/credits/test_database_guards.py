@@ -70,3 +70,10 @@ def test_duplicate_idempotency_key_is_refused_by_unique_index(funded_reseller):
         AllocationRecord.objects.create(
             reseller_id=first.reseller_id, customer_id=customer.pk, amount=1, credit_after=2,
             available_after=2, pool_remaining_after=1, operator_name="x", source="system", idempotency_key="k")
+
+
+@pytest.mark.parametrize("change", [{"name": ""}, {"uin": 0}])
+def test_customer_name_and_uin_are_backed_by_checks(funded_reseller, change):
+    customer = CustomerFactory(reseller=funded_reseller)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Customer.objects.filter(pk=customer.pk).update(**change)
