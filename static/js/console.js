@@ -47,7 +47,10 @@
     }
   });
 
-  document.addEventListener("htmx:afterSwap", function (event) {
+  // Open (and focus) the dialog only once htmx has settled the new content: htmx wires up the
+  // fragment's hx-post form in its settle step, so focusing earlier lets a quick Enter submit the
+  // form natively instead of through htmx.
+  document.addEventListener("htmx:afterSettle", function (event) {
     if (event.detail.target === modalRoot()) {
       var dialog = modalRoot().querySelector("dialog.modal");
       if (dialog) { openModal(dialog); }
@@ -135,16 +138,18 @@
   function refreshRow(uin) {
     var row = document.getElementById("customer-" + uin);
     if (!row || !window.htmx) { return; }
-    window.htmx.ajax("GET", row.getAttribute("data-row-url"), { target: row, swap: "outerHTML" }).then(function () {
-      // The modal gave focus back to a link in the old row; give it to the same link in the new one.
-      if (refocusHref) {
-        var fresh = document.getElementById("customer-" + uin);
-        var link = fresh && fresh.querySelector('a[href="' + refocusHref + '"]');
-        if (link) { link.focus(); }
-        refocusHref = null;
-      }
-    });
+    window.htmx.ajax("GET", row.getAttribute("data-row-url"), { target: row, swap: "outerHTML" });
   }
+
+  // The modal gave focus back to a link in the old row; give it to the same link in the new row
+  // once htmx has settled it (and so wired up its hx-get), so that Enter on it opens the modal.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var fresh = event.target;
+    if (!refocusHref || !fresh || fresh.tagName !== "TR") { return; }
+    var link = fresh.querySelector('a[href="' + refocusHref + '"]');
+    refocusHref = null;
+    if (link) { link.focus(); }
+  });
 
   var refocusHref = null;
   document.addEventListener("htmx:beforeSwap", function (event) {
