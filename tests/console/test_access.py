@@ -116,3 +116,29 @@ def test_posts_need_a_csrf_token(operator, customer):
 def test_read_only_urls_refuse_posts(owner_client, customer):
     for url in ("/customers/", "/records/", "/customers/export.csv", f"/customers/{customer.uin}/records/"):
         assert owner_client.post(url).status_code == 405
+
+
+HTML_PAGES = [
+    ("/", {}), ("/customers/", {}), ("/customers/{uin}/row/", HTMX), ("/customers/{uin}/allocate/", HTMX),
+    ("/customers/{uin}/allocate/", {}), ("/customers/{uin}/remark/", HTMX), ("/customers/{uin}/warning/", HTMX),
+    ("/customers/{uin}/alerts/", {}), ("/records/", {}), ("/customers/{uin}/records/", {}), ("/messages/", {}),
+    ("/settings/", {}), ("/api-keys/", {}), ("/api-keys/docs/", {}), ("/account/password/", {}),
+]
+
+
+TEMPLATE_TOKENS = ("{#", "#}", "{%", "%}", "{{ ", " }}")
+
+
+@pytest.mark.parametrize(("url", "headers"), HTML_PAGES)
+def test_no_template_syntax_reaches_the_page(owner_client, customer, url, headers):
+    # Django's {# #} comments are one line only: a wrapped one is printed to the user as text.
+    response = owner_client.get(url.format(uin=customer.uin), **headers)
+    assert response.status_code == 200, url
+    text = response.content.decode()
+    for token in TEMPLATE_TOKENS:  # JSON examples on the API page may hold "}}", never these
+        assert token not in text, f"{url} shows template syntax {token!r}"
+
+
+def test_no_template_syntax_on_the_sign_in_page():
+    text = Client().get("/login/").content.decode()
+    assert not any(token in text for token in TEMPLATE_TOKENS)
