@@ -127,19 +127,32 @@ def bare_scan(reseller_id: int) -> float:
     return best
 
 
+def _peak_rss_mb() -> float:
+    """This process's peak resident set (VmHWM). Not getrusage's ru_maxrss: Linux carries that over
+    from the parent through fork and exec, so a parent that loaded the dataset would inflate it."""
+    try:
+        with open("/proc/self/status") as status:
+            for text in status:
+                if text.startswith("VmHWM:"):
+                    return int(text.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def sweep_child(reseller_id: int) -> None:
     import django
 
     django.setup()
     from notifications.services import alerts_sweep
 
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_before = _peak_rss_mb()
     t0 = time.perf_counter()
     result = alerts_sweep(reseller_ids=[reseller_id])
     seconds = time.perf_counter() - t0
     print(json.dumps({
         "seconds": seconds, "alerts": result.alerts, "deliveries": result.deliveries, "batches": result.batches,
-        "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "rss_before_mb": rss_before,
+        "max_rss_mb": _peak_rss_mb(), "rss_before_mb": rss_before,
     }))
 
 

@@ -212,7 +212,7 @@ def run() -> None:
     finally:
         ApiKey.objects.filter(pk=key.pk).delete()
 
-    line(f"credit_allocate in-process ({WORKERS} threads)", f"{summary_ms(in_process_ms)}  {in_process_rate:7.1f} ops/s")
+    line(f"credit_allocate in-process ({WORKERS} processes)", f"{summary_ms(in_process_ms)}  {in_process_rate:7.1f} ops/s")
     line(f"AllocateCustomerCredit HTTP ({WORKERS} clients)", f"{summary_ms(http_ms)}  {http_rate:7.1f} req/s")
     ratio = http_rate / in_process_rate
     line("  HTTP / in-process (target >= 0.50)", f"{ratio:.2f} {'met' if ratio >= 0.5 else 'NOT MET'}")

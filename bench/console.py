@@ -49,16 +49,6 @@ def _month(reseller) -> tuple[datetime, datetime, str]:
     return start, datetime.combine(end_day + timedelta(days=1), time.min, tzinfo=zone), query
 
 
-def _prepare_tables() -> None:
-    """A bulk load (COPY) leaves no statistics and no visibility map; production tables have both
-    from autovacuum. Give the benchmark the same footing (a no-op when already done)."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        for table in ("customers_customer", "credits_allocationrecord"):
-            cursor.execute(f"VACUUM (ANALYZE) {table}")
-
-
 def run() -> None:
     from django.contrib.auth import get_user_model
     from django.db import connection
@@ -66,7 +56,6 @@ def run() -> None:
     from django.test.utils import CaptureQueriesContext
 
     reseller = ensure_scale_dataset()
-    _prepare_tables()
     client = Client(HTTP_HOST="localhost")
     client.force_login(get_user_model().objects.get(username="bench"))
     month_start, month_end, month_query = _month(reseller)
