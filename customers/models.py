@@ -106,6 +106,12 @@ class Customer(models.Model):
     )
     # Custom balance warning: alert the reseller when available drops below this % of credit.
     custom_warning_percent = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The customer's own usage-alert channels (DESIGN §3: each recipient's channels can be switched
+    # off). The reseller-wide switches in Settings apply on top of these. A database default, because
+    # bulk loads (seed_scale's COPY) name only the columns they fill.
+    alert_email = models.BooleanField("e-mail alerts to this customer", default=True, db_default=True)
+    alert_sms = models.BooleanField("SMS alerts to this customer", default=True, db_default=True)
+    alert_inbox = models.BooleanField("Message Center alerts to this customer", default=True, db_default=True)
 
     class Meta:
         ordering = ["-bound_at", "-id"]

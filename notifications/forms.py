@@ -29,3 +29,9 @@ class MemberChannelsForm(forms.Form):
     alert_email = forms.BooleanField(label="E-mail", required=False)
     alert_sms = forms.BooleanField(label="SMS", required=False)
     alert_inbox = forms.BooleanField(label="Message Center", required=False)
+
+
+class CustomerChannelsForm(forms.Form):
+    alert_email = forms.BooleanField(label="E-mail", required=False)
+    alert_sms = forms.BooleanField(label="SMS", required=False)
+    alert_inbox = forms.BooleanField(label="Message Center", required=False)

@@ -37,3 +37,18 @@ def customer_alert_history(*, reseller: Reseller, customer: Customer) -> QuerySe
 
 def members_with_channels(*, reseller: Reseller) -> QuerySet[Member]:
     return Member.objects.filter(reseller=reseller).select_related("user").order_by("user__username")
+
+
+def customer_alert_channels(*, reseller, customer) -> list[str]:
+    """The channels a usage alert reaches this customer by: its own switches, the reseller-wide
+    ones and an address to send to must all allow it (the same rules as the delivery SQL)."""
+    if not reseller.customer_alerts_enabled:
+        return []
+    channels = []
+    if customer.alert_email and reseller.customer_alert_email and customer.email:
+        channels.append("E-mail")
+    if customer.alert_sms and reseller.customer_alert_sms and customer.phone:
+        channels.append("SMS")
+    if customer.alert_inbox and reseller.customer_alert_inbox:
+        channels.append("Message Center")
+    return channels

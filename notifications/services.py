@@ -156,18 +156,21 @@ SELECT * FROM (
          'pending', 0, '', %(now)s, %(now)s, ''
     FROM a JOIN customers_reseller r ON r.id = a.reseller_id
     JOIN customers_customer c ON c.id = a.customer_id
-   WHERE a.kind = 'threshold' AND r.customer_alerts_enabled AND r.customer_alert_email AND c.email <> ''
+   WHERE a.kind = 'threshold' AND r.customer_alerts_enabled AND r.customer_alert_email AND c.alert_email
+     AND c.email <> ''
   UNION ALL
   SELECT a.id, 'customer', NULL, 'customer', 'sms', c.phone,
          'pending', 0, '', %(now)s, %(now)s, ''
     FROM a JOIN customers_reseller r ON r.id = a.reseller_id
     JOIN customers_customer c ON c.id = a.customer_id
-   WHERE a.kind = 'threshold' AND r.customer_alerts_enabled AND r.customer_alert_sms AND c.phone <> ''
+   WHERE a.kind = 'threshold' AND r.customer_alerts_enabled AND r.customer_alert_sms AND c.alert_sms
+     AND c.phone <> ''
   UNION ALL
   SELECT a.id, 'customer', NULL, 'customer', 'inbox', '',
          'pending', 0, '', %(now)s, %(now)s, ''
     FROM a JOIN customers_reseller r ON r.id = a.reseller_id
-   WHERE a.kind = 'threshold' AND r.customer_alerts_enabled AND r.customer_alert_inbox
+    JOIN customers_customer c ON c.id = a.customer_id
+   WHERE a.kind = 'threshold' AND r.customer_alerts_enabled AND r.customer_alert_inbox AND c.alert_inbox
 ) AS recipients WHERE TRUE
 RETURNING id
 """
@@ -504,6 +507,21 @@ def member_alert_channels_update(
     for name, value in fields.items():
         setattr(member, name, value)
     return member
+
+
+def customer_alert_channels_update(
+    *, member: Member, customer: Customer, alert_email: bool, alert_sms: bool, alert_inbox: bool
+) -> Customer:
+    """Switch the customer's own alert channels on or off (operators and admins). A channel the
+    customer has no address for stays unused whatever its switch says."""
+    _require_writer(member)
+    if customer.reseller_id != member.reseller_id:
+        raise NotFound("This customer does not exist or is not bound to your account.", code="UnauthorizedOperation.UinNoAuth")
+    fields = {"alert_email": bool(alert_email), "alert_sms": bool(alert_sms), "alert_inbox": bool(alert_inbox)}
+    Customer.objects.filter(pk=customer.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(customer, name, value)
+    return customer
 
 
 def custom_warning_set(*, member: Member, customer: Customer, percent: int | None) -> Customer:

@@ -11,4 +11,5 @@ urlpatterns = [
     path("settings/", views.alert_settings, name="settings"),
     path("customers/<int:uin>/alerts/", views.customer_alerts, name="customer_alerts"),
     path("customers/<int:uin>/warning/", views.custom_warning, name="custom_warning"),
+    path("customers/<int:uin>/channels/", views.customer_channels, name="customer_channels"),
 ]

@@ -1,5 +1,5 @@
 """Console pages of usage alerts: Message Center, notification settings, a customer's alert
-history and its Custom Balance Warning. Thin: read through selectors, write through services."""
+history, its Custom Balance Warning and its own alert channels. Thin: read through selectors, write through services."""
 
 from django.contrib import messages as flash
 from django.core.exceptions import PermissionDenied
@@ -14,7 +14,7 @@ from customers.views import member_required, modal_done, render_modal
 from partnercenter.errors import DomainError, NotFound, NotPermitted
 
 from . import selectors, services
-from .forms import CustomWarningForm, MemberChannelsForm, ResellerAlertSettingsForm
+from .forms import CustomerChannelsForm, CustomWarningForm, MemberChannelsForm, ResellerAlertSettingsForm
 
 MESSAGES_PER_PAGE = 20
 
@@ -131,7 +131,10 @@ def customer_alerts(request, uin: int):
     return render(
         request,
         "notifications/customer_alerts.html",
-        {"nav": "customers", "customer": customer, "page": page, "can_write": request.member.can_allocate},
+        {
+            "nav": "customers", "customer": customer, "page": page, "can_write": request.member.can_allocate,
+            "customer_channels": selectors.customer_alert_channels(reseller=request.reseller, customer=customer),
+        },
     )
 
 
@@ -156,3 +159,30 @@ def custom_warning(request, uin: int):
     else:
         form = CustomWarningForm(initial={"percent": customer.custom_warning_percent})
     return render_modal(request, "notifications/custom_warning.html", {"nav": "customers", "customer": customer, "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@member_required(write=True)
+def customer_channels(request, uin: int):
+    customer = customer_selectors.customer_get(reseller=request.reseller, uin=uin)
+    if request.method == "POST":
+        form = CustomerChannelsForm(request.POST)
+        if form.is_valid():
+            try:
+                services.customer_alert_channels_update(member=request.member, customer=customer, **form.cleaned_data)
+            except DomainError as error:
+                form.add_error(None, error.message)
+            else:
+                return modal_done(
+                    request, message=f"Alert channels of {customer.name} saved",
+                    redirect_to=f"/customers/{customer.uin}/alerts/",
+                    events={"customerUpdated": {"uin": customer.uin}},
+                )
+    else:
+        form = CustomerChannelsForm(initial={
+            "alert_email": customer.alert_email, "alert_sms": customer.alert_sms, "alert_inbox": customer.alert_inbox,
+        })
+    return render_modal(
+        request, "notifications/customer_channels.html",
+        {"nav": "customers", "customer": customer, "form": form, "reseller": request.reseller},
+    )

@@ -121,7 +121,7 @@ def test_read_only_urls_refuse_posts(owner_client, customer):
 HTML_PAGES = [
     ("/", {}), ("/customers/", {}), ("/customers/{uin}/row/", HTMX), ("/customers/{uin}/allocate/", HTMX),
     ("/customers/{uin}/allocate/", {}), ("/customers/{uin}/remark/", HTMX), ("/customers/{uin}/warning/", HTMX),
-    ("/customers/{uin}/alerts/", {}), ("/records/", {}), ("/customers/{uin}/records/", {}), ("/messages/", {}),
+    ("/customers/{uin}/channels/", HTMX), ("/customers/{uin}/alerts/", {}), ("/records/", {}), ("/customers/{uin}/records/", {}), ("/messages/", {}),
     ("/settings/", {}), ("/api-keys/", {}), ("/api-keys/docs/", {}), ("/account/password/", {}),
 ]
 

@@ -5,6 +5,7 @@ from unittest import mock
 import pytest
 from django.db import IntegrityError, transaction
 
+from customers.models import Customer
 from notifications.models import Alert, Delivery
 from notifications.services import alerts_sweep, customer_alerts_evaluate
 from tests.factories import CustomerFactory
@@ -101,6 +102,24 @@ def test_switched_off_channels_and_customer_alerts_get_nothing(shop):
     evaluate(shop.customer)
     got = sorted(Delivery.objects.values_list("recipient_key", "channel"))
     assert got == [("contact", "email"), (f"member:{shop.viewer.pk}", "inbox")]
+
+
+@pytest.mark.parametrize(
+    "switches, channels",
+    [
+        ({"alert_email": False}, ["inbox", "sms"]),
+        ({"alert_sms": False, "alert_inbox": False}, ["email"]),
+        ({"alert_email": False, "alert_sms": False, "alert_inbox": False}, []),
+    ],
+)
+def test_the_customers_own_switched_off_channels_get_nothing(shop, switches, channels):
+    Customer.objects.filter(pk=shop.customer.pk).update(**switches)
+    set_usage(shop.customer, used="95.00")
+    evaluate(shop.customer)
+    got = sorted(Delivery.objects.filter(recipient_key="customer").values_list("channel", flat=True))
+    assert got == channels
+    # The reseller's own recipients are not affected by the customer's switches.
+    assert Delivery.objects.filter(recipient_key="contact").count() == 2
 
 
 @pytest.mark.parametrize(

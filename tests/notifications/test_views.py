@@ -211,3 +211,40 @@ def test_admin_lists_deliveries_and_retries_failed_ones(client, inbox, django_ca
     failed.refresh_from_db()
     assert (failed.status, failed.attempts) == ("pending", 0)
     assert Delivery.objects.get(pk=sent.pk).status == "sent"
+
+
+def test_customer_channels_modal_saves_and_the_history_page_shows_them(client, shop, operator):
+    c = login(client, operator)
+    url = f"/customers/{shop.customer.uin}/channels/"
+    assert "<html" in c.get(url).content.decode()
+    fragment = c.get(url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="modal").content.decode()
+    assert fragment.lstrip().startswith("<dialog") and "bill@cust.example" in fragment
+    response = c.post(url, {"alert_email": "on"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="modal")
+    assert response.status_code == 204
+    assert "closeModal" in response["HX-Trigger"] and "customerUpdated" in response["HX-Trigger"]
+    customer = Customer.objects.get(pk=shop.customer.pk)
+    assert (customer.alert_email, customer.alert_sms, customer.alert_inbox) == (True, False, False)
+    history = c.get(f"/customers/{shop.customer.uin}/alerts/").content.decode()
+    assert "<dt>Alerts to the customer</dt><dd>E-mail\n" in history
+    response = c.post(url, {"alert_sms": "on", "alert_inbox": "on"})  # without JavaScript
+    assert response.status_code == 302 and response["Location"] == f"/customers/{shop.customer.uin}/alerts/"
+    customer.refresh_from_db()
+    assert (customer.alert_email, customer.alert_sms, customer.alert_inbox) == (False, True, True)
+
+
+def test_customer_channels_say_when_the_reseller_switched_customer_alerts_off(client, shop, operator):
+    Reseller.objects.filter(pk=shop.reseller.pk).update(customer_alerts_enabled=False)
+    c = login(client, operator)
+    modal = c.get(f"/customers/{shop.customer.uin}/channels/", HTTP_HX_REQUEST="true").content.decode()
+    assert "switched off for your whole account" in modal
+    history = c.get(f"/customers/{shop.customer.uin}/alerts/").content.decode()
+    assert "<dt>Alerts to the customer</dt><dd>none\n" in history
+
+
+def test_customer_channels_viewer_403_stranger_404_anonymous_sign_in(client, shop, stranger):
+    url = f"/customers/{shop.customer.uin}/channels/"
+    assert client.get(url).status_code == 302
+    assert login(client, shop.viewer).post(url, {}).status_code == 403
+    assert login(client, stranger).post(url, {}).status_code == 404
+    customer = Customer.objects.get(pk=shop.customer.pk)
+    assert (customer.alert_email, customer.alert_sms, customer.alert_inbox) == (True, True, True)
