@@ -193,3 +193,23 @@ def test_row_menu_opens_above_the_rows_below_and_sets_a_custom_warning(console, 
     dialog.get_by_role("button", name="Confirm").click()
     expect(page.locator("dialog.modal")).to_have_count(0)
     assert Customer.objects.get(pk=top.pk).custom_warning_percent == 30
+
+
+def test_alert_channels_from_the_row_menu(console, open_browser):
+    customer = console["customers"][2]
+    b = open_browser()
+    b.sign_in_as(console["operator"].user)
+    page = b.page
+    page.goto("/customers/")
+    page.locator(f"#customer-{customer.uin}").get_by_text("More").click()
+    page.get_by_role("link", name="Alert Channels").click()
+    dialog = page.locator("dialog.modal[open]")
+    expect(dialog).to_contain_text("Send alerts to this customer by")
+    expect(dialog.get_by_label("SMS")).to_be_checked()
+    dialog.get_by_label("SMS").uncheck()
+    b.shot("alert channels modal")
+    dialog.get_by_role("button", name="Confirm").click()
+    expect(page.locator("#toasts")).to_contain_text(f"Alert channels of {customer.name} saved")
+    expect(page.locator("dialog.modal")).to_have_count(0)
+    customer.refresh_from_db()
+    assert (customer.alert_email, customer.alert_sms, customer.alert_inbox) == (True, False, True)
