@@ -104,6 +104,30 @@ def modal_done(request, *, message: str, redirect_to: str, events: dict | None =
     return response
 
 
+def customer_form_modal(
+    request, *, customer, form_class, initial: dict, save, message, template: str, redirect_to: str,
+    context: dict | None = None,
+):
+    """A small form about one customer in a modal (remark, custom warning, alert channels): GET shows
+    it; a valid POST calls `save(cleaned_data)` (a service) and closes the modal with `message` (text,
+    or a function of cleaned_data) and refreshes the customer's row; a domain error shows in the form
+    and changes nothing."""
+    if request.method == "POST":
+        form = form_class(request.POST)
+        if form.is_valid():
+            try:
+                save(form.cleaned_data)
+            except DomainError as error:
+                form.add_error(error.field if error.field in form.fields else None, error.message)
+            else:
+                text = message(form.cleaned_data) if callable(message) else message
+                return modal_done(request, message=text, redirect_to=redirect_to,
+                                  events={"customerUpdated": {"uin": customer.uin}})
+    else:
+        form = form_class(initial=initial)
+    return render_modal(request, template, {"nav": "customers", "customer": customer, "form": form, **(context or {})})
+
+
 def configure_table(request, table, *, paginator_class=Paginator):
     """Sorting and pagination from the query string. Unlike django-tables2's RequestConfig the page
     size is one of PAGE_SIZES, so `?per_page=100000` cannot load the whole list."""
@@ -203,19 +227,11 @@ def customer_export(request):
 @member_required(write=True)
 def customer_remark(request, uin: int):
     customer = selectors.customer_get(reseller=request.reseller, uin=uin)
-    if request.method == "POST":
-        form = RemarkForm(request.POST)
-        if form.is_valid():
-            try:
-                customer_remark_update(customer=customer, remark=form.cleaned_data["remark"])
-            except DomainError as error:
-                form.add_error(error.field if error.field in form.fields else None, error.message)
-            else:
-                return modal_done(request, message="Remark saved", redirect_to="/customers/",
-                                  events={"customerUpdated": {"uin": customer.uin}})
-    else:
-        form = RemarkForm(initial={"remark": customer.remark})
-    return render_modal(request, "customers/remark.html", {"nav": "customers", "customer": customer, "form": form})
+    return customer_form_modal(
+        request, customer=customer, form_class=RemarkForm, initial={"remark": customer.remark},
+        save=lambda data: customer_remark_update(customer=customer, remark=data["remark"]),
+        message="Remark saved", template="customers/remark.html", redirect_to="/customers/",
+    )
 
 
 def without(query, *names) -> str:

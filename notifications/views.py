@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from customers import selectors as customer_selectors
 from customers.models import Member
-from customers.views import member_required, modal_done, render_modal
+from customers.views import customer_form_modal, member_required
 from partnercenter.errors import DomainError, NotFound, NotPermitted
 
 from . import selectors, services
@@ -142,47 +142,27 @@ def customer_alerts(request, uin: int):
 @member_required(write=True)
 def custom_warning(request, uin: int):
     customer = customer_selectors.customer_get(reseller=request.reseller, uin=uin)
-    if request.method == "POST":
-        form = CustomWarningForm(request.POST)
-        if form.is_valid():
-            percent = form.cleaned_data["percent"]
-            try:
-                services.custom_warning_set(member=request.member, customer=customer, percent=percent)
-            except DomainError as error:
-                form.add_error(error.field if error.field in form.fields else None, error.message)
-            else:
-                text = "Custom warning switched off" if percent is None else f"Custom warning set to {percent}%"
-                return modal_done(
-                    request, message=text, redirect_to=f"/customers/{customer.uin}/alerts/",
-                    events={"customerUpdated": {"uin": customer.uin}},
-                )
-    else:
-        form = CustomWarningForm(initial={"percent": customer.custom_warning_percent})
-    return render_modal(request, "notifications/custom_warning.html", {"nav": "customers", "customer": customer, "form": form})
+
+    def message(data):
+        percent = data["percent"]
+        return "Custom warning switched off" if percent is None else f"Custom warning set to {percent}%"
+
+    return customer_form_modal(
+        request, customer=customer, form_class=CustomWarningForm, initial={"percent": customer.custom_warning_percent},
+        save=lambda data: services.custom_warning_set(member=request.member, customer=customer, percent=data["percent"]),
+        message=message, template="notifications/custom_warning.html",
+        redirect_to=f"/customers/{customer.uin}/alerts/",
+    )
 
 
 @require_http_methods(["GET", "POST"])
 @member_required(write=True)
 def customer_channels(request, uin: int):
     customer = customer_selectors.customer_get(reseller=request.reseller, uin=uin)
-    if request.method == "POST":
-        form = CustomerChannelsForm(request.POST)
-        if form.is_valid():
-            try:
-                services.customer_alert_channels_update(member=request.member, customer=customer, **form.cleaned_data)
-            except DomainError as error:
-                form.add_error(None, error.message)
-            else:
-                return modal_done(
-                    request, message=f"Alert channels of {customer.name} saved",
-                    redirect_to=f"/customers/{customer.uin}/alerts/",
-                    events={"customerUpdated": {"uin": customer.uin}},
-                )
-    else:
-        form = CustomerChannelsForm(initial={
-            "alert_email": customer.alert_email, "alert_sms": customer.alert_sms, "alert_inbox": customer.alert_inbox,
-        })
-    return render_modal(
-        request, "notifications/customer_channels.html",
-        {"nav": "customers", "customer": customer, "form": form, "reseller": request.reseller},
+    return customer_form_modal(
+        request, customer=customer, form_class=CustomerChannelsForm,
+        initial={"alert_email": customer.alert_email, "alert_sms": customer.alert_sms, "alert_inbox": customer.alert_inbox},
+        save=lambda data: services.customer_alert_channels_update(member=request.member, customer=customer, **data),
+        message=f"Alert channels of {customer.name} saved", template="notifications/customer_channels.html",
+        redirect_to=f"/customers/{customer.uin}/alerts/", context={"reseller": request.reseller},
     )
