@@ -106,8 +106,9 @@ class AllocationRecord(models.Model):
         SYSTEM = "system", "System"
 
     created_at = models.DateTimeField(default=timezone.now, db_index=False)
-    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="allocation_records")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="allocation_records")
+    # No single-column indexes: allocation_reseller_time and allocation_customer_time lead with them.
+    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="allocation_records", db_index=False)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="allocation_records", db_index=False)
     amount = money_field()
     credit_after = money_field()
     available_after = models.DecimalField(max_digits=17, decimal_places=2)
