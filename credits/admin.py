@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from partnercenter.errors import DomainError
 
 from . import services
-from .models import AllocationRecord, CreditPool, PoolApplication, PoolGrant
+from .models import AllocationRecord, CreditPool, PoolApplication, PoolGrant, Repayment
 
 
 @admin.register(CreditPool)
@@ -80,6 +80,26 @@ class AllocationRecordAdmin(admin.ModelAdmin):
     search_fields = ["=customer__uin", "operator_name", "remark", "=idempotency_key"]
     list_select_related = ["reseller", "customer"]
     show_full_result_count = False
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Repayment)
+class RepaymentAdmin(admin.ModelAdmin):
+    """Read-only: repayments are confirmed by the reseller in the console (credits.services)."""
+
+    list_display = ["created_at", "reseller", "customer", "amount", "used_after", "available_after",
+                    "confirmed_by_name", "remark"]
+    search_fields = ["=customer__uin", "confirmed_by_name", "remark"]
+    list_select_related = ["reseller", "customer"]
     date_hierarchy = "created_at"
 
     def has_add_permission(self, request):

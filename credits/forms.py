@@ -35,3 +35,16 @@ class PoolApplicationForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2, "maxlength": 1000}),
         help_text="Your channel manager reads this when approving the application.",
     )
+
+
+class RepaymentForm(forms.Form):
+    amount = forms.CharField(
+        label="Amount repaid (USD)", max_length=32,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "class": "num"}),
+        help_text="What the customer paid back, at most what it has used. It returns to its available credit.",
+    )
+    remark = forms.CharField(
+        label="Remark", required=False, max_length=255,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "maxlength": 255}),
+    )
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)

@@ -179,3 +179,33 @@ class UsageCharge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.amount} ({self.external_id})"
+
+
+class Repayment(models.Model):
+    """A repayment the reseller has confirmed (DESIGN §2): it takes `amount` off the customer's
+    `used`, so the customer's available credit grows back. Immutable once written."""
+
+    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="repayments")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="repayments", db_index=False)
+    amount = money_field()
+    used_after = money_field()
+    available_after = money_field()
+    remark = models.CharField(max_length=255, blank=True)
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+")
+    confirmed_by_name = models.CharField(max_length=150)
+    # Made when the form is rendered, as for allocations: a double click confirms once.
+    idempotency_key = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="repayment_amount_positive"),
+            models.CheckConstraint(condition=Q(used_after__gte=0), name="repayment_used_after_not_negative"),
+            models.UniqueConstraint(fields=["reseller", "idempotency_key"], name="repayment_idempotency_key_per_reseller"),
+        ]
+        indexes = [models.Index(fields=["customer", "-created_at", "-id"], name="repayment_customer_time")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} repaid {self.amount}"

@@ -97,3 +97,8 @@ def latest_allocations(*, reseller: Reseller, customer: Customer | None = None, 
 
 def pool_applications(*, reseller: Reseller, limit: int = 10) -> list[PoolApplication]:
     return list(PoolApplication.objects.filter(reseller=reseller).order_by("-submitted_at", "-id")[:limit])
+
+
+def latest_repayments(*, customer: Customer, limit: int = 10) -> list:
+    """The customer's latest confirmed repayments, newest first."""
+    return list(customer.repayments.order_by("-created_at", "-id")[:limit])

@@ -19,7 +19,7 @@ from partnercenter.errors import (
     RepossessTooMuch,
 )
 
-from .models import AllocationRecord, CreditPool, PoolApplication, PoolGrant, UsageCharge
+from .models import AllocationRecord, CreditPool, PoolApplication, PoolGrant, Repayment, UsageCharge
 from .money import CENT, parse_amount
 
 IDEMPOTENCY_KEY_MAX = 64
@@ -167,6 +167,63 @@ def _replay(previous: AllocationRecord, *, customer_id: int, amount: Decimal) ->
             "This request token was already used for a different allocation "
             f"({previous.amount:+,.2f} USD to customer {previous.customer.uin}). Use a new token."
         )
+    previous.replayed = True
+    return previous
+
+
+_REPAY = (
+    "UPDATE customers_customer SET used = used - %s WHERE id = %s AND reseller_id = %s "
+    "AND ROUND(used - %s, 2) >= 0 RETURNING credit, used"
+)
+
+
+def repayment_confirm(
+    *, reseller: Reseller, customer: Customer, amount, actor, idempotency_key: str, remark: str = ""
+) -> Repayment:
+    """Record a repayment the reseller confirmed: `used` drops by `amount` (never below zero), so the
+    customer's available credit grows back; then the customer is evaluated (it may be re-armed).
+    A repeated idempotency key returns the first repayment and changes nothing."""
+    amount = parse_amount(amount, allow_negative=False)
+    remark = remark_clean(remark)
+    idempotency_key = str(idempotency_key or "").strip()
+    if not idempotency_key or len(idempotency_key) > IDEMPOTENCY_KEY_MAX:
+        raise InvalidValue(f"The idempotency key must be 1 to {IDEMPOTENCY_KEY_MAX} characters.")
+    if customer.reseller_id != reseller.pk:
+        raise NotFound("This customer does not exist or is not bound to your account.", code="UnauthorizedOperation.UinNoAuth")
+    try:
+        with transaction.atomic():
+            previous = Repayment.objects.filter(reseller=reseller, idempotency_key=idempotency_key).first()
+            if previous is not None:
+                return _repayment_replay(previous, customer=customer, amount=amount)
+            with connection.cursor() as cursor:
+                # One conditional UPDATE locks the customer row and checks "never below zero"; the
+                # CHECK constraint on used backs it.
+                cursor.execute(_REPAY, [amount, customer.pk, reseller.pk, amount])
+                row = cursor.fetchone()
+            if row is None:
+                used = Customer.objects.filter(pk=customer.pk).values_list("used", flat=True).first() or Decimal("0.00")
+                raise InvalidValue(
+                    f"A repayment can be at most what the customer has used ({used:,.2f} USD).", field="amount"
+                )
+            credit, used = _money(row[0]), _money(row[1])
+            repayment = Repayment.objects.create(
+                reseller=reseller, customer=customer, amount=amount, used_after=used, available_after=credit - used,
+                remark=remark, confirmed_by=actor, confirmed_by_name=_operator_name(actor, None),
+                idempotency_key=idempotency_key,
+            )
+            _enqueue_customer_evaluation(customer.pk)
+            return repayment
+    except IntegrityError:
+        # A twin with the same key committed while this one waited on the customer row.
+        previous = Repayment.objects.filter(reseller=reseller, idempotency_key=idempotency_key).first()
+        if previous is None:
+            raise
+        return _repayment_replay(previous, customer=customer, amount=amount)
+
+
+def _repayment_replay(previous: Repayment, *, customer: Customer, amount: Decimal) -> Repayment:
+    if previous.customer_id != customer.pk or previous.amount != amount:
+        raise IdempotencyConflict("This form was already used for a different repayment. Open the form again.")
     previous.replayed = True
     return previous
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("records/", views.records, name="records"),
     path("records/export.csv", views.records_export, name="records-export"),
     path("customers/<int:uin>/allocate/", views.allocate, name="allocate"),
+    path("customers/<int:uin>/repayment/", views.repayment, name="repayment"),
     path("customers/<int:uin>/records/", views.customer_records, name="customer-records"),
     path("customers/<int:uin>/records/export.csv", views.customer_records_export, name="customer-records-export"),
     path("pool/applications/", views.pool_application_create, name="pool-application-create"),

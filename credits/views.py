@@ -20,9 +20,9 @@ from partnercenter.errors import DomainError, IdempotencyConflict
 
 from . import selectors
 from .filters import AllocationRecordFilter
-from .forms import AllocateForm, PoolApplicationForm, new_idempotency_key
+from .forms import AllocateForm, PoolApplicationForm, RepaymentForm, new_idempotency_key
 from .models import AllocationRecord
-from .services import credit_allocate, pool_application_submit
+from .services import credit_allocate, pool_application_submit, repayment_confirm
 from .tables import EXPORT_FIELDS, EXPORT_HEADER, AllocationRecordTable, export_row
 
 
@@ -60,6 +60,36 @@ def allocate(request, uin: int):
         "records": selectors.latest_allocations(reseller=reseller, customer=customer, limit=10),
     }
     return render_modal(request, "credits/allocate.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@member_required(write=True)
+def repayment(request, uin: int):
+    customer = customer_selectors.customer_get(reseller=request.reseller, uin=uin)
+    if request.method == "POST":
+        form = RepaymentForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                repayment_confirm(
+                    reseller=request.reseller, customer=customer, amount=data["amount"], actor=request.user,
+                    remark=data["remark"], idempotency_key=data["idempotency_key"],
+                )
+            except DomainError as error:
+                form.add_error(error.field if error.field in form.fields else None, error.message)
+                if isinstance(error, IdempotencyConflict):
+                    form.data = form.data.copy()
+                    form.data["idempotency_key"] = new_idempotency_key()
+            else:
+                return modal_done(request, message="Repayment confirmed", redirect_to="/customers/",
+                                  events={"customerUpdated": {"uin": customer.uin}})
+    else:
+        form = RepaymentForm(initial={"idempotency_key": new_idempotency_key()})
+    context = {
+        "nav": "customers", "customer": customer, "form": form,
+        "repayments": selectors.latest_repayments(customer=customer, limit=10),
+    }
+    return render_modal(request, "credits/repayment.html", context)
 
 
 def _records_page(request, *, customer=None):

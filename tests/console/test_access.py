@@ -27,10 +27,11 @@ CUSTOMER_URLS = [
     "/customers/{uin}/row/",
     "/customers/{uin}/allocate/",
     "/customers/{uin}/remark/",
+    "/customers/{uin}/repayment/",
     "/customers/{uin}/records/",
     "/customers/{uin}/records/export.csv",
 ]
-WRITE_GETS = ["/customers/{uin}/allocate/", "/customers/{uin}/remark/"]
+WRITE_GETS = ["/customers/{uin}/allocate/", "/customers/{uin}/remark/", "/customers/{uin}/repayment/"]
 
 
 @pytest.mark.parametrize(("url", "headers"), READ_URLS)
@@ -121,7 +122,8 @@ def test_read_only_urls_refuse_posts(owner_client, customer):
 HTML_PAGES = [
     ("/", {}), ("/customers/", {}), ("/customers/{uin}/row/", HTMX), ("/customers/{uin}/allocate/", HTMX),
     ("/customers/{uin}/allocate/", {}), ("/customers/{uin}/remark/", HTMX), ("/customers/{uin}/warning/", HTMX),
-    ("/customers/{uin}/channels/", HTMX), ("/customers/{uin}/alerts/", {}), ("/records/", {}), ("/customers/{uin}/records/", {}), ("/messages/", {}),
+    ("/customers/{uin}/channels/", HTMX), ("/customers/{uin}/repayment/", HTMX),
+    ("/customers/{uin}/alerts/", {}), ("/records/", {}), ("/customers/{uin}/records/", {}), ("/messages/", {}),
     ("/settings/", {}), ("/api-keys/", {}), ("/api-keys/docs/", {}), ("/account/password/", {}),
 ]
 
