@@ -113,8 +113,10 @@ class AllocationRecord(models.Model):
     credit_after = money_field()
     available_after = models.DecimalField(max_digits=17, decimal_places=2)
     pool_remaining_after = money_field()
+    # PROTECT, not SET_NULL: records are immutable (a trigger refuses UPDATE), so a user who has
+    # allocated is deactivated rather than deleted; admin says so instead of failing.
     operator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     # Who did it, kept as text so the record still says so after the user or key is gone.
     operator_name = models.CharField(max_length=150)
@@ -191,7 +193,7 @@ class Repayment(models.Model):
     used_after = money_field()
     available_after = money_field()
     remark = models.CharField(max_length=255, blank=True)
-    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                      related_name="+")
     confirmed_by_name = models.CharField(max_length=150)
     # Made when the form is rendered, as for allocations: a double click confirms once.

@@ -19,9 +19,11 @@
   // ---- modal -------------------------------------------------------------------------------
   function openModal(dialog) {
     if (!dialog.open) { dialog.showModal(); }
+    // The first invalid field, else the first field of the visible form, else the first control.
+    var items = visibleFocusables(dialog);
     var target = dialog.querySelector('[aria-invalid="true"]') ||
-      dialog.querySelector('[role="tabpanel"]:not([hidden]) input:not([type="hidden"]), [role="tabpanel"]:not([hidden]) textarea') ||
-      visibleFocusables(dialog)[0];
+      items.filter(function (el) { return el.closest("form") && el.matches("input, select, textarea"); })[0] ||
+      items[0];
     if (target) { target.focus(); }
   }
 

@@ -213,3 +213,22 @@ def test_alert_channels_from_the_row_menu(console, open_browser):
     expect(page.locator("dialog.modal")).to_have_count(0)
     customer.refresh_from_db()
     assert (customer.alert_email, customer.alert_sms, customer.alert_inbox) == (True, False, True)
+
+
+def test_confirm_repayment_from_the_row_menu(console, open_browser):
+    customer = console["customers"][3]
+    Customer.objects.filter(pk=customer.pk).update(used=Decimal("40.00"))
+    b = open_browser()
+    b.sign_in_as(console["operator"].user)
+    page = b.page
+    page.goto("/customers/")
+    page.locator(f"#customer-{customer.uin}").get_by_text("More").click()
+    page.get_by_role("link", name="Confirm Repayment").click()
+    dialog = page.locator("dialog.modal[open]")
+    expect(dialog.get_by_label("Amount repaid (USD)")).to_be_focused()
+    page.keyboard.type("25")
+    b.shot("repayment modal")
+    page.keyboard.press("Enter")
+    expect(page.locator("#toasts")).to_contain_text("Repayment confirmed")
+    expect(page.locator(f"#customer-{customer.uin} td").nth(7)).to_have_text("15.00")  # used
+    assert Customer.objects.get(pk=customer.pk).used == Decimal("15.00")

@@ -73,3 +73,29 @@ def test_reseller_admin_lists_members(operator_client, reseller):
     member = MemberFactory(reseller=reseller)
     page = operator_client.get(reverse("admin:customers_reseller_change", args=[reseller.pk])).content.decode()
     assert member.user.username in page
+
+
+def test_repayments_are_listed_read_only_in_admin(operator_client, funded_reseller):
+    from customers.models import Customer
+    from credits.models import Repayment
+    from credits.services import repayment_confirm
+
+    customer = CustomerFactory(reseller=funded_reseller)
+    Customer.objects.filter(pk=customer.pk).update(used=Decimal("9.00"))
+    repayment = repayment_confirm(reseller=funded_reseller, customer=customer, amount="4", actor=None, idempotency_key="a")
+    listing = operator_client.get(reverse("admin:credits_repayment_changelist"))
+    assert listing.status_code == 200 and str(customer.uin) in listing.content.decode()
+    assert operator_client.get(reverse("admin:credits_repayment_add")).status_code == 403
+    assert operator_client.post(reverse("admin:credits_repayment_delete", args=[repayment.pk]),
+                                {"post": "yes"}).status_code == 403
+    assert Repayment.objects.filter(pk=repayment.pk).exists()
+
+
+def test_a_user_who_allocated_cannot_be_deleted_only_deactivated(operator_client, funded_reseller, django_user_model):
+    from tests.factories import UserFactory
+
+    user = UserFactory()
+    credit_allocate(reseller=funded_reseller, customer=CustomerFactory(reseller=funded_reseller), amount="5", actor=user)
+    page = operator_client.post(reverse("admin:auth_user_delete", args=[user.pk]), {"post": "yes"})
+    assert page.status_code == 200 and "<title>Cannot delete user" in page.content.decode()
+    assert django_user_model.objects.filter(pk=user.pk).exists()

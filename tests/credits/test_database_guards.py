@@ -77,3 +77,24 @@ def test_customer_name_and_uin_are_backed_by_checks(funded_reseller, change):
     customer = CustomerFactory(reseller=funded_reseller)
     with pytest.raises(IntegrityError), transaction.atomic():
         Customer.objects.filter(pk=customer.pk).update(**change)
+
+
+def test_repayment_update_and_delete_are_refused_by_trigger(record):
+    from credits.models import Repayment
+    from credits.services import repayment_confirm
+
+    Customer.objects.filter(pk=record.customer_id).update(used=Decimal("20.00"))
+    repayment = repayment_confirm(reseller=record.reseller, customer=record.customer, amount="5.00", actor=None,
+                                  idempotency_key="guard")
+    with pytest.raises(IntegrityError, match="immutable"), transaction.atomic():
+        Repayment.objects.filter(pk=repayment.pk).update(amount=Decimal("50.00"))
+    with pytest.raises(IntegrityError, match="immutable"), transaction.atomic():
+        Repayment.objects.filter(pk=repayment.pk).delete()
+    assert Repayment.objects.get(pk=repayment.pk).amount == Decimal("5.00")
+
+
+def test_used_cannot_go_negative_through_a_bypassing_repayment_update(funded_reseller):
+    customer = CustomerFactory(reseller=funded_reseller)
+    Customer.objects.filter(pk=customer.pk).update(used=Decimal("1.00"))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Customer.objects.filter(pk=customer.pk).update(used=F("used") - Decimal("1.01"))
