@@ -42,11 +42,7 @@ def allocate(request, uin: int):
                     idempotency_key=data["idempotency_key"],
                 )
             except DomainError as error:
-                form.add_error(error.field if error.field in form.fields else None, error.message)
-                if isinstance(error, IdempotencyConflict):
-                    # That key belongs to an earlier allocation: the next Confirm needs a fresh one.
-                    form.data = form.data.copy()
-                    form.data["idempotency_key"] = new_idempotency_key()
+                _refused(form, error)
             else:
                 return modal_done(request, message="Allocation successful", redirect_to="/customers/",
                                   events={"creditAllocated": {"uin": customer.uin}})
@@ -60,6 +56,15 @@ def allocate(request, uin: int):
         "records": selectors.latest_allocations(reseller=reseller, customer=customer, limit=10),
     }
     return render_modal(request, "credits/allocate.html", context)
+
+
+def _refused(form, error: DomainError) -> None:
+    """Show a service's refusal in the form, beside its field when it names one."""
+    form.add_error(error.field if error.field in form.fields else None, error.message)
+    if isinstance(error, IdempotencyConflict):
+        # That key belongs to an earlier operation: the next Confirm needs a fresh one.
+        form.data = form.data.copy()
+        form.data["idempotency_key"] = new_idempotency_key()
 
 
 @require_http_methods(["GET", "POST"])
@@ -76,10 +81,7 @@ def repayment(request, uin: int):
                     remark=data["remark"], idempotency_key=data["idempotency_key"],
                 )
             except DomainError as error:
-                form.add_error(error.field if error.field in form.fields else None, error.message)
-                if isinstance(error, IdempotencyConflict):
-                    form.data = form.data.copy()
-                    form.data["idempotency_key"] = new_idempotency_key()
+                _refused(form, error)
             else:
                 return modal_done(request, message="Repayment confirmed", redirect_to="/customers/",
                                   events={"customerUpdated": {"uin": customer.uin}})
