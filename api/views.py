@@ -156,7 +156,7 @@ def api_keys(request):
         try:
             key, secret_key = services.api_key_create(user=request.user, description=form.cleaned_data["description"])
         except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            exc.add_to(form)
         else:
             # Shown once, on this response only; never cached (never_cache) and never stored in clear.
             return render(

@@ -24,6 +24,17 @@ from .money import CENT, parse_amount
 
 IDEMPOTENCY_KEY_MAX = 64
 
+
+def _idempotency_key_clean(value) -> str:
+    key = str(value or "").strip()
+    if not key or len(key) > IDEMPOTENCY_KEY_MAX:
+        raise InvalidValue(
+            f"The idempotency key must be 1 to {IDEMPOTENCY_KEY_MAX} characters.",
+            code="InvalidParameterValue.ClientToken",
+        )
+    return key
+
+
 def _operator_name(actor, operator_name: str | None) -> str:
     if operator_name:
         return operator_name[:150]
@@ -53,12 +64,7 @@ def credit_allocate(
     amount = parse_amount(amount)
     remark = remark_clean(remark)
     if idempotency_key is not None:
-        idempotency_key = str(idempotency_key).strip()
-        if not idempotency_key or len(idempotency_key) > IDEMPOTENCY_KEY_MAX:
-            raise InvalidValue(
-                f"The idempotency key must be 1 to {IDEMPOTENCY_KEY_MAX} characters.",
-                code="InvalidParameterValue.ClientToken",
-            )
+        idempotency_key = _idempotency_key_clean(idempotency_key)
     customer_id = customer.pk if isinstance(customer, Customer) else int(customer)
 
     try:
@@ -185,9 +191,7 @@ def repayment_confirm(
     A repeated idempotency key returns the first repayment and changes nothing."""
     amount = parse_amount(amount, allow_negative=False)
     remark = remark_clean(remark)
-    idempotency_key = str(idempotency_key or "").strip()
-    if not idempotency_key or len(idempotency_key) > IDEMPOTENCY_KEY_MAX:
-        raise InvalidValue(f"The idempotency key must be 1 to {IDEMPOTENCY_KEY_MAX} characters.")
+    idempotency_key = _idempotency_key_clean(idempotency_key)
     if customer.reseller_id != reseller.pk:
         raise NotFound("This customer does not exist or is not bound to your account.", code="UnauthorizedOperation.UinNoAuth")
     try:

@@ -59,8 +59,8 @@ def allocate(request, uin: int):
 
 
 def _refused(form, error: DomainError) -> None:
-    """Show a service's refusal in the form, beside its field when it names one."""
-    form.add_error(error.field if error.field in form.fields else None, error.message)
+    """Show a service's refusal in the form; a used idempotency key is renewed."""
+    error.add_to(form)
     if isinstance(error, IdempotencyConflict):
         # That key belongs to an earlier operation: the next Confirm needs a fresh one.
         form.data = form.data.copy()
@@ -161,7 +161,7 @@ def pool_application_create(request):
                 actor=request.user,
             )
         except DomainError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+            error.add_to(form)
     if submitted is not None and not request.htmx:
         messages.success(request, f"Application for {submitted.amount:,.2f} USD submitted; your channel manager will review it.")
         return redirect("/")

@@ -118,7 +118,7 @@ def customer_form_modal(
             try:
                 save(form.cleaned_data)
             except DomainError as error:
-                form.add_error(error.field if error.field in form.fields else None, error.message)
+                error.add_to(form)
             else:
                 text = message(form.cleaned_data) if callable(message) else message
                 return modal_done(request, message=text, redirect_to=redirect_to,

@@ -91,8 +91,8 @@ ON CONFLICT DO NOTHING
 RETURNING id, covered
 """
 
-# Open alerts the customer is back under (an allocation raised its credit), found from the batch's
-# customers through the partial index of open alerts.
+# Open alerts the customer is back under (an allocation raised its credit or a repayment lowered
+# its usage), found from the batch's customers through the partial index of open alerts.
 _REARM = """
 UPDATE notifications_alert SET rearmed_at = %(now)s
 FROM customers_customer c
@@ -191,8 +191,8 @@ def _evaluate(
     *, reseller_id: int, time_zone: str, customer_ids: list[int], now: datetime, rearm: bool = True
 ) -> Evaluation:
     """Alerts and their deliveries for these customers of one reseller; run inside a transaction.
-    `rearm=False` (the sweep) skips re-arming: only a credit change lowers a customer's usage, and
-    every credit change evaluates its customer on its own."""
+    `rearm=False` (the sweep) skips re-arming: only an allocation or a repayment brings a customer
+    back under a threshold, and each of them evaluates its customer on its own."""
     day = reseller_day(time_zone, now)
     params = {
         "day": day, "yesterday": day - timedelta(days=1), "now": now, "reseller": reseller_id,
@@ -228,8 +228,8 @@ def _evaluate(
 
 
 def customer_alerts_evaluate(*, customer_id: int, now: datetime | None = None) -> Evaluation:
-    """Evaluate one customer's thresholds now (after a usage charge or an allocation); the new
-    deliveries are enqueued after commit as one deliveries_send task (one SMTP session)."""
+    """Evaluate one customer's thresholds now (after a usage charge, an allocation or a repayment);
+    the new deliveries are enqueued after commit as one deliveries_send task (one SMTP session)."""
     now = now or timezone.now()
     row = (
         Customer.objects.filter(pk=customer_id)

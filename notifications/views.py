@@ -82,7 +82,7 @@ def alert_settings(request):
                 try:
                     services.reseller_alert_settings_update(member=member, **reseller_form.cleaned_data)
                 except DomainError as error:
-                    reseller_form.add_error(error.field if error.field in reseller_form.fields else None, error.message)
+                    error.add_to(reseller_form)
                 else:
                     flash.success(request, "Alert settings saved.")
                     return redirect("/settings/")
@@ -106,7 +106,7 @@ def alert_settings(request):
                 except NotPermitted as error:
                     raise PermissionDenied(error.message) from None
                 except DomainError as error:
-                    form.add_error(error.field if error.field in form.fields else None, error.message)
+                    error.add_to(form)
                 else:
                     flash.success(request, f"Alert channels of {target.user.get_username()} saved.")
                     return redirect("/settings/")

@@ -17,6 +17,10 @@ class DomainError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def add_to(self, form) -> None:
+        """Show the refusal in a Django form: beside its field when the form has it, else on top."""
+        form.add_error(self.field if self.field in form.fields else None, self.message)
+
 
 class InvalidAmount(DomainError):
     code = "InvalidParameterValue.CreditAmountOutOfRange"
