@@ -76,7 +76,7 @@ def action(**spec):
 
 
 def _zone(reseller: Reseller) -> ZoneInfo:
-    return ZoneInfo(reseller.time_zone)
+    return reseller.zone
 
 
 def _time(value: datetime, reseller: Reseller) -> str:

@@ -1,9 +1,13 @@
 from decimal import Decimal
+from functools import cached_property
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
+
+from .timezones import reseller_zone, validate_time_zone
 
 ZERO = Decimal("0.00")
 
@@ -19,7 +23,7 @@ class Reseller(models.Model):
     uin = models.BigIntegerField("UIN", unique=True)
     contact_email = models.EmailField(blank=True)
     contact_phone = models.CharField(max_length=32, blank=True)
-    time_zone = models.CharField(max_length=64, default=default_reseller_time_zone)
+    time_zone = models.CharField(max_length=64, default=default_reseller_time_zone, validators=[validate_time_zone])
     customer_alerts_enabled = models.BooleanField(
         "send alerts to customers", default=True, help_text="Switch off to alert only the reseller."
     )
@@ -36,6 +40,12 @@ class Reseller(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.uin})"
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        """time_zone as a ZoneInfo, resolved once per instance (so once per request): a bad stored
+        value logs one warning, not one per time shown."""
+        return reseller_zone(self.time_zone)
 
 
 class Member(models.Model):

@@ -3,7 +3,6 @@
 Every console view goes through `member_required`: the signed-in user's membership decides the
 reseller every read and write is scoped to, and its role decides whether the view may write."""
 
-import zoneinfo
 from functools import wraps
 
 from django.contrib import messages
@@ -51,11 +50,7 @@ def member_required(view=None, *, write: bool = False):
             request.member, request.reseller = member, member.reseller
             if write and not member.can_allocate:
                 raise PermissionDenied("Your role can view but not change anything.")
-            try:
-                reseller_zone = zoneinfo.ZoneInfo(member.reseller.time_zone)
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                reseller_zone = timezone.get_default_timezone()
-            timezone.activate(reseller_zone)
+            timezone.activate(member.reseller.zone)
             try:
                 return view(request, *args, **kwargs)
             finally:

@@ -10,7 +10,6 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -18,6 +17,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from customers.models import Customer, Member, Reseller
+from customers.timezones import reseller_zone
 from partnercenter.errors import InvalidValue, NotFound, NotPermitted
 
 from .models import Alert, Delivery, Message
@@ -37,11 +37,7 @@ ENQUEUE_CHUNK = 500
 
 def reseller_day(time_zone: str, now: datetime) -> date:
     """The calendar day of `now` in the reseller's time zone (the unit of "once a day")."""
-    try:
-        zone = ZoneInfo(time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo(settings.DEFAULT_RESELLER_TIME_ZONE)
-    return now.astimezone(zone).date()
+    return now.astimezone(reseller_zone(time_zone)).date()
 
 
 def _in_ids(column: str, name: str = "ids") -> str:

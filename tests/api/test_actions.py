@@ -1,10 +1,11 @@
 """Every action through the official SDK sdk against the live server."""
 
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from credits.models import AllocationRecord, CreditPool
 from credits.services import credit_allocate
-from customers.models import Customer
+from customers.models import Customer, Reseller
 
 from .conftest import error_code, models
 
@@ -282,3 +283,17 @@ def test_every_page_is_the_matching_slice_of_the_whole_list(world, sdk):
                     req.Page, req.PageSize = page, size
                     uins = [int(d.CustomerUin) for d in sdk.DescribeCustomerUin(req).Data]
                     assert uins == everyone[(page - 1) * size : page * size], (size, page)
+
+
+def test_a_bad_stored_time_zone_answers_in_the_default_zone(world, sdk, settings, caplog):
+    settings.DEFAULT_RESELLER_TIME_ZONE = "Asia/Tokyo"
+    Reseller.objects.filter(pk=world.reseller.pk).update(time_zone="Mars/Olympus_Mons")
+
+    data = sdk.QueryCustomersCredit(models.QueryCustomersCreditRequest()).Data
+
+    tokyo = ZoneInfo("Asia/Tokyo")
+    expected = {c.uin: c.bound_at.astimezone(tokyo).strftime("%Y-%m-%d %H:%M:%S") for c in Customer.objects.all()}
+    assert {row.ClientUin: row.AssociationTime for row in data} == {uin: expected[uin] for uin in _uins(world)}
+    # Logged once for the request, not once per time it shows.
+    assert caplog.text.count("'Mars/Olympus_Mons' is not a time zone") == 1
+
