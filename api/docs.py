@@ -2,6 +2,9 @@
 
 import json
 
+from django.utils.translation import gettext, gettext_lazy as _, ngettext
+
+from . import ratelimit
 from .actions import ACTIONS, VERSION, Action
 from .params import Param
 
@@ -15,7 +18,8 @@ COMMON_ERRORS = (
     ("MissingParameter", "a required parameter is absent"),
     ("UnknownParameter", "a parameter the action does not define was sent"),
     ("InvalidParameter", "a parameter has the wrong JSON type, or the body is not a JSON object"),
-    ("RequestLimitExceeded", "too many requests per second for this key and action"),
+    ("RequestLimitExceeded", _("too many requests per second for this action from your account (all its keys "
+                               "count together)")),
     ("InternalError", "an unexpected failure; quote the RequestId"),
 )
 
@@ -70,6 +74,17 @@ def _example(action: Action) -> str:
     return "\n".join(lines)
 
 
+def _rate_limit(action: Action) -> str:
+    limit = ratelimit.limit_for(credit_action=action.credit)
+    if limit <= 0:
+        return gettext("Not rate-limited.")
+    return ngettext(
+        "At most %(limit)d request per second from your account, all its API keys together.",
+        "At most %(limit)d requests per second from your account, all its API keys together.",
+        limit,
+    ) % {"limit": limit}
+
+
 def reference(request) -> dict:
     protocol = "https" if request.is_secure() else "http"
     return {
@@ -87,6 +102,7 @@ def reference(request) -> dict:
                 "errors": action.errors,
                 "writes": action.writes,
                 "credit": action.credit,
+                "rate_limit": _rate_limit(action),
                 "example": _example(action),
             }
             for action in ACTIONS.values()

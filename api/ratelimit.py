@@ -1,5 +1,8 @@
-"""Per-key, per-action request limits in fixed one-second windows, counted in Django's cache
-(Redis when REDIS_URL is set, so every web process shares the count)."""
+"""Per-reseller, per-action request limits in fixed one-second windows, counted in Django's cache
+(Redis when REDIS_URL is set, so every web process shares the count).
+
+The count belongs to the reseller, not to a key: DESIGN §5 allows 5 requests/s per reseller on a
+credit action, and a reseller that makes more keys must not get more requests."""
 
 import logging
 import time
@@ -19,11 +22,12 @@ def limit_for(*, credit_action: bool) -> int:
     return settings.API_RATE_LIMIT_CREDIT if credit_action else settings.API_RATE_LIMIT_DEFAULT
 
 
-def allow(*, secret_id: str, action: str, limit: int) -> bool:
-    """Count this request and say whether it is within `limit` for the current second."""
+def allow(*, reseller_id: int, action: str, limit: int) -> bool:
+    """Count this request of the reseller (any of its keys) and say whether it is within `limit`
+    for the current second."""
     if limit <= 0:
         return True
-    key = f"api:rate:{secret_id}:{action}:{int(_now())}"
+    key = f"api:rate:{reseller_id}:{action}:{int(_now())}"
     try:
         try:
             count = cache.incr(key)

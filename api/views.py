@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -98,10 +99,15 @@ def _handle(request, request_id: str):
     member = getattr(key.user, "member", None)
     if member is None:
         raise ApiError("UnauthorizedOperation", "The key's user is not a member of a reseller.")
-    if not ratelimit.allow(
-        secret_id=key.secret_id, action=name, limit=ratelimit.limit_for(credit_action=action.credit)
-    ):
-        raise ApiError("RequestLimitExceeded", f"Too many {name} requests per second with this key; slow down and retry.")
+    limit = ratelimit.limit_for(credit_action=action.credit)
+    if not ratelimit.allow(reseller_id=member.reseller_id, action=name, limit=limit):
+        raise ApiError(
+            "RequestLimitExceeded",
+            gettext(
+                "Too many {action} requests: your account may send {limit} per second, counted across all its "
+                "API keys. Slow down and retry."
+            ).format(action=name, limit=limit),
+        )
     if action.writes and not member.can_allocate:
         raise ApiError(
             "UnauthorizedOperation",

@@ -174,7 +174,8 @@ CREDIT_MAX_PER_OPERATION = Decimal(os.environ.get("CREDIT_MAX_PER_OPERATION", "1
 
 # Tencent-compatible API (DESIGN §5). API_KEY_ENCRYPTION_KEY: comma-separated Fernet keys (the
 # first encrypts, all decrypt); empty derives one from SECRET_KEY. Rate limits are requests per
-# second per API key per action, counted in the cache (Redis when REDIS_URL is set).
+# second per reseller per action, across all the reseller's API keys, counted in the cache (Redis
+# when REDIS_URL is set).
 API_KEY_ENCRYPTION_KEY = os.environ.get("API_KEY_ENCRYPTION_KEY", "")
 API_RATE_LIMIT_CREDIT = int(os.environ.get("API_RATE_LIMIT_CREDIT", "5"))
 API_RATE_LIMIT_DEFAULT = int(os.environ.get("API_RATE_LIMIT_DEFAULT", "20"))

@@ -12,7 +12,9 @@ from api.models import ApiKey
 from api.services import api_key_delete
 from credits.models import AllocationRecord
 
-from .conftest import error_code, models, sdk_client, send, signed_by_sdk
+from tests.factories import MemberFactory
+
+from .conftest import error_code, make_key, models, sdk_client, send, signed_by_sdk
 
 
 def _allocate_params(world, amount=10):
@@ -151,19 +153,32 @@ def test_body_that_is_not_an_object(world, sdk, endpoint):
     assert send(endpoint, req)["Error"]["Code"] == "InvalidParameter"
 
 
-def test_rate_limit_per_key_per_action(world, sdk, viewer_sdk, settings, monkeypatch):
+def test_rate_limit_per_reseller_per_action_across_its_keys(world, sdk, endpoint, settings, monkeypatch):
     settings.API_RATE_LIMIT_CREDIT = 2
     monkeypatch.setattr(ratelimit, "_now", lambda: 1_900_000_000.5)
     request = models.QueryPartnerCreditRequest()
     sdk.QueryPartnerCredit(request)
     sdk.QueryPartnerCredit(request)
     assert error_code(sdk.QueryPartnerCredit, request) == "RequestLimitExceeded"
-    # Another action and another key have their own counts.
+    # Another key of the same reseller shares the count: more keys are not more requests (DESIGN §5).
+    admin_key = make_key(world.admin.user)
+    admin_sdk = sdk_client(endpoint, admin_key.secret_id, admin_key.secret_key)
+    assert error_code(admin_sdk.QueryPartnerCredit, request) == "RequestLimitExceeded"
+    # Another action, and another reseller, have their own counts.
     sdk.QueryDirectCustomersCredit(models.QueryDirectCustomersCreditRequest())
-    viewer_sdk.QueryPartnerCredit(request)
+    other = make_key(MemberFactory(reseller=world.other_reseller).user)
+    assert sdk_client(endpoint, other.secret_id, other.secret_key).QueryPartnerCredit(request).TotalCredit == 0
     # The next second starts a new window.
     monkeypatch.setattr(ratelimit, "_now", lambda: 1_900_000_001.5)
-    assert sdk.QueryPartnerCredit(request).TotalCredit == 10000
+    assert admin_sdk.QueryPartnerCredit(request).TotalCredit == 10000
+
+
+def test_other_actions_are_limited_per_reseller_too(world, sdk, viewer_sdk, settings, monkeypatch):
+    settings.API_RATE_LIMIT_DEFAULT = 1
+    monkeypatch.setattr(ratelimit, "_now", lambda: 1_900_000_010.5)
+    request = models.DescribeCustomerUinRequest()
+    assert sdk.DescribeCustomerUin(request).Total == "3"
+    assert error_code(viewer_sdk.DescribeCustomerUin, request) == "RequestLimitExceeded"
 
 
 def test_rate_limited_allocation_changes_nothing(world, sdk, settings, monkeypatch):

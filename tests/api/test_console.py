@@ -187,3 +187,13 @@ def test_admin_offers_only_reseller_members(client, admin_user):
     response = client.post(reverse("admin:api_apikey_add"), {"user": admin_user.pk, "description": ""})
     assert response.status_code == 200 and response.context["adminform"].form.errors
     assert not ApiKey.objects.exists()
+
+
+def test_docs_page_states_the_limits_per_reseller(client, viewer, settings):
+    settings.API_RATE_LIMIT_CREDIT, settings.API_RATE_LIMIT_DEFAULT = 5, 0
+    page = _login(client, viewer).get(reverse("api_docs")).content.decode()
+    credit = page.split('id="AllocateCustomerCredit"', 1)[1].split("</section>", 1)[0]
+    assert "At most 5 requests per second from your account, all its API keys together." in credit
+    other = page.split('id="DescribeCustomerUin"', 1)[1].split("</section>", 1)[0]
+    assert "Not rate-limited." in other
+    assert "per key" not in page
