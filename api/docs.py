@@ -17,9 +17,12 @@ COMMON_ERRORS = (
     ("InvalidAction", "X-TC-Action names no action"),
     ("MissingParameter", "a required parameter is absent"),
     ("UnknownParameter", "a parameter the action does not define was sent"),
-    ("InvalidParameter", "a parameter has the wrong JSON type, or the body is not a JSON object"),
+    ("InvalidParameter", _("a parameter has the wrong JSON type, the body is not a JSON object, or the request was "
+                           "refused before the API read it (a Host header this server does not serve)")),
     ("RequestLimitExceeded", _("too many requests per second for this action from your account (all its keys "
                                "count together)")),
+    ("UnsupportedProtocol", _("the request's method is not POST")),
+    ("UnsupportedOperation", _("the request was sent to an address under /api/ other than /api/ itself")),
     ("InternalError", "an unexpected failure; quote the RequestId"),
 )
 

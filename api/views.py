@@ -124,12 +124,26 @@ def _handle(request, request_id: str):
     return success(run(action, ctx, data), request_id)
 
 
+def is_api_request(request) -> bool:
+    """`/api`, anything under `/api/`, and POST `/` (the console never posts to `/`)."""
+    if request.path == "/":
+        return request.method == "POST"
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
 @csrf_exempt
-@require_POST
 def endpoint(request):
-    """The Tencent Cloud API 3.0 endpoint (POST / and POST /api/). Every answer is HTTP 200 in the
+    """The Tencent Cloud API 3.0 endpoint (POST /, /api/ and /api). Every answer is HTTP 200 in the
     envelope, errors included, as the SDK expects."""
     request_id = new_request_id()
+    if request.method != "POST":
+        response = failure(
+            "UnsupportedProtocol",
+            gettext("The API accepts only POST requests (this was {method}).").format(method=request.method[:16]),
+            request_id,
+        )
+        response["Allow"] = "POST"
+        return response
     try:
         return _handle(request, request_id)
     except DomainError as exc:
@@ -141,6 +155,26 @@ def endpoint(request):
             f"An internal error occurred; nothing was changed by it. Quote RequestId {request_id} to support.",
             request_id,
         )
+
+
+def bad_request(request):
+    """Django refused the request before any view (a Host header this server does not serve, for
+    one); the API still answers in its envelope."""
+    return failure(
+        "InvalidParameter",
+        gettext("The request cannot be served: check the endpoint address (the Host header) and the request's format."),
+        new_request_id(),
+    )
+
+
+@csrf_exempt
+def unknown_path(request, path: str):
+    """Any other address under /api/: an envelope, so that a client never gets an HTML page."""
+    return failure(
+        "UnsupportedOperation",
+        gettext("There is no API at /api/{path}: send POST / or POST /api/.").format(path=path[:100]),
+        new_request_id(),
+    )
 
 
 # Console pages ---------------------------------------------------------------------------------

@@ -5,6 +5,8 @@ from django.urls import include, path
 from customers.views import SignInView
 from partnercenter import views as root_views
 
+handler400 = "partnercenter.views.bad_request"
+
 admin.site.site_header = "Partner Center administration"
 admin.site.site_title = "Partner Center admin"
 

@@ -1,3 +1,4 @@
+from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 
 
@@ -13,3 +14,13 @@ def root(request):
     from customers.views import overview
 
     return overview(request)
+
+
+def bad_request(request, exception):
+    """handler400: a request Django refuses before any view (such as a Host header not in
+    ALLOWED_HOSTS) still gets the API's envelope when it was sent to the API."""
+    from api.views import bad_request as api_bad_request, is_api_request
+
+    if is_api_request(request):
+        return api_bad_request(request)
+    return defaults.bad_request(request, exception)

@@ -231,7 +231,3 @@ def test_body_that_is_not_json(world, sdk, endpoint):
         headers=req.header, timestamp=int(req.header["X-TC-Timestamp"]),
     )
     assert send(endpoint, req)["Error"]["Code"] == "InvalidParameter"
-
-
-def test_get_on_the_api_path_is_not_an_api_call(world, endpoint):
-    assert requests.get(f"http://{endpoint}/api/", timeout=30).status_code == 405

@@ -196,4 +196,6 @@ def test_docs_page_states_the_limits_per_reseller(client, viewer, settings):
     assert "At most 5 requests per second from your account, all its API keys together." in credit
     other = page.split('id="DescribeCustomerUin"', 1)[1].split("</section>", 1)[0]
     assert "Not rate-limited." in other
+    for code in ["UnsupportedProtocol", "UnsupportedOperation", "RequestLimitExceeded"]:
+        assert f"<code>{code}</code>" in page
     assert "per key" not in page
