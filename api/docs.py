@@ -12,7 +12,8 @@ COMMON_ERRORS = (
     ("AuthFailure.InvalidAuthorization", "the Authorization header is missing or malformed, or the payload is unsigned"),
     ("AuthFailure.SignatureExpire", "X-TC-Timestamp is more than 5 minutes from the server's clock"),
     ("AuthFailure.SecretIdNotFound", "the SecretId does not exist or the key is disabled"),
-    ("AuthFailure.SignatureFailure", "the signature does not match the request"),
+    ("AuthFailure.SignatureFailure", _("the signature does not match the request, or it was already seen with another "
+                                       "X-TC-Action and one of the two is a write")),
     ("NoSuchVersion", f"X-TC-Version is not {VERSION}"),
     ("InvalidAction", "X-TC-Action names no action"),
     ("MissingParameter", "a required parameter is absent"),

@@ -35,7 +35,12 @@ def money(value: Decimal) -> float:
 
 
 def _response(payload: dict) -> HttpResponse:
-    body = json.dumps({"Response": payload}, ensure_ascii=False, separators=(",", ":"))
+    return as_response(json.dumps({"Response": payload}, ensure_ascii=False, separators=(",", ":")))
+
+
+def as_response(body: str) -> HttpResponse:
+    """An envelope already serialised: every answer goes out through here, and a write's first
+    answer is stored as this text and sent again, byte for byte, to a replay of its signature."""
     response = HttpResponse(body.encode(), content_type=CONTENT_TYPE)
     response["Cache-Control"] = "no-store"
     return response

@@ -28,3 +28,25 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return self.secret_id
+
+
+class SignedRequest(models.Model):
+    """A request signature seen within the replay window, with the action it named.
+
+    Only the signature proves who sent a request; X-TC-Action travels outside it (the SDK signs
+    content-type and host only), so a captured request could be re-sent under another action. A
+    write acts only on a signature never seen before, and its row, holding its first answer, is
+    committed in the same transaction as the write: the same signature never acts twice (DESIGN §5),
+    and a signature first seen with a read never becomes a write. The primary key makes two racing
+    twins queue behind each other."""
+
+    signature = models.CharField(max_length=64, primary_key=True)
+    action = models.CharField(max_length=128, blank=True)
+    # X-TC-Timestamp: the signature is accepted only within the window around it, so the row is
+    # needed only that long (api.tasks.signed_requests_expire deletes it afterwards).
+    signed_at = models.DateTimeField(db_index=True)
+    # The first answer of a write (the envelope's JSON), returned again to a replay; null for reads.
+    answer = models.TextField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.signature[:12]}…"

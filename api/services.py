@@ -2,17 +2,20 @@
 
 import secrets
 import string
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from customers.models import Member
 from partnercenter.errors import InvalidValue, NotPermitted
 
 from .crypto import encrypt_secret
-from .models import ApiKey
+from .envelope import ApiError
+from .models import ApiKey, SignedRequest
+from .signing import MAX_SKEW_SECONDS
 
 KEYS_PER_USER = 10
 DESCRIPTION_MAX = 100
@@ -20,6 +23,10 @@ DESCRIPTION_MAX = 100
 # read request into a write on one hot row.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 _ALPHABET = string.ascii_letters + string.digits
+# A signature stays acceptable until MAX_SKEW_SECONDS after its X-TC-Timestamp; its row is kept as
+# long again, so that web and beat machines whose clocks differ by less than that still agree.
+SIGNED_REQUEST_KEPT = timedelta(seconds=2 * MAX_SKEW_SECONDS)
+ACTION_NAME_MAX = SignedRequest._meta.get_field("action").max_length
 
 
 def _random(length: int) -> str:
@@ -90,3 +97,50 @@ def api_key_mark_used(*, key: ApiKey) -> None:
         Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
     ).update(last_used_at=now)
     key.last_used_at = now
+
+
+def signature_claim(*, signature: str, action: str, writes: bool, signed_at: datetime) -> str | None:
+    """Record a proven signature the first time it is seen, with the action it names, and return
+    None. Seen before, a write gets the first answer stored for it, so that it never acts twice.
+
+    Refused: a write whose signature was seen with any other action, and a read whose signature
+    was seen with a write. So a captured request can never be re-sent as a write, nor a write as
+    anything else. Reads may share a signature: the SDK signs neither the action nor a nonce, so
+    two reads with the same parameters in the same second (an empty body, say) sign identically.
+
+    A write calls this inside the transaction that performs it and records its answer
+    (signature_answer_record): a twin racing it waits on the primary key until that transaction
+    ends, then finds the answer. A write's row therefore always holds an answer; a read's never."""
+    # Only known actions act, and their names are far shorter than the column, so a longer
+    # (unknown) name may be cut without two different known actions ever comparing equal.
+    action = action[:ACTION_NAME_MAX]
+    try:
+        with transaction.atomic():
+            SignedRequest.objects.create(signature=signature, action=action, signed_at=signed_at)
+        return None
+    except IntegrityError:
+        first = SignedRequest.objects.get(signature=signature)
+    first_wrote = first.answer is not None
+    if writes and first_wrote and first.action == action:
+        return first.answer
+    if writes or first_wrote:
+        raise ApiError(
+            "AuthFailure.SignatureFailure",
+            gettext(
+                "This signature was already used for the action {first}; a signature that writes is good for one "
+                "action only. Sign a new request for {action}."
+            ).format(first=first.action or "(none)", action=action or "(none)"),
+        )
+    return None
+
+
+def signature_answer_record(*, signature: str, answer: str) -> None:
+    """Store a write's first answer; the caller commits it in the same transaction as the write."""
+    SignedRequest.objects.filter(signature=signature).update(answer=answer)
+
+
+def signed_requests_expire(*, now: datetime | None = None) -> int:
+    """Forget signatures whose window has passed: X-TC-Timestamp alone now refuses them."""
+    cutoff = (now or timezone.now()) - SIGNED_REQUEST_KEPT
+    deleted, _ = SignedRequest.objects.filter(signed_at__lt=cutoff).delete()
+    return deleted

@@ -22,6 +22,8 @@ TERMINATOR = "tc3_request"
 # API 3.0 fixes the canonical URI to "/" whatever path the request was routed by.
 CANONICAL_URI = "/"
 REQUIRED_SIGNED_HEADERS = ("content-type", "host")
+# A signature is accepted while X-TC-Timestamp is within this many seconds of the server's clock.
+MAX_SKEW_SECONDS = 300
 
 _HEADER_NAME = re.compile(r"^[a-z0-9-]+$")
 _SIGNATURE = re.compile(r"^[0-9a-f]{64}$")

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
@@ -18,12 +19,12 @@ from partnercenter.errors import DomainError
 from . import ratelimit, selectors, services, signing
 from .actions import ACTIONS, VERSION, Context, run
 from .crypto import decrypt_secret
-from .envelope import ApiError, failure, new_request_id, success
+from .envelope import ApiError, as_response, failure, new_request_id, success
 from .forms import ApiKeyCreateForm
 
 logger = logging.getLogger(__name__)
 
-MAX_SKEW_SECONDS = 300
+MAX_SKEW_SECONDS = signing.MAX_SKEW_SECONDS
 
 
 def _reject_constant(name: str):
@@ -84,6 +85,38 @@ def _handle(request, request_id: str):
     key = _authenticate(request, header_auth, body)
     services.api_key_mark_used(key=key)
 
+    # The signature is proven, but the SDK signs only content-type and host: X-TC-Action rides
+    # outside it. So a write runs at most once per signature, and never on a signature already seen
+    # with another action (DESIGN §5; services.signature_claim).
+    name = request.headers.get("X-TC-Action", "")
+    action = ACTIONS.get(name)
+    claim = {
+        "signature": header_auth.signature,
+        "action": name,
+        "writes": action is not None and action.writes,
+        "signed_at": datetime.fromtimestamp(int(request.headers["X-TC-Timestamp"]), tz=dt_timezone.utc),
+    }
+    if claim["writes"]:
+        return _write_once(request, key, body, request_id, claim)
+    services.signature_claim(**claim)
+    return _act(request, key, body, request_id)
+
+
+def _write_once(request, key, body: bytes, request_id: str, claim: dict):
+    """Run a write and store its answer with it, in one transaction; a request with the same
+    signature gets that first answer again. A refusal is an answer too: replayed after the reseller
+    tops up the pool, a refused allocation must not then allocate, since the client has likely
+    retried already with a freshly signed request."""
+    with transaction.atomic():
+        first = services.signature_claim(**claim)
+        if first is not None:
+            return as_response(first)
+        response = _answer(request_id, lambda: _act(request, key, body, request_id), savepoint=True)
+        services.signature_answer_record(signature=claim["signature"], answer=response.content.decode())
+    return response
+
+
+def _act(request, key, body: bytes, request_id: str):
     version = request.headers.get("X-TC-Version")
     if not version:
         raise ApiError("MissingParameter", "The request is missing the X-TC-Version header.")
@@ -124,6 +157,25 @@ def _handle(request, request_id: str):
     return success(run(action, ctx, data), request_id)
 
 
+def _answer(request_id: str, act, *, savepoint: bool = False):
+    """`act`'s response, or its error in the envelope. With `savepoint`, an error also undoes every
+    write `act` made, while the transaction around it stays usable."""
+    try:
+        if savepoint:
+            with transaction.atomic():
+                return act()
+        return act()
+    except DomainError as exc:
+        return failure(exc.code, exc.message, request_id)
+    except Exception:
+        logger.exception("API request %s failed", request_id)
+        return failure(
+            "InternalError",
+            f"An internal error occurred; nothing was changed by it. Quote RequestId {request_id} to support.",
+            request_id,
+        )
+
+
 def is_api_request(request) -> bool:
     """`/api`, anything under `/api/`, and POST `/` (the console never posts to `/`)."""
     if request.path == "/":
@@ -144,17 +196,7 @@ def endpoint(request):
         )
         response["Allow"] = "POST"
         return response
-    try:
-        return _handle(request, request_id)
-    except DomainError as exc:
-        return failure(exc.code, exc.message, request_id)
-    except Exception:
-        logger.exception("API request %s failed", request_id)
-        return failure(
-            "InternalError",
-            f"An internal error occurred; nothing was changed by it. Quote RequestId {request_id} to support.",
-            request_id,
-        )
+    return _answer(request_id, lambda: _handle(request, request_id))
 
 
 def bad_request(request):

@@ -10,3 +10,6 @@ BEAT_SCHEDULE["alerts-sweep"] = {"task": "notifications.tasks.alerts_sweep", "sc
 BEAT_SCHEDULE["deliveries-resend-stuck"] = {"task": "notifications.tasks.deliveries_resend_stuck", "schedule": 60.0}
 if settings.DEMO_USAGE_SIMULATOR:
     BEAT_SCHEDULE["demo-usage-simulator"] = {"task": "credits.tasks.usage_simulate", "schedule": 60.0}
+# Partner API (DESIGN §5): signatures older than the replay window are refused by their timestamp,
+# so their rows are no longer needed.
+BEAT_SCHEDULE["api-signed-requests-expire"] = {"task": "api.tasks.signed_requests_expire", "schedule": 60.0}

@@ -1,6 +1,7 @@
 """API tests drive the official Tencent Cloud SDK against pytest-django's live server."""
 
 import json
+import time
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
@@ -121,3 +122,15 @@ def send(endpoint: str, req: RequestInternal, path: str = "/") -> dict:
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/json"
     return json.loads(response.content)["Response"]
+
+
+def sign_later(monkeypatch, seconds: int) -> None:
+    """Make the SDK sign its next calls `seconds` later, as a client retrying later does: the same
+    parameters then carry a new signature (within one second they carry the same one)."""
+
+    class Later:
+        @staticmethod
+        def time():
+            return time.time() + seconds
+
+    monkeypatch.setattr("tencentcloud.common.abstract_client.time", Later)

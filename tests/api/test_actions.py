@@ -7,7 +7,7 @@ from credits.models import AllocationRecord, CreditPool
 from credits.services import credit_allocate
 from customers.models import Customer, Reseller
 
-from .conftest import error_code, models
+from .conftest import error_code, models, sign_later
 
 
 def _uins(world):
@@ -154,11 +154,13 @@ def test_allocate_refusals_change_nothing(world, sdk):
     assert Customer.objects.get(pk=world.other_customer.pk).credit == 0
 
 
-def test_allocate_with_a_repeated_client_token_allocates_once(world, sdk):
+def test_allocate_with_a_repeated_client_token_allocates_once(world, sdk, monkeypatch):
     customer = world.customers[1]
     params = {"ClientUin": customer.uin, "AddedCredit": 100, "ClientToken": "order-8812"}
 
     first = sdk.call_json("AllocateCustomerCredit", params)["Response"]
+    # A deliberate retry is signed anew (the same signature would be a replay, answered as one).
+    sign_later(monkeypatch, 1)
     again = sdk.call_json("AllocateCustomerCredit", params)["Response"]
 
     assert first["TotalCredit"] == again["TotalCredit"] == 100
@@ -296,4 +298,3 @@ def test_a_bad_stored_time_zone_answers_in_the_default_zone(world, sdk, settings
     assert {row.ClientUin: row.AssociationTime for row in data} == {uin: expected[uin] for uin in _uins(world)}
     # Logged once for the request, not once per time it shows.
     assert caplog.text.count("'Mars/Olympus_Mons' is not a time zone") == 1
-

@@ -14,7 +14,7 @@ from credits.models import AllocationRecord
 
 from tests.factories import MemberFactory
 
-from .conftest import error_code, make_key, models, sdk_client, send, signed_by_sdk
+from .conftest import error_code, make_key, models, sdk_client, send, sign_later, signed_by_sdk
 
 
 def _allocate_params(world, amount=10):
@@ -58,10 +58,15 @@ def test_tampered_signed_action_is_refused(world, endpoint):
 
 
 def test_action_swapped_on_an_sdk_request_still_meets_that_actions_checks(world, sdk, endpoint):
+    # Swapped before the server saw it (the original intercepted): the write's own checks refuse it.
     req = signed_by_sdk(sdk, "QueryCreditAllocationHistory", {"Page": 1})
-    assert send(endpoint, req)["Error"]["Code"] == "MissingParameter"
     req.header["X-TC-Action"] = "AllocateCustomerCredit"
     assert send(endpoint, req)["Error"]["Code"] == "UnknownParameter"
+    # Swapped after the server saw it: the signature is spent on that action.
+    req = signed_by_sdk(sdk, "QueryCreditAllocationHistory", {"Page": 2})
+    assert send(endpoint, req)["Error"]["Code"] == "MissingParameter"
+    req.header["X-TC-Action"] = "AllocateCustomerCredit"
+    assert send(endpoint, req)["Error"]["Code"] == "AuthFailure.SignatureFailure"
     assert not AllocationRecord.objects.exists()
 
 
@@ -185,6 +190,7 @@ def test_rate_limited_allocation_changes_nothing(world, sdk, settings, monkeypat
     settings.API_RATE_LIMIT_CREDIT = 1
     monkeypatch.setattr(ratelimit, "_now", lambda: 1_900_000_100.0)
     sdk.call_json("AllocateCustomerCredit", _allocate_params(world))
+    sign_later(monkeypatch, 1)  # a new request, not a replay of the first
     assert error_code(sdk.call_json, "AllocateCustomerCredit", _allocate_params(world)) == "RequestLimitExceeded"
     assert AllocationRecord.objects.count() == 1
 
@@ -231,3 +237,5 @@ def test_body_that_is_not_json(world, sdk, endpoint):
         headers=req.header, timestamp=int(req.header["X-TC-Timestamp"]),
     )
     assert send(endpoint, req)["Error"]["Code"] == "InvalidParameter"
+
+

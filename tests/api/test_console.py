@@ -189,13 +189,14 @@ def test_admin_offers_only_reseller_members(client, admin_user):
     assert not ApiKey.objects.exists()
 
 
-def test_docs_page_states_the_limits_per_reseller(client, viewer, settings):
+def test_docs_page_states_the_limits_per_reseller_and_the_replay_rule(client, viewer, settings):
     settings.API_RATE_LIMIT_CREDIT, settings.API_RATE_LIMIT_DEFAULT = 5, 0
     page = _login(client, viewer).get(reverse("api_docs")).content.decode()
     credit = page.split('id="AllocateCustomerCredit"', 1)[1].split("</section>", 1)[0]
     assert "At most 5 requests per second from your account, all its API keys together." in credit
+    assert "A signed request acts at most once" in credit
     other = page.split('id="DescribeCustomerUin"', 1)[1].split("</section>", 1)[0]
-    assert "Not rate-limited." in other
+    assert "Not rate-limited." in other and "acts at most once" not in other
     for code in ["UnsupportedProtocol", "UnsupportedOperation", "RequestLimitExceeded"]:
         assert f"<code>{code}</code>" in page
     assert "per key" not in page
