@@ -298,3 +298,15 @@ def test_a_bad_stored_time_zone_answers_in_the_default_zone(world, sdk, settings
     assert {row.ClientUin: row.AssociationTime for row in data} == {uin: expected[uin] for uin in _uins(world)}
     # Logged once for the request, not once per time it shows.
     assert caplog.text.count("'Mars/Olympus_Mons' is not a time zone") == 1
+
+
+def test_reads_answer_when_the_cache_is_unreachable(world, sdk, settings, caplog):
+    # Redis down costs the cached customer count and the rate limit's count, never an answer.
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+    }
+
+    assert sdk.DescribeCustomerUin(models.DescribeCustomerUinRequest()).Total == "3"
+    assert sdk.QueryCustomersCredit(models.QueryCustomersCreditRequest()).Total == 3
+    assert "customer count not cached: the cache is unavailable" in caplog.text
+    assert "API rate limit not counted: the cache is unavailable" in caplog.text
