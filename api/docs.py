@@ -15,6 +15,8 @@ COMMON_ERRORS = (
     ("MissingParameter", "a required parameter is absent"),
     ("UnknownParameter", "a parameter the action does not define was sent"),
     ("InvalidParameter", "a parameter has the wrong JSON type, or the body is not a JSON object"),
+    ("InvalidParameterValue", "a string holds a NUL character (\\u0000) or a lone surrogate, or a number is longer "
+     "than 40 characters or has an exponent beyond ±40"),
     ("RequestLimitExceeded", "too many requests per second for this key and action"),
     ("InternalError", "an unexpected failure; quote the RequestId"),
 )

@@ -2,7 +2,6 @@ import json
 import logging
 import time
 from datetime import datetime, timezone as dt_timezone
-from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -19,6 +18,7 @@ from .actions import ACTIONS, VERSION, Context, run
 from .crypto import decrypt_secret
 from .envelope import ApiError, failure, new_request_id, success
 from .forms import ApiKeyCreateForm
+from .params import json_decimal, json_int
 
 logger = logging.getLogger(__name__)
 
@@ -111,8 +111,9 @@ def _handle(request, request_id: str):
     if request.content_type != "application/json":
         raise ApiError("InvalidParameter", "Send the parameters as a JSON body (Content-Type: application/json).")
     try:
-        data = json.loads(body or b"{}", parse_float=Decimal, parse_constant=_reject_constant)
-    except (ValueError, UnicodeDecodeError) as exc:
+        data = json.loads(body or b"{}", parse_float=json_decimal, parse_int=json_int, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        # RecursionError: arrays or objects nested thousands deep, which no request needs.
         raise ApiError("InvalidParameter", "The request body is not valid JSON.") from exc
     ctx = Context(key=key, member=member, request_id=request_id)
     return success(run(action, ctx, data), request_id)

@@ -85,6 +85,8 @@ def test_a_repeated_key_allocates_once(owner_client, reseller, customer):
     ("1.005", "at most 2 decimal places"),
     ("0", "cannot be zero"),
     ("abc", "Enter the amount as digits"),
+    ("9" * 30, "must not exceed 10,000,000.00 USD per operation"),
+    ("-" + "9" * 27, "must not exceed 10,000,000.00 USD per operation"),
 ])
 def test_refusals_show_beside_the_amount_and_change_nothing(owner_client, reseller, customer, amount, message):
     credit_allocate(reseller=reseller, customer=customer, amount="100.00")
@@ -96,6 +98,14 @@ def test_refusals_show_beside_the_amount_and_change_nothing(owner_client, resell
     error = re.search(r'<p class="field-error" id="id_amount_error">(.*?)</p>', html, re.S)
     assert error and message in error.group(1)
     assert 'aria-invalid="true"' in html and f'value="{amount}"' in html
+    assert state(reseller, customer) == before
+
+
+def test_a_nul_character_in_the_remark_is_a_field_error(owner_client, reseller, customer):
+    before = state(reseller, customer)
+    data = {"amount": "5", "remark": "a\x00b", "idempotency_key": "nul"}
+    response = owner_client.post(url(customer), data, **htmx("modal"))
+    assert response.status_code == 200 and 'id="id_remark_error"' in body(response)
     assert state(reseller, customer) == before
 
 
