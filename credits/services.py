@@ -370,7 +370,8 @@ def _parse_incurred_at(value) -> datetime:
             code="InvalidParameterValue.IncurredAt",
             field="incurred_at",
         )
-    return value
+    # In UTC: Python takes offsets up to ±23:59, PostgreSQL's timestamptz input only up to ±15:59.
+    return value.astimezone(dt_timezone.utc)
 
 
 def _check_text(value, *, name: str, limit: int, required: bool = False) -> str:

@@ -221,3 +221,11 @@ def test_text_the_database_cannot_store_and_non_ascii_uins_are_refused(overrides
         record(customer.reseller, customer, **overrides)
     assert error.value.field == field
     assert UsageCharge.objects.count() == 0
+
+
+def test_an_offset_beyond_what_postgresql_takes_is_stored_in_utc():
+    # Python reads offsets up to ±23:59; PostgreSQL's timestamptz input refuses beyond ±15:59.
+    customer = CustomerFactory()
+    charge, _ = record(customer.reseller, customer, incurred_at="2026-01-01T20:00:00+22:58")
+    assert charge.incurred_at == datetime(2025, 12, 31, 21, 2, tzinfo=dt_timezone.utc)
+    assert UsageCharge.objects.get().incurred_at == charge.incurred_at
