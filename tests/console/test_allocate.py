@@ -151,3 +151,17 @@ def test_operator_and_admin_both_allocate(reseller, customer):
         response = client.post(url(customer), {"amount": "1", "idempotency_key": f"role-{role}"}, **htmx("modal"))
         assert response.status_code == 204
     assert AllocationRecord.objects.count() == 2
+
+
+@pytest.mark.parametrize("key", ["", "k" * 65, "a\x00b"])
+def test_a_missing_or_broken_key_is_said_on_top_and_renewed(owner_client, reseller, customer, key):
+    # The key is a hidden field: its own error would show nowhere, leaving Confirm silently dead.
+    before = state(reseller, customer)
+    response = owner_client.post(url(customer), {"amount": "5", "idempotency_key": key}, **htmx("modal"))
+    html = body(response)
+    assert response.status_code == 200 and "HX-Trigger" not in response
+    assert '<div class="alert alert-error" role="alert">This form arrived incomplete or altered' in html
+    assert idempotency_key(html) != key
+    assert state(reseller, customer) == before
+    data = {"amount": "5", "idempotency_key": idempotency_key(html)}
+    assert owner_client.post(url(customer), data, **htmx("modal")).status_code == 204
