@@ -38,7 +38,9 @@ def books(world) -> tuple:
 
 
 def _charge(uin, external_id="bill-1", **extra) -> dict:
-    return {"ClientUin": uin, "Amount": "1.00", "IncurredAt": "2026-01-15T08:00:00+08:00", "ExternalId": external_id, **extra}
+    return {
+        "ClientUin": uin, "Amount": "1.00", "IncurredAt": "2026-01-15T08:00:00+08:00", "ExternalId": external_id, **extra
+    }
 
 
 # Defect 3: huge amounts.
@@ -51,13 +53,14 @@ def test_huge_amounts_are_refused_not_internal_errors(world, sdk, endpoint):
         assert error_code(sdk.call_json, "AllocateCustomerCredit", {"ClientUin": uin, "AddedCredit": added}) == (
             "InvalidParameterValue.CreditAmountOutOfRange"), added
     for literal in (b"1e30", b"9" * 30, b"-1E+27"):
-        answer = raw(world, sdk, endpoint, "AllocateCustomerCredit", b'{"ClientUin": %d, "AddedCredit": %s}' % (uin, literal))
+        body = b'{"ClientUin": %d, "AddedCredit": %s}' % (uin, literal)
+        answer = raw(world, sdk, endpoint, "AllocateCustomerCredit", body)
         assert answer["Error"]["Code"] == "InvalidParameterValue.CreditAmountOutOfRange", literal
         assert "must not exceed 10,000,000.00" in answer["Error"]["Message"]
     code = error_code(sdk.call_json, "ReportCustomerUsage", {"Charges": [_charge(uin, Amount="9" * 30)]})
     assert code == "InvalidParameterValue.Amount"
-    answer = raw(world, sdk, endpoint, "ReportCustomerUsage",
-                 b'{"Charges": [{"ClientUin": %d, "Amount": 1e30, "IncurredAt": "2026-01-15T08:00:00Z", "ExternalId": "x"}]}' % uin)
+    body = b'{"Charges": [{"ClientUin": %d, "Amount": 1e30, "IncurredAt": "2026-01-15T08:00:00Z", "ExternalId": "x"}]}'
+    answer = raw(world, sdk, endpoint, "ReportCustomerUsage", body % uin)
     assert answer["Error"]["Code"] == "InvalidParameterValue.Amount"
     assert books(world) == before
 
@@ -67,7 +70,8 @@ def test_a_huge_exponent_is_refused_at_once(world, sdk, endpoint):
     before = books(world)
     for literal in (b"1e100000000", b"-1E-100000000", b"1" * 41, b"1" * 5000):
         started = time.perf_counter()
-        answer = raw(world, sdk, endpoint, "AllocateCustomerCredit", b'{"ClientUin": %d, "AddedCredit": %s}' % (uin, literal))
+        body = b'{"ClientUin": %d, "AddedCredit": %s}' % (uin, literal)
+        answer = raw(world, sdk, endpoint, "AllocateCustomerCredit", body)
         assert time.perf_counter() - started < 2, "refused before any Decimal arithmetic"
         assert answer["Error"]["Code"] == "InvalidParameterValue", literal[:20]
         assert "numbers have at most 40 characters" in answer["Error"]["Message"]

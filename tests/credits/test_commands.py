@@ -126,9 +126,9 @@ def test_seed_demo_runs_from_manage_py(manage_py):
 
 
 def test_seed_scale_runs_from_manage_py(manage_py):
-    result = manage_py("seed_scale", "--customers", "40", "--records", "120", "--uin", "900000000301", "--username", "scale-cli")
+    result = manage_py("seed_scale", "--customers", "40", "--records", "120", "--uin", "900000000301", "--username", "cli")
     assert result.returncode == 0, result.stderr
-    assert "Loaded reseller 900000000301 (login scale-cli / scale-cli-password): 40 customers, 120 records" in result.stdout
+    assert "Loaded reseller 900000000301 (login cli / cli-password): 40 customers, 120 records" in result.stdout
     assert AllocationRecord.objects.filter(reseller__uin=900000000301).count() == 120
     assert manage_py("check_ledger").returncode == 0
 
