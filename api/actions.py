@@ -105,7 +105,9 @@ def _in_scope(ctx: Context, uins: list[int]) -> dict[int, Customer]:
 
 
 UIN_NO_AUTH = ("UnauthorizedOperation.UinNoAuth", "a UIN is not one of your customers")
-INVALID_UIN = ("InvalidParameterValue.InvalidUin", "a UIN is not a positive integer")
+INVALID_UIN = (
+    "InvalidParameterValue.InvalidUin", "a UIN is not a positive integer of ASCII digits 0-9 (at most 2^63 − 1)"
+)
 PAGE_ERROR = (PAGE_CODE, "Page < 1 or PageSize out of range")
 VIEWER = ("UnauthorizedOperation", "the key belongs to a viewer, who can read but not write")
 
@@ -383,7 +385,8 @@ def ModifyClientRemark(ctx: Context, params: dict) -> dict:
 CHARGE_PARAMS = (
     Param("ClientUin", "uin", "Customer UIN.", required=True),
     Param("Amount", "amount", "USD charged, > 0, at most 2 decimals.", required=True),
-    Param("IncurredAt", "str", "When the usage was incurred: ISO 8601 with a time zone, such as 2026-06-01T08:30:00+08:00.",
+    Param("IncurredAt", "str", "When the usage was incurred: ISO 8601 with a time zone, such as "
+          "2026-06-01T08:30:00+08:00, from 2000-01-01T00:00:00Z to one day after the server's current time.",
           required=True, maximum=64),
     Param("ExternalId", "str", "Your unique id for the charge; a repeat is counted as a duplicate and not recorded again.",
           required=True, minimum=1, maximum=128, range_code="InvalidParameterValue.ExternalId"),
@@ -432,7 +435,8 @@ def _charge(charge: dict, index: int) -> dict:
     errors=(
         ("InvalidParameterValue.Charges", "Charges is empty or holds more than 1,000 charges"),
         ("InvalidParameterValue.Amount", "an Amount is not > 0 with at most 2 decimals"),
-        ("InvalidParameterValue.IncurredAt", "an IncurredAt is not ISO 8601 with a time zone, or lies in the future"),
+        ("InvalidParameterValue.IncurredAt", "an IncurredAt is not ISO 8601 with a time zone, or lies before "
+         "2000-01-01T00:00:00Z or more than one day ahead of the server's clock"),
         ("InvalidParameterValue.ExternalId", "an ExternalId is blank, too long or repeated within the batch"),
         ("FailedOperation.IdempotencyConflict", "an ExternalId was recorded before for a different customer or amount"),
         UIN_NO_AUTH, INVALID_UIN, VIEWER,

@@ -20,6 +20,8 @@ COMMON_ERRORS = (
     ("UnknownParameter", "a parameter the action does not define was sent"),
     ("InvalidParameter", _("a parameter has the wrong JSON type, the body is not a JSON object, or the request was "
                            "refused before the API read it (a Host header this server does not serve)")),
+    ("InvalidParameterValue", _("a string holds a NUL character (\\u0000) or a lone surrogate, or a number is "
+                                "longer than 40 characters or has an exponent beyond ±40")),
     ("RequestLimitExceeded", _("too many requests per second for this action from your account (all its keys "
                                "count together)")),
     ("UnsupportedProtocol", _("the request's method is not POST")),

@@ -9,11 +9,21 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.utils.translation import gettext
+
+from partnercenter.inputs import quoted, text_problem, uin_or_none, uin_rule
+
 from .envelope import ApiError
 
-_INTEGER_TEXT = re.compile(r"^[+-]?\d{1,19}$")
-_DECIMAL_TEXT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
-UIN_MAX = 2**63 - 1
+# [0-9], not \d: \d also matches other scripts' digits, such as full-width "１２３".
+_INTEGER_TEXT = re.compile(r"^[+-]?[0-9]{1,19}$")
+_DECIMAL_TEXT = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$")
+# A JSON number longer than this, or with a larger exponent, is no parameter's value (a UIN has 19
+# digits, an amount 14 before its cents). Refused before int() or Decimal() ever sees it: Python's
+# int() of a long digit string costs quadratic time, and a Decimal such as 1e100000000 costs
+# seconds when written out.
+JSON_NUMBER_MAX = 40
+JSON_EXPONENT_MAX = 40
 
 
 @dataclass(frozen=True)
@@ -70,9 +80,15 @@ def _integer(value, path: str) -> int:
 
 
 def _uin(value, path: str) -> int:
-    uin = _integer(value, path)
-    if not 0 < uin <= UIN_MAX:
-        raise ApiError("InvalidParameterValue.InvalidUin", f"`{path}` must be a positive UIN; {uin} is not one.")
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise _ill_typed(path, "an integer")
+    uin = uin_or_none(value)
+    if uin is None:
+        raise ApiError(
+            "InvalidParameterValue.InvalidUin",
+            gettext("`%(path)s` must be a UIN (%(rule)s); %(value)s is not one.")
+            % {"path": path, "rule": uin_rule(), "value": quoted(value)},
+        )
     return uin
 
 
@@ -94,6 +110,10 @@ def _value(param: Param, value, path: str):
     if kind == "str":
         if not isinstance(value, str):
             raise _ill_typed(path, "a string")
+        problem = text_problem(value)
+        if problem:
+            message = gettext("`%(path)s` is refused: %(problem)s.") % {"path": path, "problem": problem}
+            raise ApiError("InvalidParameterValue", message)
         if param.choices and value not in param.choices:
             raise ApiError(
                 param.range_code, f"`{path}` must be one of {', '.join(param.choices)}; got {value!r}."
@@ -101,7 +121,7 @@ def _value(param: Param, value, path: str):
         _check_range(param, len(value), path, "length")
         return value
     if kind == "amount":
-        # Numbers arrive as Decimal (the body is parsed with parse_float=Decimal), so 0.1 stays 0.1;
+        # Numbers arrive as Decimal (the body is parsed with parse_float=json_decimal), so 0.1 stays 0.1;
         # credits.money.parse_amount then enforces the money rules.
         if isinstance(value, bool) or not isinstance(value, (int, Decimal, str)):
             raise _ill_typed(path, "a number such as 100.00")
@@ -119,6 +139,31 @@ def _value(param: Param, value, path: str):
         _check_range(param, len(value), path, "length")
         return [parse(param.items, item, prefix=f"{path}.{index}.") for index, item in enumerate(value)]
     raise AssertionError(f"unknown parameter kind {kind}")
+
+
+def _json_number_checked(text: str) -> str:
+    exponent = text.lower().partition("e")[2]
+    if len(text) > JSON_NUMBER_MAX or (exponent and abs(int(exponent)) > JSON_EXPONENT_MAX):
+        raise ApiError(
+            "InvalidParameterValue",
+            gettext(
+                "The number %(number)s is out of range: numbers have at most %(digits)d characters and an "
+                "exponent between -%(exponent)d and %(exponent)d."
+            )
+            % {"number": quoted(text), "digits": JSON_NUMBER_MAX, "exponent": JSON_EXPONENT_MAX},
+        )
+    return text
+
+
+def json_int(text: str) -> int:
+    """json.loads' parse_int: an integer literal, refused when longer than JSON_NUMBER_MAX."""
+    return int(_json_number_checked(text))
+
+
+def json_decimal(text: str) -> Decimal:
+    """json.loads' parse_float: a Decimal, so 0.1 stays 0.1 (credits.money refuses floats), refused
+    when longer than JSON_NUMBER_MAX or with an exponent beyond +-JSON_EXPONENT_MAX."""
+    return Decimal(_json_number_checked(text))
 
 
 def parse(schema: tuple[Param, ...], data, *, prefix: str = "") -> dict:

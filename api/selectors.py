@@ -15,6 +15,7 @@ from django.utils.dateparse import parse_datetime
 
 from credits.models import AllocationRecord, CreditPool
 from customers.models import Customer, Member, Reseller
+from partnercenter.inputs import uin_or_none
 
 from .models import ApiKey
 
@@ -167,7 +168,8 @@ def customers_page(
     offset = (page - 1) * page_size
     if filter_type and filter_text:
         if filter_type == "ClientUin":
-            customers = customers.filter(uin=int(filter_text)) if filter_text.isdigit() else customers.none()
+            uin = uin_or_none(filter_text)
+            customers = customers.filter(uin=uin) if uin is not None else customers.none()
         else:
             customers = customers.filter(**{CUSTOMER_FILTERS[filter_type]: filter_text})
         total = customers.count()

@@ -2,7 +2,6 @@ import json
 import logging
 import time
 from datetime import datetime, timezone as dt_timezone
-from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,10 +20,14 @@ from .actions import ACTIONS, VERSION, Context, run
 from .crypto import decrypt_secret
 from .envelope import ApiError, as_response, failure, new_request_id, success
 from .forms import ApiKeyCreateForm
+from .params import json_decimal, json_int
 
 logger = logging.getLogger(__name__)
 
 MAX_SKEW_SECONDS = signing.MAX_SKEW_SECONDS
+
+
+TIMESTAMP_DIGITS_MAX = 12
 
 
 def _reject_constant(name: str):
@@ -36,7 +39,9 @@ def _authenticate(request, header_auth: signing.Authorization, body: bytes):
     raw_timestamp = request.headers.get("X-TC-Timestamp")
     if not raw_timestamp:
         raise ApiError("MissingParameter", "The request is missing the X-TC-Timestamp header.")
-    if not raw_timestamp.isdigit():
+    # ASCII digits only, and short: str.isdigit() takes "²", which int() refuses, and a Unix time in
+    # seconds has 10 digits until the year 2286.
+    if not (raw_timestamp.isascii() and raw_timestamp.isdigit() and len(raw_timestamp) <= TIMESTAMP_DIGITS_MAX):
         raise ApiError("InvalidParameter", "X-TC-Timestamp must be a Unix time in seconds.")
     timestamp = int(raw_timestamp)
     now = int(time.time())
@@ -150,8 +155,9 @@ def _act(request, key, body: bytes, request_id: str):
     if request.content_type != "application/json":
         raise ApiError("InvalidParameter", "Send the parameters as a JSON body (Content-Type: application/json).")
     try:
-        data = json.loads(body or b"{}", parse_float=Decimal, parse_constant=_reject_constant)
-    except (ValueError, UnicodeDecodeError) as exc:
+        data = json.loads(body or b"{}", parse_float=json_decimal, parse_int=json_int, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        # RecursionError: arrays or objects nested thousands deep, which no request needs.
         raise ApiError("InvalidParameter", "The request body is not valid JSON.") from exc
     ctx = Context(key=key, member=member, request_id=request_id)
     return success(run(action, ctx, data), request_id)

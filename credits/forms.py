@@ -1,13 +1,28 @@
 import uuid
 
 from django import forms
+from django.utils.translation import gettext
 
 
 def new_idempotency_key() -> str:
     return uuid.uuid4().hex
 
 
-class AllocateForm(forms.Form):
+class IdempotencyKeyMixin:
+    """The idempotency key is a hidden field the server fills in, so a missing or broken one means the
+    form was altered or cut short. A hidden field shows no error of its own: the refusal goes on top
+    of the form, and the form gets a fresh key for the next Confirm."""
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.has_error("idempotency_key"):
+            self.add_error(None, gettext("This form arrived incomplete or altered; check it and confirm again."))
+            self.data = self.data.copy()
+            self.data["idempotency_key"] = new_idempotency_key()
+        return cleaned
+
+
+class AllocateForm(IdempotencyKeyMixin, forms.Form):
     """Amounts are parsed by credits.money.parse_amount inside the service, which names the rule an
     input breaks (too many decimals, zero, over the per-operation limit); the form only carries them."""
 
@@ -37,7 +52,7 @@ class PoolApplicationForm(forms.Form):
     )
 
 
-class RepaymentForm(forms.Form):
+class RepaymentForm(IdempotencyKeyMixin, forms.Form):
     amount = forms.CharField(
         label="Amount repaid (USD)", max_length=32,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "class": "num"}),

@@ -8,11 +8,18 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.utils.translation import gettext
 
 from partnercenter.errors import InvalidAmount
 
 CENT = Decimal("0.01")
 _PLAIN_DECIMAL = re.compile(r"^[+-]?([0-9]+)(\.([0-9]*))?$|^[+-]?\.([0-9]+)$")
+# Far longer than any amount written sensibly ("-10000000.00" has 12 characters).
+TEXT_MAX = 40
+# More integer digits than any limit can have (the columns hold 14). Up to this many, plus the 2
+# decimals, Decimal's default 28-digit precision computes exactly; beyond it, quantize() raises.
+INTEGER_DIGITS_MAX = 20
+_TOO_LARGE = 10**INTEGER_DIGITS_MAX
 
 
 def quantize_money(value: Decimal) -> Decimal:
@@ -36,42 +43,71 @@ def parse_amount(
     input, NaN, Infinity, exponents, more than 2 decimal places, zero (unless allow_zero), a
     negative value (unless allow_negative) and an absolute value over `limit` (default: the
     per-operation maximum). Floats are refused: they cannot hold cents exactly.
+
+    Size is checked before any Decimal arithmetic (text length, integer digits, a Decimal's
+    exponent), so "9" * 30 or 1e100000000 is refused at once instead of overflowing the Decimal
+    context or spending seconds writing out a hundred million digits.
     """
+    ceiling = max_per_operation() if limit is None else limit
     if isinstance(value, bool) or isinstance(value, float):
-        raise InvalidAmount("Enter the amount as a decimal number such as 100.00.")
+        raise InvalidAmount(gettext("Enter the amount as a decimal number such as 100.00."))
     if isinstance(value, int):
+        if abs(value) >= _TOO_LARGE:
+            raise _over(ceiling)
         text = str(value)
     elif isinstance(value, Decimal):
         if not value.is_finite():
-            raise InvalidAmount("Enter a finite amount: NaN and Infinity are not amounts.")
+            raise InvalidAmount(gettext("Enter a finite amount: NaN and Infinity are not amounts."))
+        if value.as_tuple().exponent < -2:
+            raise _too_many_places()
+        # adjusted() is the power of ten of the leading digit; a zero writes out as "0" at any exponent.
+        if value and value.adjusted() >= INTEGER_DIGITS_MAX:
+            raise _over(ceiling)
         text = format(value, "f")
     elif isinstance(value, str):
         text = value.strip()
     else:
-        raise InvalidAmount("Enter the amount as a decimal number such as 100.00.")
+        raise InvalidAmount(gettext("Enter the amount as a decimal number such as 100.00."))
 
     if text == "":
-        raise InvalidAmount("Enter an amount.")
+        raise InvalidAmount(gettext("Enter an amount."))
+    if len(text) > TEXT_MAX:
+        raise InvalidAmount(
+            gettext("Write the amount with at most %(max)d characters, such as 1500.00.") % {"max": TEXT_MAX}
+        )
     lowered = text.lower().lstrip("+-")
     if lowered in {"nan", "snan", "inf", "infinity"}:
-        raise InvalidAmount("Enter a finite amount: NaN and Infinity are not amounts.")
+        raise InvalidAmount(gettext("Enter a finite amount: NaN and Infinity are not amounts."))
     if "e" in lowered:
-        raise InvalidAmount("Write the amount out in full (such as 1500.00): exponents are not accepted.")
+        raise InvalidAmount(gettext("Write the amount out in full (such as 1500.00): exponents are not accepted."))
     match = _PLAIN_DECIMAL.match(text)
     if not match:
         raise InvalidAmount(
-            "Enter the amount as digits with an optional sign and decimal point, such as 100.00 or -50."
+            gettext("Enter the amount as digits with an optional sign and decimal point, such as 100.00 or -50.")
         )
     fraction = match.group(3) if match.group(1) is not None else match.group(4)
     if fraction and len(fraction) > 2:
-        raise InvalidAmount("Amounts have at most 2 decimal places (cents); round the amount yourself.")
+        raise _too_many_places()
+    if match.group(1) is not None and len(match.group(1).lstrip("0")) > INTEGER_DIGITS_MAX:
+        raise _over(ceiling)
 
     amount = Decimal(text).quantize(CENT)
     if amount == 0 and not allow_zero:
-        raise InvalidAmount("The amount cannot be zero: enter a positive amount to allocate or a negative one to repossess.")
+        raise InvalidAmount(
+            gettext("The amount cannot be zero: enter a positive amount to allocate or a negative one to repossess.")
+        )
     if amount < 0 and not allow_negative:
-        raise InvalidAmount("The amount must be positive.")
-    ceiling = max_per_operation() if limit is None else limit
+        raise InvalidAmount(gettext("The amount must be positive."))
     if abs(amount) > ceiling:
-        raise InvalidAmount(f"The amount must not exceed {ceiling:,.2f} USD per operation.")
+        raise _over(ceiling)
     return amount + Decimal("0.00")
+
+
+def _over(ceiling: Decimal) -> InvalidAmount:
+    return InvalidAmount(
+        gettext("The amount must not exceed %(ceiling)s USD per operation.") % {"ceiling": f"{ceiling:,.2f}"}
+    )
+
+
+def _too_many_places() -> InvalidAmount:
+    return InvalidAmount(gettext("Amounts have at most 2 decimal places (cents); round the amount yourself."))

@@ -1,12 +1,13 @@
 """Every write to pools, allocations and applications goes through here."""
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone as dt_timezone
 from decimal import Decimal
 from functools import partial
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from customers.models import Customer, Reseller
 from customers.services import remark_clean
@@ -18,6 +19,7 @@ from partnercenter.errors import (
     NotFound,
     RepossessTooMuch,
 )
+from partnercenter.inputs import quoted, text_problem, uin_or_none, uin_rule
 
 from .models import AllocationRecord, CreditPool, PoolApplication, PoolGrant, Repayment, UsageCharge
 from .money import CENT, parse_amount
@@ -27,6 +29,12 @@ IDEMPOTENCY_KEY_MAX = 64
 
 def _idempotency_key_clean(value) -> str:
     key = str(value or "").strip()
+    problem = text_problem(key)
+    if problem:
+        raise InvalidValue(
+            gettext("The idempotency key is refused: %(problem)s.") % {"problem": problem},
+            code="InvalidParameterValue.ClientToken",
+        )
     if not key or len(key) > IDEMPOTENCY_KEY_MAX:
         raise InvalidValue(
             f"The idempotency key must be 1 to {IDEMPOTENCY_KEY_MAX} characters.",
@@ -298,8 +306,11 @@ def pool_application_reject(*, application: PoolApplication, actor=None, note: s
 EXTERNAL_ID_MAX = 128
 PRODUCT_MAX = 100
 DESCRIPTION_MAX = 255
-# Billing lags, so old charges are normal; a charge from the future is a clock or input error.
-FUTURE_TOLERANCE = timedelta(minutes=5)
+# Billing lags, so old charges are normal, back to INCURRED_AT_EARLIEST. A charge up to a day ahead
+# is a billing system's clock or time-zone slip we still take; beyond either end it is an input
+# error (year 1 would even be stored as a BC time that no later read can convert back).
+INCURRED_AT_EARLIEST = datetime(2000, 1, 1, tzinfo=dt_timezone.utc)
+INCURRED_AT_AHEAD = timedelta(days=1)
 
 
 def _enqueue_customer_evaluation(customer_id: int) -> None:
@@ -310,14 +321,14 @@ def _enqueue_customer_evaluation(customer_id: int) -> None:
 
 
 def _parse_uin(value) -> int:
-    if isinstance(value, bool):
-        raise InvalidValue("The customer UIN must be a positive integer.", field="customer_uin")
-    try:
-        uin = int(str(value).strip())
-    except (TypeError, ValueError):
-        raise InvalidValue(f"The customer UIN {value!r} is not a number.", field="customer_uin") from None
-    if uin <= 0:
-        raise InvalidValue("The customer UIN must be a positive integer.", field="customer_uin")
+    uin = uin_or_none(value)
+    if uin is None:
+        raise InvalidValue(
+            gettext("The customer UIN %(value)s is not a UIN: %(rule)s.")
+            % {"value": quoted(value), "rule": uin_rule()},
+            code="InvalidParameterValue.InvalidUin",
+            field="customer_uin",
+        )
     return uin
 
 
@@ -344,17 +355,33 @@ def _parse_incurred_at(value) -> datetime:
             code="InvalidParameterValue.IncurredAt",
             field="incurred_at",
         )
-    if value > timezone.now() + FUTURE_TOLERANCE:
+    latest = timezone.now() + INCURRED_AT_AHEAD
+    if not INCURRED_AT_EARLIEST <= value <= latest:
         raise InvalidValue(
-            "The time the usage was incurred is in the future.",
+            gettext(
+                "The time the usage was incurred, %(value)s, is outside the accepted window: from "
+                "%(earliest)s to one day from now (%(latest)s)."
+            )
+            % {
+                "value": value.isoformat(),
+                "earliest": INCURRED_AT_EARLIEST.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "latest": latest.astimezone(dt_timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            },
             code="InvalidParameterValue.IncurredAt",
             field="incurred_at",
         )
-    return value
+    # In UTC: Python takes offsets up to ±23:59, PostgreSQL's timestamptz input only up to ±15:59.
+    return value.astimezone(dt_timezone.utc)
 
 
 def _check_text(value, *, name: str, limit: int, required: bool = False) -> str:
     text = "" if value is None else str(value).strip()
+    problem = text_problem(text)
+    if problem:
+        raise InvalidValue(
+            gettext("The %(name)s is refused: %(problem)s.") % {"name": name.replace("_", " "), "problem": problem},
+            field=name,
+        )
     if required and not text:
         raise InvalidValue(f"The {name.replace('_', ' ')} is required.", field=name)
     if len(text) > limit:

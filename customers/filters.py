@@ -2,10 +2,11 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
+from partnercenter.inputs import uin_or_none
+
 from .models import Customer
 
 USAGE_BANDS = [("75", "Used ≥ 75 %"), ("90", "Used ≥ 90 %"), ("100", "Used ≥ 100 %")]
-UIN_MAX = 2**63 - 1
 
 
 class CustomerFilter(django_filters.FilterSet):
@@ -30,8 +31,9 @@ class CustomerFilter(django_filters.FilterSet):
         if not value:
             return queryset
         match = Q(name__icontains=value) | Q(remark__icontains=value) | Q(email__icontains=value)
-        if value.isdigit() and int(value) <= UIN_MAX:
-            match |= Q(uin=int(value))
+        uin = uin_or_none(value)
+        if uin is not None:
+            match |= Q(uin=uin)
         return queryset.filter(match)
 
     def filter_band(self, queryset, name, value):

@@ -3,8 +3,10 @@
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from partnercenter.errors import InvalidValue
+from partnercenter.inputs import text_problem, uin_or_none, uin_rule
 
 from .models import Customer, Member, Reseller
 
@@ -43,13 +45,14 @@ def customer_create(
     name = (name or "").strip()
     if not name:
         raise InvalidValue("The customer needs a name.", field="name")
-    if int(uin) <= 0:
-        raise InvalidValue("A UIN is a positive integer.", field="uin")
+    uin = uin_or_none(uin)
+    if uin is None:
+        raise InvalidValue(gettext("Enter a valid UIN: %(rule)s.") % {"rule": uin_rule()}, field="uin")
     try:
         with transaction.atomic():
             return Customer.objects.create(
                 reseller=reseller,
-                uin=int(uin),
+                uin=uin,
                 name=name,
                 email=email,
                 phone=phone,
@@ -70,6 +73,9 @@ def remark_clean(remark: str) -> str:
     """A remark (customer or allocation record) stripped, or refused when longer than the
     255-character column that backs it."""
     remark = (remark or "").strip()
+    problem = text_problem(remark)
+    if problem:
+        raise InvalidValue(gettext("The remark is refused: %(problem)s.") % {"problem": problem}, field="remark")
     if len(remark) > REMARK_MAX:
         raise InvalidValue(
             f"The remark is {len(remark)} characters long; it can be at most {REMARK_MAX}.",

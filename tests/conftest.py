@@ -1,9 +1,16 @@
 import os
+import sqlite3
+import subprocess
+import sys
+from contextlib import closing
+from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.db import connection
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
 def pytest_collection_modifyitems(config, items):
@@ -67,3 +74,42 @@ def viewer(reseller):
 @pytest.fixture
 def admin_member(reseller):
     return _member(reseller, "admin")
+
+
+def _postgres_url(settings: dict) -> str:
+    user = quote(settings["USER"] or "", safe="")
+    password = f":{quote(settings['PASSWORD'], safe='')}" if settings["PASSWORD"] else ""
+    host = settings["HOST"] or "localhost"
+    port = f":{settings['PORT']}" if settings["PORT"] else ""
+    return f"postgres://{user}{password}@{host}{port}/{quote(settings['NAME'], safe='')}"
+
+
+@pytest.fixture
+def manage_py(transactional_db, tmp_path):
+    """Run `python manage.py ARGS` in a subprocess, as a user does: unlike call_command, that runs
+    Django's system checks first. The command sees the test database. SQLite's lives in this
+    process's memory, so it is copied to a file for the command and copied back afterwards (the way
+    Django clones an in-memory test database for parallel runs)."""
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        env = {**os.environ, "PARTNERCENTER_TESTING": "1", "PARTNERCENTER_VAR_DIR": str(tmp_path / "var")}
+        # Tasks the command enqueues go to the memory broker, never to a queue a test worker reads.
+        env.pop("REDIS_URL", None)
+        copy = None
+        connection.ensure_connection()
+        if connection.vendor == "sqlite":
+            copy = tmp_path / "manage-py.sqlite3"
+            with closing(sqlite3.connect(copy)) as target:
+                connection.connection.backup(target)
+            env["DATABASE_URL"] = f"sqlite:///{copy}"
+        else:
+            env["DATABASE_URL"] = _postgres_url(connection.settings_dict)
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=600
+        )
+        if copy is not None:
+            with closing(sqlite3.connect(copy)) as source:
+                source.backup(connection.connection)
+        return result
+
+    return run

@@ -239,3 +239,11 @@ def test_body_that_is_not_json(world, sdk, endpoint):
     assert send(endpoint, req)["Error"]["Code"] == "InvalidParameter"
 
 
+
+
+@pytest.mark.parametrize("raw", ["²", "1" * 5000, "-1", "17e8"])
+def test_a_timestamp_that_is_no_unix_time_is_refused_not_an_internal_error(world, sdk, endpoint, raw):
+    # "²" and full-width digits pass str.isdigit() but not int(); 5,000 digits pass both, slowly.
+    req = signed_by_sdk(sdk, "QueryPartnerCredit", {})
+    req.header["X-TC-Timestamp"] = raw
+    assert send(endpoint, req)["Error"]["Code"] == "InvalidParameter"

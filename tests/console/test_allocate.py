@@ -85,6 +85,8 @@ def test_a_repeated_key_allocates_once(owner_client, reseller, customer):
     ("1.005", "at most 2 decimal places"),
     ("0", "cannot be zero"),
     ("abc", "Enter the amount as digits"),
+    ("9" * 30, "must not exceed 10,000,000.00 USD per operation"),
+    ("-" + "9" * 27, "must not exceed 10,000,000.00 USD per operation"),
 ])
 def test_refusals_show_beside_the_amount_and_change_nothing(owner_client, reseller, customer, amount, message):
     credit_allocate(reseller=reseller, customer=customer, amount="100.00")
@@ -96,6 +98,14 @@ def test_refusals_show_beside_the_amount_and_change_nothing(owner_client, resell
     error = re.search(r'<p class="field-error" id="id_amount_error">(.*?)</p>', html, re.S)
     assert error and message in error.group(1)
     assert 'aria-invalid="true"' in html and f'value="{amount}"' in html
+    assert state(reseller, customer) == before
+
+
+def test_a_nul_character_in_the_remark_is_a_field_error(owner_client, reseller, customer):
+    before = state(reseller, customer)
+    data = {"amount": "5", "remark": "a\x00b", "idempotency_key": "nul"}
+    response = owner_client.post(url(customer), data, **htmx("modal"))
+    assert response.status_code == 200 and 'id="id_remark_error"' in body(response)
     assert state(reseller, customer) == before
 
 
@@ -141,3 +151,17 @@ def test_operator_and_admin_both_allocate(reseller, customer):
         response = client.post(url(customer), {"amount": "1", "idempotency_key": f"role-{role}"}, **htmx("modal"))
         assert response.status_code == 204
     assert AllocationRecord.objects.count() == 2
+
+
+@pytest.mark.parametrize("key", ["", "k" * 65, "a\x00b"])
+def test_a_missing_or_broken_key_is_said_on_top_and_renewed(owner_client, reseller, customer, key):
+    # The key is a hidden field: its own error would show nowhere, leaving Confirm silently dead.
+    before = state(reseller, customer)
+    response = owner_client.post(url(customer), {"amount": "5", "idempotency_key": key}, **htmx("modal"))
+    html = body(response)
+    assert response.status_code == 200 and "HX-Trigger" not in response
+    assert '<div class="alert alert-error" role="alert">This form arrived incomplete or altered' in html
+    assert idempotency_key(html) != key
+    assert state(reseller, customer) == before
+    data = {"amount": "5", "idempotency_key": idempotency_key(html)}
+    assert owner_client.post(url(customer), data, **htmx("modal")).status_code == 204

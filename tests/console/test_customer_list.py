@@ -81,6 +81,22 @@ def test_search_by_uin_and_remark(owner_client, customers):
     assert uins(body(owner_client.get("/customers/?q=key+acc"))) == [customers[1].uin]
 
 
+@pytest.mark.parametrize("query", ["²", "١٢٣", "\x00", "9" * 30])
+def test_a_search_that_is_no_uin_never_fails(owner_client, customers, query):
+    # "²" passes str.isdigit() but not int(); Arabic-Indic digits pass both; neither is a UIN.
+    response = owner_client.get("/customers/", {"q": query})
+    assert response.status_code == 200
+    export = owner_client.get("/customers/export.csv", {"q": query})
+    assert export.status_code == 200 and body(export).lstrip("\ufeff").startswith("UIN,")
+
+
+def test_a_uin_in_other_digits_is_not_a_uin(owner_client, customers):
+    uin = str(customers[0].uin)
+    full_width = uin.translate({ord(d): ord(d) + 0xFEE0 for d in "0123456789"})
+    assert uins(body(owner_client.get("/customers/", {"q": uin}))) == [customers[0].uin]
+    assert uins(body(owner_client.get("/customers/", {"q": full_width}))) == []
+
+
 def test_sort_by_available_both_ways(owner_client, customers):
     ascending = uins(body(owner_client.get("/customers/?sort=available")))
     assert ascending == [customers[i].uin for i in (3, 2, 1, 4, 0)]  # -200, 50, 240, 500, 900

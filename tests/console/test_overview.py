@@ -41,6 +41,17 @@ def test_apply_errors_stay_in_the_form(owner_client):
     assert "at most 2 decimal places" in body(response) and PoolApplication.objects.count() == 0
 
 
+def test_a_huge_amount_or_a_nul_character_is_a_form_error(owner_client):
+    cases = (({"amount": "9" * 30, "reason": "why"}, "amount"), ({"amount": "10", "reason": "a\x00b"}, "reason"))
+    for data, field in cases:
+        response = owner_client.post("/pool/applications/", data, **htmx("pool-applications"))
+        assert response.status_code == 200 and f'id="id_{field}_error"' in body(response)
+    assert "must not exceed 9,999,999,999.99" in body(
+        owner_client.post("/pool/applications/", {"amount": "9" * 30, "reason": "why"}, **htmx("pool-applications"))
+    )
+    assert PoolApplication.objects.count() == 0
+
+
 def test_apply_without_javascript_redirects(owner_client):
     response = owner_client.post("/pool/applications/", {"amount": "10", "reason": "x"}, follow=True)
     assert response.redirect_chain == [("/", 302)] and "submitted" in body(response)

@@ -44,6 +44,16 @@ def test_more_than_used_is_refused_beside_the_field(owner_client, customer):
     assert Customer.objects.get(pk=customer.pk).used == Decimal("10.00") and not Repayment.objects.exists()
 
 
+@pytest.mark.parametrize("amount", ["9" * 30, "1" + "0" * 26])
+def test_a_huge_amount_is_refused_beside_the_field(owner_client, customer, amount):
+    set_used(customer, "10.00")
+    page = body(owner_client.get(url(customer), **htmx("modal")))
+    response = owner_client.post(url(customer), {"amount": amount, "idempotency_key": key_of(page)}, **htmx("modal"))
+    assert response.status_code == 200
+    assert 'id="id_amount_error"' in body(response) and "must not exceed" in body(response)
+    assert Customer.objects.get(pk=customer.pk).used == Decimal("10.00") and not Repayment.objects.exists()
+
+
 def test_without_javascript_the_page_redirects_with_the_message(owner_client, customer):
     set_used(customer, "5.00")
     page = body(owner_client.get(url(customer)))

@@ -65,3 +65,90 @@ def test_seed_scale_refuses_more_customers_than_a_uin_block():
     with pytest.raises(CommandError, match="1 to 1,000,000"):
         call_command("seed_scale", customers=1_000_001, uin=900000000203)
     assert not Reseller.objects.filter(uin=900000000203).exists()
+
+
+# Each command the README names, run the way a user runs it: `python manage.py ...` in a
+# subprocess, which runs Django's system checks first (call_command skips them).
+
+
+def test_import_usage_runs_from_manage_py(manage_py, tmp_path):
+    from credits.models import UsageCharge
+    from tests.factories import CustomerFactory
+
+    customer = CustomerFactory(uin=700000000501)
+    path = tmp_path / "usage.csv"
+    path.write_text(
+        "customer_uin,amount,incurred_at,external_id,product,description\n"
+        "700000000501,10.50,2026-11-25T10:00:00+08:00,m-1,CVM,hours\n"
+    )
+    result = manage_py("import_usage", str(path))
+    assert result.returncode == 0, result.stderr
+    assert "Imported 1 usage charge(s); 0 already imported." in result.stdout
+    assert UsageCharge.objects.get().external_id == "m-1"
+    assert Customer.objects.get(pk=customer.pk).used == Decimal("10.50")
+
+    path.write_text("customer_uin,amount,incurred_at,external_id\n700000000501,-1,2026-11-25T10:00:00Z,m-2\n")
+    result = manage_py("import_usage", str(path))
+    assert result.returncode == 1
+    assert "line 2: The amount must be positive." in result.stderr
+    assert "1 invalid row(s); nothing imported" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert UsageCharge.objects.count() == 1
+
+
+def test_check_ledger_runs_from_manage_py(manage_py, funded_reseller):
+    from credits.services import credit_allocate
+    from tests.factories import CustomerFactory
+
+    customer = CustomerFactory(reseller=funded_reseller)
+    credit_allocate(reseller=funded_reseller, customer=customer, amount="25.00")
+    result = manage_py("check_ledger")
+    assert result.returncode == 0, result.stderr
+    assert "Ledger is consistent" in result.stdout
+
+    Customer.objects.filter(pk=customer.pk).update(credit=Decimal("5.00"))
+    result = manage_py("check_ledger")
+    assert result.returncode == 1
+    assert f"customer {customer.uin} credit vs sum of its records: expected 25.00, found 5.00" in result.stderr
+    assert "2 ledger mismatch(es) found" in result.stderr
+
+
+def test_seed_demo_runs_from_manage_py(manage_py):
+    result = manage_py("seed_demo")
+    assert result.returncode == 0, result.stderr
+    assert "Demo login: user 'demo', password 'demo-password'" in result.stdout
+    assert Customer.objects.filter(reseller__uin=100000000001).count() == 200
+    assert Customer.objects.filter(reseller__uin=100000000002).count() == 20
+    result = manage_py("seed_demo")
+    assert result.returncode == 0, result.stderr
+    assert "already loaded; nothing to do" in result.stdout
+    assert Customer.objects.count() == 220
+
+
+def test_seed_scale_runs_from_manage_py(manage_py):
+    result = manage_py("seed_scale", "--customers", "40", "--records", "120", "--uin", "900000000301", "--username", "cli")
+    assert result.returncode == 0, result.stderr
+    assert "Loaded reseller 900000000301 (login cli / cli-password): 40 customers, 120 records" in result.stdout
+    assert AllocationRecord.objects.filter(reseller__uin=900000000301).count() == 120
+    assert manage_py("check_ledger").returncode == 0
+
+    result = manage_py("seed_scale", "--customers", "0", "--uin", "900000000302")
+    assert result.returncode == 1 and "--customers must be 1 to 1,000,000" in result.stderr
+    assert not Reseller.objects.filter(uin=900000000302).exists()
+
+
+def test_simulate_usage_runs_from_manage_py(manage_py, funded_reseller):
+    from credits.models import UsageCharge
+    from credits.services import credit_allocate
+    from tests.factories import CustomerFactory
+
+    for _ in range(3):
+        credit_allocate(reseller=funded_reseller, customer=CustomerFactory(reseller=funded_reseller), amount="100.00")
+    result = manage_py("simulate_usage", "--reseller", str(funded_reseller.uin), "--charges", "2")
+    assert result.returncode == 0, result.stderr
+    recorded = UsageCharge.objects.filter(reseller=funded_reseller, source="simulator").count()
+    assert recorded >= 1
+    assert f"Recorded {recorded} demo usage charge(s) for {funded_reseller.name}." in result.stdout
+
+    result = manage_py("simulate_usage", "--reseller", "999999999999")
+    assert result.returncode == 1 and "No reseller with UIN 999999999999" in result.stderr

@@ -1,3 +1,4 @@
+import time
 from decimal import Decimal
 
 import pytest
@@ -94,3 +95,43 @@ def test_arbitrary_text_is_parsed_or_refused_cleanly(text):
         return
     assert amount == Decimal(text.strip())
     assert amount.as_tuple().exponent == -2
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("9" * 27, "must not exceed 10,000,000.00"),
+        ("9" * 30, "must not exceed 10,000,000.00"),
+        ("-" + "9" * 30 + ".99", "must not exceed 10,000,000.00"),
+        ("9" * 41, "at most 40 characters"),
+        (10**30, "must not exceed 10,000,000.00"),
+        # str() of this int alone raises ValueError (more than 4,300 digits).
+        pytest.param(-(10**5000), "must not exceed 10,000,000.00", id="minus-10**5000"),
+        (Decimal("1e30"), "must not exceed 10,000,000.00"),
+        (Decimal("-1E+100000000"), "must not exceed 10,000,000.00"),
+        (Decimal("1E-100000000"), "at most 2 decimal places"),
+    ],
+)
+def test_huge_amounts_are_refused_not_crashed_on(value, message):
+    with pytest.raises(InvalidAmount) as error:
+        parse_amount(value)
+    assert message in error.value.message
+
+
+def test_huge_amounts_are_refused_in_constant_time():
+    # Writing out 1e100000000 takes seconds; the exponent alone says it is too large.
+    for value in (Decimal("1E+100000000"), Decimal("-1E+999999999"), Decimal("1E-100000000"), "9" * 1_000_000):
+        started = time.perf_counter()
+        with pytest.raises(InvalidAmount):
+            parse_amount(value)
+        assert time.perf_counter() - started < 0.05, value
+
+
+def test_leading_zeros_do_not_count_as_digits():
+    assert parse_amount("0" * 30 + "12.50") == Decimal("12.50")
+    assert parse_amount(Decimal("0E+100000000"), allow_zero=True) == Decimal("0.00")
+
+
+def test_the_pool_limit_refuses_huge_amounts_too():
+    with pytest.raises(InvalidAmount, match="9,999,999,999.99"):
+        parse_amount("9" * 30, allow_negative=False, limit=Decimal("9999999999.99"))

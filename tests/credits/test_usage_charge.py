@@ -105,7 +105,7 @@ def test_bad_amount_is_refused(amount):
         {"external_id": "x" * 129},
         {"incurred_at": "yesterday"},
         {"incurred_at": "2026-11-26T08:00:00"},  # no time zone
-        {"incurred_at": timezone.now() + timedelta(days=1)},
+        {"incurred_at": timezone.now() + timedelta(days=2)},  # beyond the one day ahead accepted
         {"product": "p" * 101},
         {"source": "telepathy"},
         {"customer_uin": "abc"},
@@ -177,3 +177,55 @@ def test_concurrent_charges_never_lose_an_add():
     assert UsageCharge.objects.count() == 50
     assert customer.used == Decimal("1.01") * 40 + Decimal("0.50") * 10
     assert Customer.objects.get(pk=customer.pk).used == sum(c.amount for c in UsageCharge.objects.all())
+
+
+@pytest.mark.parametrize(
+    "incurred_at",
+    ["0001-01-01T00:00:00+14:00", "1999-12-31T23:59:59Z", "2000-01-01T07:59:59+08:00", "9999-12-31T23:59:59-14:00"],
+)
+def test_a_time_outside_the_window_is_refused_and_its_retry_too(incurred_at):
+    customer = CustomerFactory()
+    for _ in range(2):
+        with pytest.raises(DomainError) as error:
+            record(customer.reseller, customer, incurred_at=incurred_at)
+        assert error.value.code == "InvalidParameterValue.IncurredAt" and error.value.field == "incurred_at"
+        assert "from 2000-01-01T00:00:00Z to one day from now" in error.value.message
+    assert UsageCharge.objects.count() == 0
+
+
+def test_the_window_runs_from_2000_to_one_day_ahead():
+    customer = CustomerFactory()
+    first, _ = record(customer.reseller, customer, incurred_at="2000-01-01T00:00:00Z", external_id="earliest")
+    assert first.incurred_at == datetime(2000, 1, 1, tzinfo=dt_timezone.utc)
+    record(customer.reseller, customer, incurred_at=timezone.now() + timedelta(hours=23), external_id="ahead")
+    with pytest.raises(DomainError, match="outside the accepted window"):
+        record(customer.reseller, customer, incurred_at=timezone.now() + timedelta(hours=25), external_id="too-far")
+    assert UsageCharge.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    "overrides, field",
+    [
+        ({"external_id": "bill\x00-1"}, "external_id"),
+        ({"product": "CVM\x00"}, "product"),
+        ({"description": "\ud800"}, "description"),
+        ({"customer_uin": "²"}, "customer_uin"),
+        ({"customer_uin": "９"}, "customer_uin"),
+        ({"customer_uin": "9" * 30}, "customer_uin"),
+        ({"customer_uin": 2**63}, "customer_uin"),
+    ],
+)
+def test_text_the_database_cannot_store_and_non_ascii_uins_are_refused(overrides, field):
+    customer = CustomerFactory()
+    with pytest.raises(DomainError) as error:
+        record(customer.reseller, customer, **overrides)
+    assert error.value.field == field
+    assert UsageCharge.objects.count() == 0
+
+
+def test_an_offset_beyond_what_postgresql_takes_is_stored_in_utc():
+    # Python reads offsets up to ±23:59; PostgreSQL's timestamptz input refuses beyond ±15:59.
+    customer = CustomerFactory()
+    charge, _ = record(customer.reseller, customer, incurred_at="2026-01-01T20:00:00+22:58")
+    assert charge.incurred_at == datetime(2025, 12, 31, 21, 2, tzinfo=dt_timezone.utc)
+    assert UsageCharge.objects.get().incurred_at == charge.incurred_at

@@ -139,3 +139,40 @@ def test_seed_demo_records_usage_as_charges_and_runs_twice(django_capture_on_com
     assert {0, 75, 90, 100} <= bands
     assert demo.filter(available__lt=0).exists()
     assert ledger_mismatches() == []
+
+
+@pytest.mark.parametrize(
+    "row, message",
+    [
+        ("700000000001," + "9" * 30 + ",2026-11-25T12:00:00Z,h-1,,", "must not exceed"),
+        ("700000000001,1e30,2026-11-25T12:00:00Z,h-1,,", "exponents are not accepted"),
+        ("700000000001,1.00,0001-01-01T00:00:00+14:00,h-1,,", "outside the accepted window"),
+        ("700000000001,1.00,2026-11-25T12:00:00Z,h\x00-1,,", "NUL character"),
+        ("700000000001,1.00,2026-11-25T12:00:00Z,h-1,CVM\x00,", "NUL character"),
+        ("７００００００００００１,1.00,2026-11-25T12:00:00Z,h-1,,", "is not a UIN"),
+        ("²,1.00,2026-11-25T12:00:00Z,h-1,,", "is not a UIN"),
+    ],
+)
+def test_a_hostile_row_is_reported_by_line_and_nothing_is_imported(tmp_path, customers, row, message):
+    path = write(tmp_path, GOOD + row + "\n")
+    err = StringIO()
+    with mock.patch("notifications.tasks.customer_evaluate.delay"), pytest.raises(CommandError, match="1 invalid row"):
+        call_command("import_usage", path, stderr=err)
+    assert err.getvalue().startswith("line 5: ") and message in err.getvalue()
+    assert UsageCharge.objects.count() == 0
+    assert set(Customer.objects.values_list("used", flat=True)) == {Decimal("0.00")}
+
+
+def test_a_file_that_is_not_utf8_is_a_clear_error(tmp_path, customers):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes((HEADER + "700000000001,1.00,2026-11-25T12:00:00Z,caf\xe9,,\n").encode("latin-1"))
+    with pytest.raises(CommandError, match="is not UTF-8 text"):
+        run(str(path))
+    assert UsageCharge.objects.count() == 0
+
+
+def test_a_field_larger_than_csv_allows_is_a_clear_error(tmp_path, customers):
+    path = write(tmp_path, GOOD + "700000000001,1.00,2026-11-25T12:00:00Z,h-1,," + "x" * 200_000 + "\n")
+    with pytest.raises(CommandError, match="line 5: field larger than field limit"):
+        run(path)
+    assert UsageCharge.objects.count() == 0

@@ -1,7 +1,7 @@
 """manage.py import_usage FILE.csv: usage charges from a billing export.
 
-Columns (header row required): customer_uin, amount, incurred_at (ISO 8601 with a zone),
-external_id, and optionally product and description. Every row is checked first; a bad row is
+Columns (header row required): customer_uin, amount, incurred_at (ISO 8601 with a zone, from
+2000-01-01T00:00:00Z to one day ahead of now), external_id, and optionally product and description. Every row is checked first; a bad row is
 reported by its line number and nothing is imported unless --skip-invalid. Re-running the same
 file imports nothing twice (the external id is the key)."""
 
@@ -10,6 +10,7 @@ from collections import defaultdict
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from credits.models import UsageCharge
 from credits.services import usage_charge_check, usage_charges_import
@@ -36,9 +37,18 @@ class Command(BaseCommand):
                 raise CommandError(f"No reseller with UIN {reseller}.")
         try:
             with open(file, newline="", encoding="utf-8-sig") as handle:
-                good, errors = self.check(csv.reader(handle), only)
+                reader = csv.reader(handle)
+                good, errors = self._check_rows(reader, only)
         except OSError as exc:
             raise CommandError(f"Cannot read {file}: {exc.strerror or exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise CommandError(
+                gettext("Cannot read %(file)s: it is not UTF-8 text (%(reason)s).") % {"file": file, "reason": exc.reason}
+            ) from exc
+        except csv.Error as exc:
+            raise CommandError(
+                gettext("line %(line)d: %(problem)s; nothing imported.") % {"line": reader.line_num, "problem": exc}
+            ) from exc
         for line, message in errors:
             self.stderr.write(f"line {line}: {message}")
         if errors and not skip_invalid:
@@ -56,7 +66,8 @@ class Command(BaseCommand):
             summary += f"; skipped {len(errors)} invalid row(s)"
         self.stdout.write(self.style.SUCCESS(summary + "."))
 
-    def check(self, reader, only):
+    # Not check(): that name is BaseCommand's system-check method, which `manage.py` calls first.
+    def _check_rows(self, reader, only):
         """Every row checked before anything is written: ([(reseller_id, fields)], [(line, error)])."""
         header = next(reader, None)
         if header is None:

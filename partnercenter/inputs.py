@@ -1,0 +1,58 @@
+"""Two rules every input path shares (API parameters, console forms and filters, the CSV import,
+services): how a UIN is read, and which text can be stored at all.
+
+UINs are ASCII digits 0-9. `str.isdigit()` and `int()` also take other scripts' digits: full-width
+"１２３" becomes 123, and superscript "²" passes isdigit() and then fails int(). One rule, here, so
+that a UIN one path refuses is not accepted by another.
+
+Text: PostgreSQL refuses NUL (U+0000) in a text column, and a lone surrogate (U+D800-U+DFFF, which
+JSON's "\\ud800" escape can produce) cannot be encoded as UTF-8; either would fail the write."""
+
+import re
+
+from django.utils.translation import gettext
+
+# PostgreSQL's bigint, the UIN columns' type.
+UIN_MAX = 2**63 - 1
+# At most 19 significant digits, checked before int() so that a long digit string costs nothing.
+_UIN_TEXT = re.compile(r"0*([0-9]{1,19})")
+
+
+def uin_or_none(value) -> int | None:
+    """The UIN `value` holds, or None when it holds none.
+
+    A UIN is an int, or text of ASCII digits (white space around it ignored), from 1 to UIN_MAX."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        uin = value
+    elif isinstance(value, str):
+        match = _UIN_TEXT.fullmatch(value.strip())
+        if match is None:
+            return None
+        uin = int(match.group(1))
+    else:
+        return None
+    return uin if 0 < uin <= UIN_MAX else None
+
+
+def uin_rule() -> str:
+    """What a UIN is, for a refusal's message."""
+    return gettext("a UIN is a positive integer of digits 0-9, at most %(max)s") % {"max": UIN_MAX}
+
+
+def quoted(value) -> str:
+    """A refused value for a message: its repr, cut short so that an answer stays small."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:37]}..."
+
+
+def text_problem(text: str) -> str | None:
+    """Why `text` cannot be stored, for a refusal's message, or None when it can."""
+    if "\x00" in text:
+        return gettext("it contains a NUL character (\\u0000), which cannot be stored")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return gettext("it contains a lone surrogate (\\ud800-\\udfff), which is not a character")
+    return None
