@@ -4,6 +4,8 @@ See README.md ("Configuration") for the list of variables.
 """
 
 import os
+import re
+import zoneinfo
 from decimal import Decimal
 from pathlib import Path
 
@@ -31,15 +33,81 @@ VAR_DIR = Path(os.environ.get("PARTNERCENTER_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _raw(name: str) -> str:
+    return os.environ.get(name, "").strip()
+
+
 def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
+    """Like healthchecks' envbool: a value that is neither clearly on nor clearly off stops start-up,
+    so `DEBUG=Ture` cannot quietly mean off."""
+    value = _raw(name).lower()
+    if not value:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ImproperlyConfigured(
+        f"{name}={os.environ[name]!r} is not understood: use true/false, yes/no, on/off or 1/0 "
+        "(or leave it empty for the default)."
+    )
 
 
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    value = _raw(name)
+    if not value:
+        return default
+    accepts = "a whole number" + (
+        f" from {minimum} to {maximum}" if minimum is not None and maximum is not None
+        else f" of at least {minimum}" if minimum is not None
+        else f" of at most {maximum}" if maximum is not None else ""
+    )
+    # ASCII digits only: int() would also take "１２" or "1_000".
+    if not re.fullmatch(r"[+-]?[0-9]+", value):
+        raise ImproperlyConfigured(f"{name}={os.environ[name]!r} is not understood: use {accepts}.")
+    number = int(value)
+    if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
+        raise ImproperlyConfigured(f"{name}={os.environ[name]!r} is out of range: use {accepts}.")
+    return number
+
+
+def env_decimal(name: str, default: str, *, maximum: Decimal) -> Decimal:
+    """A positive amount in USD with at most 2 decimal places, written out in full (DESIGN §2)."""
+    value = _raw(name) or default
+    accepts = f"a positive amount with at most 2 decimal places, such as {default}, of at most {maximum}"
+    if not re.fullmatch(r"[0-9]{1,20}(\.[0-9]{1,2})?", value):
+        raise ImproperlyConfigured(f"{name}={value!r} is not understood: use {accepts}.")
+    amount = Decimal(value)
+    if not 0 < amount <= maximum:
+        raise ImproperlyConfigured(f"{name}={value!r} is out of range: use {accepts}.")
+    return amount
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = _raw(name) or default
+    known = {choice.lower(): choice for choice in choices}
+    if value.lower() not in known:
+        raise ImproperlyConfigured(f"{name}={value!r} is not understood: use one of {', '.join(choices)}.")
+    return known[value.lower()]
+
+
+def env_time_zone(name: str, default: str) -> str:
+    value = _raw(name) or default
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a time zone: use an IANA name such as UTC or Asia/Shanghai."
+        ) from error
+    return value
 
 
 DEBUG = env_bool("DEBUG", False)
@@ -109,7 +177,13 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'partnercenter.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")))}
+try:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0))}
+except ValueError as error:  # the message would repeat the URL, password included
+    raise ImproperlyConfigured(
+        "DATABASE_URL is not understood: use a URL such as postgres://user:password@host:5432/name "
+        "or sqlite:////path/to/file.sqlite3."
+    ) from None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several processes (web, worker, beat) share the file: wait for the write lock instead of failing.
     DATABASES["default"]["OPTIONS"] = {"timeout": 30, "transaction_mode": "IMMEDIATE"}
@@ -120,7 +194,9 @@ elif TESTING:
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_URL = _raw("REDIS_URL")
+if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured("REDIS_URL is not understood: use redis://host:6379/0, rediss://… or unix://…, or leave it empty.")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
@@ -142,11 +218,11 @@ LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
+TIME_ZONE = env_time_zone("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 # A reseller's alert day is counted in its own zone; new resellers get UTC+8 unless told otherwise.
-DEFAULT_RESELLER_TIME_ZONE = os.environ.get("DEFAULT_RESELLER_TIME_ZONE", "Asia/Shanghai")
+DEFAULT_RESELLER_TIME_ZONE = env_time_zone("DEFAULT_RESELLER_TIME_ZONE", "Asia/Shanghai")
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -165,19 +241,20 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
-SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Money rules (DESIGN §2).
-CREDIT_MAX_PER_OPERATION = Decimal(os.environ.get("CREDIT_MAX_PER_OPERATION", "10000000.00"))
+# At most what the amount columns hold (16 digits, 2 of them decimals).
+CREDIT_MAX_PER_OPERATION = env_decimal("CREDIT_MAX_PER_OPERATION", "10000000.00", maximum=Decimal("99999999999999.99"))
 
 # Tencent-compatible API (DESIGN §5). API_KEY_ENCRYPTION_KEY: comma-separated Fernet keys (the
 # first encrypts, all decrypt); empty derives one from SECRET_KEY. Rate limits are requests per
 # second per API key per action, counted in the cache (Redis when REDIS_URL is set).
 API_KEY_ENCRYPTION_KEY = os.environ.get("API_KEY_ENCRYPTION_KEY", "")
-API_RATE_LIMIT_CREDIT = int(os.environ.get("API_RATE_LIMIT_CREDIT", "5"))
-API_RATE_LIMIT_DEFAULT = int(os.environ.get("API_RATE_LIMIT_DEFAULT", "20"))
+API_RATE_LIMIT_CREDIT = env_int("API_RATE_LIMIT_CREDIT", 5, minimum=0)
+API_RATE_LIMIT_DEFAULT = env_int("API_RATE_LIMIT_DEFAULT", 20, minimum=0)
 
 # Celery: Redis when REDIS_URL is set, otherwise an embedded file-system broker so that
 # `make run` needs no server.
@@ -200,8 +277,8 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "300"))
-CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", "240"))
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300, minimum=1)
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 240, minimum=1)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 
@@ -211,7 +288,7 @@ EMAIL_BACKEND = os.environ.get(
 )
 EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
@@ -230,11 +307,11 @@ SMS_TENCENT_SIGN_NAME = os.environ.get("SMS_TENCENT_SIGN_NAME", "")
 SMS_TENCENT_ENDPOINT = os.environ.get("SMS_TENCENT_ENDPOINT", "sms.intl.tencentcloudapi.com")
 # Delivery outbox: attempts per delivery, retry backoff (seconds, doubling, capped), and how long
 # a delivery may sit in "sending" before the stuck-delivery sweep assumes its worker died.
-DELIVERY_MAX_ATTEMPTS = int(os.environ.get("DELIVERY_MAX_ATTEMPTS", "6"))
-DELIVERY_RETRY_BACKOFF = int(os.environ.get("DELIVERY_RETRY_BACKOFF", "30"))
-DELIVERY_RETRY_BACKOFF_MAX = int(os.environ.get("DELIVERY_RETRY_BACKOFF_MAX", "1800"))
-DELIVERY_STALE_AFTER = int(os.environ.get("DELIVERY_STALE_AFTER", str(CELERY_TASK_TIME_LIMIT + 60)))
-ALERT_SWEEP_BATCH = int(os.environ.get("ALERT_SWEEP_BATCH", "5000"))
+DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 6, minimum=1)
+DELIVERY_RETRY_BACKOFF = env_int("DELIVERY_RETRY_BACKOFF", 30, minimum=1)
+DELIVERY_RETRY_BACKOFF_MAX = env_int("DELIVERY_RETRY_BACKOFF_MAX", 1800, minimum=1)
+DELIVERY_STALE_AFTER = env_int("DELIVERY_STALE_AFTER", CELERY_TASK_TIME_LIMIT + 60, minimum=1)
+ALERT_SWEEP_BATCH = env_int("ALERT_SWEEP_BATCH", 5000, minimum=1)
 # Links in alert e-mails point here.
 CONSOLE_BASE_URL = os.environ.get("CONSOLE_BASE_URL", "http://127.0.0.1:8000")
 # `make run` turns this on: beat records random demo usage every minute so alerts appear live.
@@ -244,7 +321,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))},
 }
 
 DJANGO_TABLES2_TEMPLATE = "tables/table.html"
