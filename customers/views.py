@@ -25,7 +25,7 @@ from partnercenter.errors import DomainError
 
 from . import selectors
 from .filters import CustomerFilter
-from .forms import RemarkForm, SignInForm
+from .forms import RemarkForm
 from .services import customer_remark_update
 from .tables import CustomerTable, EXPORT_FIELDS, EXPORT_HEADER, export_row, stream_csv
 
@@ -153,7 +153,6 @@ def configure_table(request, table, *, paginator_class=Paginator):
 
 class SignInView(LoginView):
     template_name = "registration/login.html"
-    authentication_form = SignInForm
     redirect_authenticated_user = True
 
 

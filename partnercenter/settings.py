@@ -6,6 +6,7 @@ See README.md ("Configuration") for the list of variables.
 import os
 import re
 import zoneinfo
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -136,6 +137,7 @@ INSTALLED_APPS = [
     "template_partials",
     "django_tables2",
     "django_filters",
+    "axes",
     "customers",
     "credits",
     "notifications",
@@ -154,6 +156,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a sign-in refused by the throttle into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "partnercenter.urls"
@@ -213,6 +217,36 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sign-in throttle (django-axes, counted in the database, so sign-in works while Redis is down).
+# customers.signin.SignInThrottle holds the rules; README "Sign-in throttle" explains them.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+SIGNIN_FAILURE_LIMIT = env_int("SIGNIN_FAILURE_LIMIT", 5, minimum=1)
+SIGNIN_IP_FAILURE_LIMIT = env_int("SIGNIN_IP_FAILURE_LIMIT", 100, minimum=2)
+if SIGNIN_IP_FAILURE_LIMIT <= SIGNIN_FAILURE_LIMIT:
+    # Otherwise one locked username would lock every other user of its address with it.
+    raise ImproperlyConfigured(
+        f"SIGNIN_IP_FAILURE_LIMIT={SIGNIN_IP_FAILURE_LIMIT} must be higher than SIGNIN_FAILURE_LIMIT={SIGNIN_FAILURE_LIMIT}."
+    )
+SIGNIN_LOCKOUT_MINUTES = env_int("SIGNIN_LOCKOUT_MINUTES", 15, minimum=1)
+SIGNIN_LOCKOUT_MAX_HOURS = env_int("SIGNIN_LOCKOUT_MAX_HOURS", 24, minimum=1)
+if SIGNIN_LOCKOUT_MAX_HOURS * 60 < SIGNIN_LOCKOUT_MINUTES:
+    raise ImproperlyConfigured("SIGNIN_LOCKOUT_MAX_HOURS must be at least SIGNIN_LOCKOUT_MINUTES.")
+# How many reverse proxies of yours stand in front of the web process, each appending to
+# X-Forwarded-For. 0: the header is ignored (a client can write anything in it) and REMOTE_ADDR counts.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+AXES_HANDLER = "customers.signin.SignInThrottle"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Axes compares one count with one limit; SignInThrottle applies two limits and a growing lock instead.
+AXES_LOCK_OUT_AT_FAILURE = False
+AXES_FAILURE_LIMIT = SIGNIN_FAILURE_LIMIT
+# How long failures are remembered after the last one (and the longest lock).
+AXES_COOLOFF_TIME = timedelta(hours=SIGNIN_LOCKOUT_MAX_HOURS)
+# A refused attempt while locked is not a failure: the right password after the lock just works.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "customers.signin.client_ip"
+AXES_LOCKOUT_CALLABLE = "customers.signin.locked_out"
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
