@@ -149,6 +149,7 @@ MIDDLEWARE = [
     # Serves collected static files from the web process itself (no separate file server needed).
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "partnercenter.middleware.ContentSecurityPolicyMiddleware",
+    "partnercenter.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
