@@ -247,6 +247,8 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "customers.signin.client_ip"
 AXES_LOCKOUT_CALLABLE = "customers.signin.locked_out"
+# No start-up banner in the output of every manage.py command; failures and lockouts are still logged.
+AXES_VERBOSE = False
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"

@@ -208,17 +208,24 @@ def test_sign_in_works_while_redis_is_down(member):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_an_administrator_unlocks_a_username_with_the_command_readme_names(member):
+@override_settings(SIGNIN_IP_FAILURE_LIMIT=8)
+def test_an_administrator_lifts_locks_with_the_commands_readme_names(member, colleague):
     for _ in range(5):
-        sign_in(Client(), "alice", "wrong")
+        sign_in(Client(), "alice", "wrong", address="10.0.0.1")
+    for attempt in range(8):
+        sign_in(Client(), f"nobody{attempt}", "wrong", address="10.0.0.9")
+    assert sign_in(Client(), "alice", "secret-password", address="10.0.0.1").status_code == 429
+    assert sign_in(Client(), "bob", "secret-password", address="10.0.0.9").status_code == 429
     db = connection.settings_dict
     auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
     env = {**os.environ, "PARTNERCENTER_TESTING": "1",
            "DATABASE_URL": f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"}
-    result = subprocess.run([sys.executable, "manage.py", "axes_reset_username", "alice"], env=env,
-                            cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert sign_in(Client(), "alice", "secret-password").status_code == 302
+    for command in (["axes_reset_username", "alice"], ["axes_reset_ip", "10.0.0.9"]):
+        result = subprocess.run([sys.executable, "manage.py", *command], env=env,
+                                cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+    assert sign_in(Client(), "alice", "secret-password", address="10.0.0.1").status_code == 302
+    assert sign_in(Client(), "bob", "secret-password", address="10.0.0.9").status_code == 302
 
 
 def test_password_change(member):
