@@ -333,7 +333,11 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Partner Center <norep
 
 # Usage alerts (DESIGN §3). SMS_BACKEND: console, file (one file per SMS in SMS_FILE_PATH),
 # locmem (tests) or tencent (Tencent Cloud SMS SendSms with the SMS_TENCENT_* settings).
-SMS_BACKEND = os.environ.get("SMS_BACKEND", "locmem" if TESTING else "file" if DEBUG else "tencent")
+SMS_BACKEND = _raw("SMS_BACKEND") or ("locmem" if TESTING else "file" if DEBUG else "tencent")
+if SMS_BACKEND not in ("console", "file", "locmem", "tencent") and not re.fullmatch(r"[\w.]+\.\w+", SMS_BACKEND):
+    raise ImproperlyConfigured(
+        f"SMS_BACKEND={SMS_BACKEND!r} is not understood: use console, file, locmem, tencent or a dotted class path."
+    )
 SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", str(VAR_DIR / "sms"))
 SMS_TENCENT_SECRET_ID = os.environ.get("SMS_TENCENT_SECRET_ID", "")
 SMS_TENCENT_SECRET_KEY = os.environ.get("SMS_TENCENT_SECRET_KEY", "")

@@ -33,6 +33,7 @@ def manage_check(**env) -> subprocess.CompletedProcess:
     ("DEFAULT_RESELLER_TIME_ZONE", "UTC+8", "an IANA name such as UTC"),
     ("DATABASE_URL", "mysqlx://db/partnercenter", "use a URL such as postgres://"),
     ("REDIS_URL", "127.0.0.1:6379", "use redis://host:6379/0"),
+    ("SMS_BACKEND", "tencnet", "use console, file, locmem, tencent or a dotted class path"),
     ("TRUSTED_PROXY_COUNT", "yes", "a whole number of at least 0"),
     ("SIGNIN_IP_FAILURE_LIMIT", "5", "must be higher than SIGNIN_FAILURE_LIMIT=5"),
 ])
@@ -44,7 +45,8 @@ def test_a_bad_value_stops_start_up_naming_the_variable(name, value, accepts):
 
 
 @pytest.mark.parametrize(("name", "value"), [("DEBUG", "YES"), ("DEBUG", " off "), ("DEBUG", ""), ("LOG_LEVEL", "debug"),
-                                             ("CREDIT_MAX_PER_OPERATION", "2500.5"), ("TRUSTED_PROXY_COUNT", "1")])
+                                             ("CREDIT_MAX_PER_OPERATION", "2500.5"), ("TRUSTED_PROXY_COUNT", "1"),
+                                             ("SMS_BACKEND", "tests.sms.Backend")])
 def test_good_values_start(name, value):
     result = manage_check(**{name: value})
     assert result.returncode == 0, result.stderr
