@@ -43,7 +43,9 @@ class UinField(forms.CharField):
         if value in self.empty_values:
             return None
         if not re.fullmatch(r"[0-9]{1,19}", value) or not 0 < int(value) <= UIN_MAX:
-            raise ValidationError(_("Enter a customer UIN: a whole number of up to 19 digits 0-9, such as 100012345678."), code="invalid")
+            raise ValidationError(
+                _("Enter a customer UIN: a whole number of up to 19 digits 0-9, such as 100012345678."), code="invalid"
+            )
         return int(value)
 
 

@@ -92,6 +92,8 @@ def test_a_filter_value_the_list_cannot_use_is_an_error_beside_its_field(owner_c
     assert f'id="id_{field}_error" aria-live="polite" hx-swap-oob="true">{error}</p>' in fragment
     export = owner_client.get(f"/customers/export.csv?{query}")
     assert export.status_code == 302 and export["Location"] == f"/customers/?{query}"
+    restored = body(owner_client.get(f"/customers/?{query}", **htmx("customer-table"), HTTP_HX_HISTORY_RESTORE_REQUEST="true"))
+    assert "hx-swap-oob" not in restored and restored.count(f'id="id_{field}_error"') == 1
 
 
 def test_search_by_uin_and_remark(owner_client, customers):

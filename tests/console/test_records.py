@@ -195,3 +195,9 @@ def test_query_count_does_not_grow_with_the_page(owner_client, reseller, custome
         counts.append(len(queries))
     assert counts[0] == counts[1] == counts[2] <= 7
     assert AllocationRecord.objects.count() == 30
+
+
+def test_history_restore_gets_the_page_with_its_errors_once(owner_client, ledger):
+    html = body(owner_client.get("/records/?uin=abc", **htmx("record-table"), HTTP_HX_HISTORY_RESTORE_REQUEST="true"))
+    assert "<title>Allocation Records" in html and "hx-swap-oob" not in html
+    assert html.count('id="id_uin_error"') == 1
