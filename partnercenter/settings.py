@@ -184,7 +184,7 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'partnercenter.sqlite3'}"
 try:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0))}
-except ValueError as error:  # the message would repeat the URL, password included
+except ValueError:  # its message could repeat the URL, password included
     raise ImproperlyConfigured(
         "DATABASE_URL is not understood: use a URL such as postgres://user:password@host:5432/name "
         "or sqlite:////path/to/file.sqlite3."
@@ -239,7 +239,6 @@ AXES_HANDLER = "customers.signin.SignInThrottle"
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 # Axes compares one count with one limit; SignInThrottle applies two limits and a growing lock instead.
 AXES_LOCK_OUT_AT_FAILURE = False
-AXES_FAILURE_LIMIT = SIGNIN_FAILURE_LIMIT
 # How long failures are remembered after the last one (and the longest lock).
 AXES_COOLOFF_TIME = timedelta(hours=SIGNIN_LOCKOUT_MAX_HOURS)
 # A refused attempt while locked is not a failure: the right password after the lock just works.
