@@ -2,7 +2,9 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from customers import selectors as customer_selectors
@@ -94,14 +96,20 @@ def repayment(request, uin: int):
     return render_modal(request, "credits/repayment.html", context)
 
 
-def _records_page(request, *, customer=None):
-    reseller = request.reseller
+def _record_filter(request, customer=None) -> AllocationRecordFilter:
     filterset = AllocationRecordFilter(
-        request.GET or None, queryset=selectors.allocation_records(reseller=reseller, customer=customer)
+        request.GET or None, queryset=selectors.allocation_records(reseller=request.reseller, customer=customer)
     )
     if customer is not None:
         del filterset.filters["uin"]  # before .form is built, so the page has no UIN field either
-    table = configure_table(request, AllocationRecordTable(filterset.qs), paginator_class=CappedCountPaginator)
+    return filterset
+
+
+def _records_page(request, *, customer=None):
+    filterset = _record_filter(request, customer)
+    empty_text = _("No records shown: correct the filters marked above.") if filterset.errors else None
+    table = configure_table(request, AllocationRecordTable(filterset.qs, empty_text=empty_text),
+                            paginator_class=CappedCountPaginator)
     context = {
         "nav": "customers" if customer is not None else "records",
         "customer": customer,
@@ -125,9 +133,11 @@ def customer_records(request, uin: int):
 
 
 def _export(request, *, customer=None):
-    filterset = AllocationRecordFilter(
-        request.GET or None, queryset=selectors.allocation_records(reseller=request.reseller, customer=customer)
-    )
+    filterset = _record_filter(request, customer)
+    if filterset.errors:
+        # Not a file of the wrong records: the page, which marks the filter to correct.
+        page = reverse("credits:customer-records", args=[customer.uin]) if customer else reverse("credits:records")
+        return redirect(f"{page}?{request.GET.urlencode()}")
     rows = filterset.qs.values_list(*EXPORT_FIELDS).iterator(chunk_size=2000)
     zone = timezone.get_current_timezone()
     stamp = timezone.localdate().strftime("%Y%m%d")

@@ -12,8 +12,10 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import trigger_client_event
 
@@ -24,7 +26,7 @@ from partnercenter.errors import DomainError
 
 from . import selectors
 from .filters import CustomerFilter
-from .forms import RemarkForm, SignInForm
+from .forms import RemarkForm
 from .services import customer_remark_update
 from .tables import CustomerTable, EXPORT_FIELDS, EXPORT_HEADER, export_row, stream_csv
 
@@ -148,7 +150,6 @@ def configure_table(request, table, *, paginator_class=Paginator):
 
 class SignInView(LoginView):
     template_name = "registration/login.html"
-    authentication_form = SignInForm
     redirect_authenticated_user = True
 
 
@@ -179,7 +180,8 @@ def customer_list(request):
         return render_fragment(request, "customers/customer_list.html", {"pool": credit_selectors.pool_figures(reseller=reseller)},
                                fragments=("pool-figures",))
     filterset = CustomerFilter(request.GET or None, queryset=selectors.customer_list(reseller=reseller))
-    table = configure_table(request, CustomerTable(filterset.qs, can_write=request.member.can_allocate))
+    empty_text = _("No customers shown: correct the search or filters marked above.") if filterset.errors else None
+    table = configure_table(request, CustomerTable(filterset.qs, can_write=request.member.can_allocate, empty_text=empty_text))
     context = {
         "nav": "customers",
         "filter": filterset,
@@ -207,6 +209,9 @@ def customer_export(request):
     """Every customer the current filters and sort select, streamed: the rows come from a database
     cursor in chunks, so 100,000 customers never sit in memory at once."""
     filterset = CustomerFilter(request.GET or None, queryset=selectors.customer_list(reseller=request.reseller))
+    if filterset.errors:
+        # Not a file of the wrong customers: the page, which marks the filter to correct.
+        return redirect(f"{reverse('customers:list')}?{request.GET.urlencode()}")
     table = CustomerTable(filterset.qs)
     sort = request.GET.getlist("sort")
     if sort:

@@ -4,6 +4,9 @@ See README.md ("Configuration") for the list of variables.
 """
 
 import os
+import re
+import zoneinfo
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -31,15 +34,81 @@ VAR_DIR = Path(os.environ.get("PARTNERCENTER_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _raw(name: str) -> str:
+    return os.environ.get(name, "").strip()
+
+
 def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
+    """Like healthchecks' envbool: a value that is neither clearly on nor clearly off stops start-up,
+    so `DEBUG=Ture` cannot quietly mean off."""
+    value = _raw(name).lower()
+    if not value:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ImproperlyConfigured(
+        f"{name}={os.environ[name]!r} is not understood: use true/false, yes/no, on/off or 1/0 "
+        "(or leave it empty for the default)."
+    )
 
 
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    value = _raw(name)
+    if not value:
+        return default
+    accepts = "a whole number" + (
+        f" from {minimum} to {maximum}" if minimum is not None and maximum is not None
+        else f" of at least {minimum}" if minimum is not None
+        else f" of at most {maximum}" if maximum is not None else ""
+    )
+    # ASCII digits only: int() would also take "１２" or "1_000".
+    if not re.fullmatch(r"[+-]?[0-9]+", value):
+        raise ImproperlyConfigured(f"{name}={os.environ[name]!r} is not understood: use {accepts}.")
+    number = int(value)
+    if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
+        raise ImproperlyConfigured(f"{name}={os.environ[name]!r} is out of range: use {accepts}.")
+    return number
+
+
+def env_decimal(name: str, default: str, *, maximum: Decimal) -> Decimal:
+    """A positive amount in USD with at most 2 decimal places, written out in full (DESIGN §2)."""
+    value = _raw(name) or default
+    accepts = f"a positive amount with at most 2 decimal places, such as {default}, of at most {maximum}"
+    if not re.fullmatch(r"[0-9]{1,20}(\.[0-9]{1,2})?", value):
+        raise ImproperlyConfigured(f"{name}={value!r} is not understood: use {accepts}.")
+    amount = Decimal(value)
+    if not 0 < amount <= maximum:
+        raise ImproperlyConfigured(f"{name}={value!r} is out of range: use {accepts}.")
+    return amount
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = _raw(name) or default
+    known = {choice.lower(): choice for choice in choices}
+    if value.lower() not in known:
+        raise ImproperlyConfigured(f"{name}={value!r} is not understood: use one of {', '.join(choices)}.")
+    return known[value.lower()]
+
+
+def env_time_zone(name: str, default: str) -> str:
+    value = _raw(name) or default
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a time zone: use an IANA name such as UTC or Asia/Shanghai."
+        ) from error
+    return value
 
 
 DEBUG = env_bool("DEBUG", False)
@@ -68,6 +137,7 @@ INSTALLED_APPS = [
     "template_partials",
     "django_tables2",
     "django_filters",
+    "axes",
     "customers",
     "credits",
     "notifications",
@@ -79,6 +149,7 @@ MIDDLEWARE = [
     # Serves collected static files from the web process itself (no separate file server needed).
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "partnercenter.middleware.ContentSecurityPolicyMiddleware",
+    "partnercenter.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -86,6 +157,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a sign-in refused by the throttle into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "partnercenter.urls"
@@ -109,7 +182,13 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'partnercenter.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")))}
+try:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0))}
+except ValueError:  # its message could repeat the URL, password included
+    raise ImproperlyConfigured(
+        "DATABASE_URL is not understood: use a URL such as postgres://user:password@host:5432/name "
+        "or sqlite:////path/to/file.sqlite3."
+    ) from None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several processes (web, worker, beat) share the file: wait for the write lock instead of failing.
     DATABASES["default"]["OPTIONS"] = {"timeout": 30, "transaction_mode": "IMMEDIATE"}
@@ -120,7 +199,9 @@ elif TESTING:
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_URL = _raw("REDIS_URL")
+if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured("REDIS_URL is not understood: use redis://host:6379/0, rediss://… or unix://…, or leave it empty.")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
@@ -137,16 +218,47 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sign-in throttle (django-axes, counted in the database, so sign-in works while Redis is down).
+# customers.signin.SignInThrottle holds the rules; README "Sign-in throttle" explains them.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+SIGNIN_FAILURE_LIMIT = env_int("SIGNIN_FAILURE_LIMIT", 5, minimum=1)
+SIGNIN_IP_FAILURE_LIMIT = env_int("SIGNIN_IP_FAILURE_LIMIT", 100, minimum=2)
+if SIGNIN_IP_FAILURE_LIMIT <= SIGNIN_FAILURE_LIMIT:
+    # Otherwise one locked username would lock every other user of its address with it.
+    raise ImproperlyConfigured(
+        f"SIGNIN_IP_FAILURE_LIMIT={SIGNIN_IP_FAILURE_LIMIT} must be higher than SIGNIN_FAILURE_LIMIT={SIGNIN_FAILURE_LIMIT}."
+    )
+SIGNIN_LOCKOUT_MINUTES = env_int("SIGNIN_LOCKOUT_MINUTES", 15, minimum=1)
+SIGNIN_LOCKOUT_MAX_HOURS = env_int("SIGNIN_LOCKOUT_MAX_HOURS", 24, minimum=1)
+if SIGNIN_LOCKOUT_MAX_HOURS * 60 < SIGNIN_LOCKOUT_MINUTES:
+    raise ImproperlyConfigured("SIGNIN_LOCKOUT_MAX_HOURS must be at least SIGNIN_LOCKOUT_MINUTES.")
+# How many reverse proxies of yours stand in front of the web process, each appending to
+# X-Forwarded-For. 0: the header is ignored (a client can write anything in it) and REMOTE_ADDR counts.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+AXES_HANDLER = "customers.signin.SignInThrottle"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Axes compares one count with one limit; SignInThrottle applies two limits and a growing lock instead.
+AXES_LOCK_OUT_AT_FAILURE = False
+# How long failures are remembered after the last one (and the longest lock).
+AXES_COOLOFF_TIME = timedelta(hours=SIGNIN_LOCKOUT_MAX_HOURS)
+# A refused attempt while locked is not a failure: the right password after the lock just works.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "customers.signin.client_ip"
+AXES_LOCKOUT_CALLABLE = "customers.signin.locked_out"
+# No start-up banner in the output of every manage.py command; failures and lockouts are still logged.
+AXES_VERBOSE = False
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
+TIME_ZONE = env_time_zone("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 # A reseller's alert day is counted in its own zone; new resellers get UTC+8 unless told otherwise.
-DEFAULT_RESELLER_TIME_ZONE = os.environ.get("DEFAULT_RESELLER_TIME_ZONE", "Asia/Shanghai")
+DEFAULT_RESELLER_TIME_ZONE = env_time_zone("DEFAULT_RESELLER_TIME_ZONE", "Asia/Shanghai")
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -165,20 +277,21 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
-SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Money rules (DESIGN §2).
-CREDIT_MAX_PER_OPERATION = Decimal(os.environ.get("CREDIT_MAX_PER_OPERATION", "10000000.00"))
+# At most what the amount columns hold (16 digits, 2 of them decimals).
+CREDIT_MAX_PER_OPERATION = env_decimal("CREDIT_MAX_PER_OPERATION", "10000000.00", maximum=Decimal("99999999999999.99"))
 
 # Tencent-compatible API (DESIGN §5). API_KEY_ENCRYPTION_KEY: comma-separated Fernet keys (the
 # first encrypts, all decrypt); empty derives one from SECRET_KEY. Rate limits are requests per
 # second per reseller per action, across all the reseller's API keys, counted in the cache (Redis
 # when REDIS_URL is set).
 API_KEY_ENCRYPTION_KEY = os.environ.get("API_KEY_ENCRYPTION_KEY", "")
-API_RATE_LIMIT_CREDIT = int(os.environ.get("API_RATE_LIMIT_CREDIT", "5"))
-API_RATE_LIMIT_DEFAULT = int(os.environ.get("API_RATE_LIMIT_DEFAULT", "20"))
+API_RATE_LIMIT_CREDIT = env_int("API_RATE_LIMIT_CREDIT", 5, minimum=0)
+API_RATE_LIMIT_DEFAULT = env_int("API_RATE_LIMIT_DEFAULT", 20, minimum=0)
 
 # Celery: Redis when REDIS_URL is set, otherwise an embedded file-system broker so that
 # `make run` needs no server.
@@ -201,8 +314,8 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "300"))
-CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", "240"))
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300, minimum=1)
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 240, minimum=1)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 
@@ -212,7 +325,7 @@ EMAIL_BACKEND = os.environ.get(
 )
 EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
@@ -220,7 +333,11 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Partner Center <norep
 
 # Usage alerts (DESIGN §3). SMS_BACKEND: console, file (one file per SMS in SMS_FILE_PATH),
 # locmem (tests) or tencent (Tencent Cloud SMS SendSms with the SMS_TENCENT_* settings).
-SMS_BACKEND = os.environ.get("SMS_BACKEND", "locmem" if TESTING else "file" if DEBUG else "tencent")
+SMS_BACKEND = _raw("SMS_BACKEND") or ("locmem" if TESTING else "file" if DEBUG else "tencent")
+if SMS_BACKEND not in ("console", "file", "locmem", "tencent") and not re.fullmatch(r"[\w.]+\.\w+", SMS_BACKEND):
+    raise ImproperlyConfigured(
+        f"SMS_BACKEND={SMS_BACKEND!r} is not understood: use console, file, locmem, tencent or a dotted class path."
+    )
 SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", str(VAR_DIR / "sms"))
 SMS_TENCENT_SECRET_ID = os.environ.get("SMS_TENCENT_SECRET_ID", "")
 SMS_TENCENT_SECRET_KEY = os.environ.get("SMS_TENCENT_SECRET_KEY", "")
@@ -231,11 +348,11 @@ SMS_TENCENT_SIGN_NAME = os.environ.get("SMS_TENCENT_SIGN_NAME", "")
 SMS_TENCENT_ENDPOINT = os.environ.get("SMS_TENCENT_ENDPOINT", "sms.intl.tencentcloudapi.com")
 # Delivery outbox: attempts per delivery, retry backoff (seconds, doubling, capped), and how long
 # a delivery may sit in "sending" before the stuck-delivery sweep assumes its worker died.
-DELIVERY_MAX_ATTEMPTS = int(os.environ.get("DELIVERY_MAX_ATTEMPTS", "6"))
-DELIVERY_RETRY_BACKOFF = int(os.environ.get("DELIVERY_RETRY_BACKOFF", "30"))
-DELIVERY_RETRY_BACKOFF_MAX = int(os.environ.get("DELIVERY_RETRY_BACKOFF_MAX", "1800"))
-DELIVERY_STALE_AFTER = int(os.environ.get("DELIVERY_STALE_AFTER", str(CELERY_TASK_TIME_LIMIT + 60)))
-ALERT_SWEEP_BATCH = int(os.environ.get("ALERT_SWEEP_BATCH", "5000"))
+DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 6, minimum=1)
+DELIVERY_RETRY_BACKOFF = env_int("DELIVERY_RETRY_BACKOFF", 30, minimum=1)
+DELIVERY_RETRY_BACKOFF_MAX = env_int("DELIVERY_RETRY_BACKOFF_MAX", 1800, minimum=1)
+DELIVERY_STALE_AFTER = env_int("DELIVERY_STALE_AFTER", CELERY_TASK_TIME_LIMIT + 60, minimum=1)
+ALERT_SWEEP_BATCH = env_int("ALERT_SWEEP_BATCH", 5000, minimum=1)
 # Links in alert e-mails point here.
 CONSOLE_BASE_URL = os.environ.get("CONSOLE_BASE_URL", "http://127.0.0.1:8000")
 # `make run` turns this on: beat records random demo usage every minute so alerts appear live.
@@ -245,7 +362,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))},
 }
 
 DJANGO_TABLES2_TEMPLATE = "tables/table.html"

@@ -75,6 +75,27 @@ def test_search_and_filters(owner_client, customers, query, expected):
     assert [names[uin] for uin in uins(html)] == expected
 
 
+@pytest.mark.parametrize(("query", "field", "error"), [
+    ("status=gone", "status", "Select a valid choice. gone is not one of the available choices."),
+    ("band=50&q=a", "band", "Select a valid choice. 50 is not one of the available choices."),
+    ("q=a%00b", "q", "Null characters are not allowed."),
+])
+def test_a_filter_value_the_list_cannot_use_is_an_error_beside_its_field(owner_client, customers, query, field, error):
+    """Issue 8, defect 7: not a silently dropped filter that lists every customer."""
+    response = owner_client.get(f"/customers/?{query}")
+    html = body(response)
+    assert response.status_code == 200
+    assert re.search(rf'<p class="field-error" id="id_{field}_error"[^>]*>(.*?)</p>', html).group(1) == error
+    assert uins(html) == [] and "No customers shown: correct the search or filters marked above." in html
+    assert "Export CSV" not in html
+    fragment = body(owner_client.get(f"/customers/?{query}", **htmx("customer-table")))
+    assert f'id="id_{field}_error" aria-live="polite" hx-swap-oob="true">{error}</p>' in fragment
+    export = owner_client.get(f"/customers/export.csv?{query}")
+    assert export.status_code == 302 and export["Location"] == f"/customers/?{query}"
+    restored = body(owner_client.get(f"/customers/?{query}", **htmx("customer-table"), HTTP_HX_HISTORY_RESTORE_REQUEST="true"))
+    assert "hx-swap-oob" not in restored and restored.count(f'id="id_{field}_error"') == 1
+
+
 def test_search_by_uin_and_remark(owner_client, customers):
     Customer.objects.filter(pk=customers[1].pk).update(remark="Key account")
     assert uins(body(owner_client.get(f"/customers/?q={customers[2].uin}"))) == [customers[2].uin]

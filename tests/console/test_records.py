@@ -84,9 +84,72 @@ def test_date_boundary_is_midnight_in_the_resellers_zone(owner_client, reseller,
     assert len(rows(body(owner_client.get("/records/?date_from=2026-03-02&date_to=2026-03-02")))) == 1
 
 
+def field_error(html: str, name: str) -> str:
+    return re.search(rf'<p class="field-error" id="id_{name}_error"[^>]*>(.*?)</p>', html, re.S).group(1)
+
+
+NOTHING_SHOWN = "No records shown: correct the filters marked above."
+
+
 def test_invalid_filter_values_say_so(owner_client, ledger):
     html = body(owner_client.get("/records/?date_from=yesterday"))
-    assert "From: Enter a valid date." in html
+    assert field_error(html, "date_from") == "Enter a valid date."
+
+
+@pytest.mark.parametrize("page", ["/records/", "/customers/{uin}/records/"])
+@pytest.mark.parametrize(("query", "field"), [
+    ("date_to=9999-12-31", "date_to"),  # the day after it does not exist: a 500 before
+    ("date_from=9999-12-31", "date_from"),
+    ("date_from=0001-01-01", "date_from"),
+    ("date_to=1999-12-31", "date_to"),
+])
+def test_a_date_out_of_range_is_an_error_beside_its_field(owner_client, customer, ledger, page, query, field):
+    """Issue 8, defect 7."""
+    response = owner_client.get(f"{page.format(uin=customer.uin)}?{query}")
+    html = body(response)
+    assert response.status_code == 200
+    assert field_error(html, field) == "Enter a date from 2000-01-01 to 2099-12-31."
+    assert 'aria-invalid="true"' in html
+    assert rows(html) == [] and NOTHING_SHOWN in html
+    assert "Export CSV" not in html
+
+
+@pytest.mark.parametrize(("export", "page"), [
+    ("/records/export.csv", "/records/"),
+    ("/customers/{uin}/records/export.csv", "/customers/{uin}/records/"),
+])
+def test_an_export_with_a_bad_filter_goes_to_the_page_that_marks_it(owner_client, customer, ledger, export, page):
+    response = owner_client.get(f"{export.format(uin=customer.uin)}?date_to=9999-12-31&type=allocate")
+    assert response.status_code == 302
+    assert response["Location"] == f"{page.format(uin=customer.uin)}?date_to=9999-12-31&type=allocate"
+
+
+def test_from_after_to_is_an_error_beside_to(owner_client, ledger):
+    html = body(owner_client.get("/records/?date_from=2026-05-02&date_to=2026-05-01"))
+    assert field_error(html, "date_to") == "“To” is before “From”: pick 2026-05-02 or a later day."
+    assert field_error(html, "date_from") == ""
+    assert rows(html) == [] and NOTHING_SHOWN in html
+    # One day is a range.
+    assert NOTHING_SHOWN not in body(owner_client.get("/records/?date_from=2026-05-02&date_to=2026-05-02"))
+
+
+@pytest.mark.parametrize("uin", ["abc", "1e5", "-1", "0", "1.5", "１２３", "²", "99999999999999999999", "9223372036854775808"])
+def test_a_uin_that_is_not_a_uin_is_an_error_beside_its_field(owner_client, customer, ledger, uin):
+    html = body(owner_client.get("/records/", {"uin": uin}))
+    assert field_error(html, "uin") == "Enter a customer UIN: a whole number of up to 19 digits 0-9, such as 100012345678."
+    assert f'value="{uin}"' in html  # kept in the field, to correct
+    assert rows(html) == [] and NOTHING_SHOWN in html
+
+
+def test_htmx_answer_fills_the_errors_beside_the_fields(owner_client, ledger):
+    """The filter form stays in the page (so typing is not lost); its error slots are refilled out of band."""
+    html = body(owner_client.get("/records/?uin=abc&date_from=2026-05-02", **htmx("record-table")))
+    assert html.lstrip().startswith('<div id="record-table"') and NOTHING_SHOWN in html
+    assert re.search(r'<p class="field-error" id="id_uin_error" aria-live="polite" hx-swap-oob="true">Enter a customer UIN', html)
+    assert '<p class="field-error" id="id_date_from_error" aria-live="polite" hx-swap-oob="true"></p>' in html
+    fixed = body(owner_client.get("/records/?date_from=2000-01-01", **htmx("record-table")))
+    assert '<p class="field-error" id="id_uin_error" aria-live="polite" hx-swap-oob="true"></p>' in fixed
+    assert len(rows(fixed)) == 3
 
 
 def test_customer_records_page_is_scoped(owner_client, customer, ledger):
@@ -132,3 +195,9 @@ def test_query_count_does_not_grow_with_the_page(owner_client, reseller, custome
         counts.append(len(queries))
     assert counts[0] == counts[1] == counts[2] <= 7
     assert AllocationRecord.objects.count() == 30
+
+
+def test_history_restore_gets_the_page_with_its_errors_once(owner_client, ledger):
+    html = body(owner_client.get("/records/?uin=abc", **htmx("record-table"), HTTP_HX_HISTORY_RESTORE_REQUEST="true"))
+    assert "<title>Allocation Records" in html and "hx-swap-oob" not in html
+    assert html.count('id="id_uin_error"') == 1
