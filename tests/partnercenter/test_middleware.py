@@ -27,6 +27,8 @@ def routes(patterns=None, prefix=""):
 
 
 def concrete(route: str, values: dict) -> str:
+    # path() converters (<int:uin>) and re_path() groups ((?P<path>.+), between ^ and $).
+    route = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda match: str(values[match.group(1)]), route.replace("^", "").replace("$", ""))
     return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda match: str(values[match.group(1)]), route)
 
 
@@ -39,7 +41,7 @@ def console_urls(operator):
     customer = CustomerFactory(reseller=operator.reseller)
     key, _ = api_key_create(user=operator.user)
     # message_id: no message exists; the 404 answer goes through the same middleware.
-    values = {"uin": customer.uin, "pk": key.pk, "message_id": 999999}
+    values = {"uin": customer.uin, "pk": key.pk, "message_id": 999999, "path": "no-such-path"}
     urls = [concrete(route, values) for route in routes()]
     assert "/customers/" in urls and f"/customers/{customer.uin}/records/export.csv" in urls and "/" in urls
     return urls
