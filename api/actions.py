@@ -13,12 +13,12 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
+from core.errors import DomainError
+from core.money import parse_amount
 from credits import services as credit_services
 from credits.models import AllocationRecord
-from credits.money import parse_amount
 from customers.models import Customer, Member, Reseller
 from customers.services import customer_remark_update
-from partnercenter.errors import DomainError
 
 from . import selectors
 from .envelope import ApiError, money

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.http import HttpResponse
 
-from partnercenter.errors import DomainError
+from core.errors import DomainError
 
 CONTENT_TYPE = "application/json"
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext
 
-from partnercenter.inputs import quoted, text_problem, uin_or_none, uin_rule
+from core.inputs import quoted, text_problem, uin_or_none, uin_rule
 
 from .envelope import ApiError
 
@@ -122,7 +122,7 @@ def _value(param: Param, value, path: str):
         return value
     if kind == "amount":
         # Numbers arrive as Decimal (the body is parsed with parse_float=json_decimal), so 0.1 stays 0.1;
-        # credits.money.parse_amount then enforces the money rules.
+        # core.money.parse_amount then enforces the money rules.
         if isinstance(value, bool) or not isinstance(value, (int, Decimal, str)):
             raise _ill_typed(path, "a number such as 100.00")
         if isinstance(value, str) and not _DECIMAL_TEXT.match(value.strip()):
@@ -161,7 +161,7 @@ def json_int(text: str) -> int:
 
 
 def json_decimal(text: str) -> Decimal:
-    """json.loads' parse_float: a Decimal, so 0.1 stays 0.1 (credits.money refuses floats), refused
+    """json.loads' parse_float: a Decimal, so 0.1 stays 0.1 (core.money refuses floats), refused
     when longer than JSON_NUMBER_MAX or with an exponent beyond +-JSON_EXPONENT_MAX."""
     return Decimal(_json_number_checked(text))
 

@@ -1,7 +1,8 @@
 """Reads for the API and the API Keys pages; every customer read is scoped to one reseller."""
 
 import logging
-from datetime import datetime, timezone as dt_timezone
+from datetime import datetime
+from datetime import timezone as dt_timezone
 from decimal import Decimal
 from functools import cache as cache_once
 
@@ -13,9 +14,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from core.inputs import uin_or_none
 from credits.models import AllocationRecord, CreditPool
 from customers.models import Customer, Member, Reseller
-from partnercenter.inputs import uin_or_none
 
 from .models import ApiKey
 

@@ -9,8 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from core.errors import InvalidValue, NotPermitted
 from customers.models import Member
-from partnercenter.errors import InvalidValue, NotPermitted
 
 from .crypto import encrypt_secret
 from .envelope import ApiError

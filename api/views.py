@@ -1,7 +1,8 @@
 import json
 import logging
 import time
-from datetime import datetime, timezone as dt_timezone
+from datetime import datetime
+from datetime import timezone as dt_timezone
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from partnercenter.errors import DomainError
+from core.errors import DomainError
 
 from . import ratelimit, selectors, services, signing
 from .actions import ACTIONS, VERSION, Context, run

@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from partnercenter.errors import DomainError
+from core.errors import DomainError
 
 from . import services
 from .models import AllocationRecord, CreditPool, PoolApplication, PoolGrant, Repayment

@@ -23,7 +23,7 @@ class IdempotencyKeyMixin:
 
 
 class AllocateForm(IdempotencyKeyMixin, forms.Form):
-    """Amounts are parsed by credits.money.parse_amount inside the service, which names the rule an
+    """Amounts are parsed by core.money.parse_amount inside the service, which names the rule an
     input breaks (too many decimals, zero, over the per-operation limit); the form only carries them."""
 
     amount = forms.CharField(

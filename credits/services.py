@@ -1,6 +1,7 @@
 """Every write to pools, allocations and applications goes through here."""
 
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 from decimal import Decimal
 from functools import partial
 
@@ -9,9 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from customers.models import Customer, Reseller
-from customers.services import remark_clean
-from partnercenter.errors import (
+from core.errors import (
     DomainError,
     IdempotencyConflict,
     InsufficientPoolBalance,
@@ -19,10 +18,12 @@ from partnercenter.errors import (
     NotFound,
     RepossessTooMuch,
 )
-from partnercenter.inputs import quoted, text_problem, uin_or_none, uin_rule
+from core.inputs import quoted, text_problem, uin_or_none, uin_rule
+from core.money import CENT, parse_amount
+from customers.models import Customer, Reseller
+from customers.services import remark_clean
 
 from .models import AllocationRecord, CreditPool, PoolApplication, PoolGrant, Repayment, UsageCharge
-from .money import CENT, parse_amount
 
 IDEMPOTENCY_KEY_MAX = 64
 

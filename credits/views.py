@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.errors import DomainError, IdempotencyConflict
 from customers import selectors as customer_selectors
 from customers.tables import CappedCountPaginator, stream_csv
 from customers.views import (
@@ -18,7 +19,6 @@ from customers.views import (
     render_modal,
     without,
 )
-from partnercenter.errors import DomainError, IdempotencyConflict
 
 from . import selectors
 from .filters import AllocationRecordFilter

@@ -2,8 +2,9 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from core.timezones import time_zone_choices
+
 from .models import Customer, Member, Reseller, default_reseller_time_zone
-from .timezones import time_zone_choices
 
 
 class MemberInline(admin.TabularInline):

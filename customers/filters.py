@@ -2,7 +2,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
-from partnercenter.inputs import uin_or_none
+from core.inputs import uin_or_none
 
 from .models import Customer
 

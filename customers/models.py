@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
-from .timezones import reseller_zone, validate_time_zone
+from core.timezones import reseller_zone, validate_time_zone
 
 ZERO = Decimal("0.00")
 

@@ -5,8 +5,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from partnercenter.errors import InvalidValue
-from partnercenter.inputs import text_problem, uin_or_none, uin_rule
+from core.errors import InvalidValue
+from core.inputs import text_problem, uin_or_none, uin_rule
 
 from .models import Customer, Member, Reseller
 

@@ -6,7 +6,7 @@ import django_tables2 as tables
 from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
 
-from credits.money import quantize_money
+from core.money import quantize_money
 
 from .models import Customer
 

@@ -19,16 +19,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import trigger_client_event
 
-from credits.forms import PoolApplicationForm
+from core.errors import DomainError
 from credits import selectors as credit_selectors
+from credits.forms import PoolApplicationForm
 from credits.selectors import pool_summary
-from partnercenter.errors import DomainError
 
 from . import selectors
 from .filters import CustomerFilter
 from .forms import RemarkForm
 from .services import customer_remark_update
-from .tables import CustomerTable, EXPORT_FIELDS, EXPORT_HEADER, export_row, stream_csv
+from .tables import EXPORT_FIELDS, EXPORT_HEADER, CustomerTable, export_row, stream_csv
 
 PAGE_SIZES = (10, 20, 50, 100)
 DEFAULT_PAGE_SIZE = 20

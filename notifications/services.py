@@ -16,9 +16,9 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core.errors import InvalidValue, NotFound, NotPermitted
+from core.timezones import reseller_zone
 from customers.models import Customer, Member, Reseller
-from customers.timezones import reseller_zone
-from partnercenter.errors import InvalidValue, NotFound, NotPermitted
 
 from .models import Alert, Delivery, Message
 from .transports import TransportError, transport_for

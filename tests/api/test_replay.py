@@ -15,9 +15,9 @@ from api import tasks
 from api.actions import ACTIONS
 from api.models import SignedRequest
 from api.services import signature_answer_record, signature_claim, signed_requests_expire
+from core.errors import DomainError
 from credits.models import AllocationRecord, CreditPool
 from credits.services import pool_grant
-from partnercenter.errors import DomainError
 from partnercenter.schedule import BEAT_SCHEDULE
 
 from .conftest import models, send, signed_by_sdk

@@ -8,10 +8,10 @@ import pytest
 from django.core.management import call_command
 from django.db import connection, connections
 
+from core.errors import InsufficientPoolBalance, RepossessTooMuch
 from credits.models import AllocationRecord, CreditPool
 from credits.services import credit_allocate, pool_grant
 from customers.models import Customer
-from partnercenter.errors import InsufficientPoolBalance, RepossessTooMuch
 from tests.factories import CustomerFactory, ResellerFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]

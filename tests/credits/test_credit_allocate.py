@@ -2,10 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from credits.models import AllocationRecord, CreditPool
-from credits.services import credit_allocate, pool_grant
-from customers.models import Customer
-from partnercenter.errors import (
+from core.errors import (
     IdempotencyConflict,
     InsufficientPoolBalance,
     InvalidAmount,
@@ -13,6 +10,9 @@ from partnercenter.errors import (
     NotFound,
     RepossessTooMuch,
 )
+from credits.models import AllocationRecord, CreditPool
+from credits.services import credit_allocate, pool_grant
+from customers.models import Customer
 from tests.factories import CustomerFactory, ResellerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

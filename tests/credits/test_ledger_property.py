@@ -6,11 +6,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.errors import DomainError
 from credits.models import AllocationRecord, CreditPool
 from credits.selectors import ledger_mismatches
 from credits.services import credit_allocate, pool_grant
 from customers.models import Customer
-from partnercenter.errors import DomainError
 from tests.factories import CustomerFactory, ResellerFactory
 
 amounts = st.decimals(min_value=Decimal("-3000"), max_value=Decimal("3000"), places=2).filter(lambda d: d != 0)

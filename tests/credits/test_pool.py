@@ -2,9 +2,9 @@ from decimal import Decimal
 
 import pytest
 
+from core.errors import DomainError, InvalidAmount, InvalidValue
 from credits.models import CreditPool, PoolApplication, PoolGrant
 from credits.services import pool_application_approve, pool_application_reject, pool_application_submit, pool_grant
-from partnercenter.errors import DomainError, InvalidAmount, InvalidValue
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

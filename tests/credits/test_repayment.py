@@ -5,10 +5,10 @@ from unittest import mock
 
 import pytest
 
+from core.errors import IdempotencyConflict, InvalidAmount, InvalidValue, NotFound
 from credits.models import CreditPool, Repayment
 from credits.services import credit_allocate, repayment_confirm
 from customers.models import Customer
-from partnercenter.errors import IdempotencyConflict, InvalidAmount, InvalidValue, NotFound
 from tests.factories import CustomerFactory, ResellerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,10 +7,10 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from core.errors import DomainError, IdempotencyConflict, InvalidAmount, NotFound
 from credits.models import UsageCharge
 from credits.services import usage_charge_record
 from customers.models import Customer
-from partnercenter.errors import DomainError, IdempotencyConflict, InvalidAmount, NotFound
 from tests.factories import CustomerFactory, ResellerFactory
 
 pytestmark = pytest.mark.django_db

@@ -2,16 +2,17 @@
 default with a warning instead of breaking the console, the API or the alert sweep."""
 
 import logging
-from datetime import datetime, timezone as dt_timezone
+from datetime import datetime
+from datetime import timezone as dt_timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from core.timezones import reseller_zone, validate_time_zone
 from credits.services import credit_allocate, pool_grant
 from customers.models import Reseller
-from customers.timezones import reseller_zone, validate_time_zone
 from notifications.services import reseller_day
 from tests.console.conftest import client_for
 from tests.factories import CustomerFactory, MemberFactory, ResellerFactory
@@ -33,7 +34,7 @@ def test_a_bad_name_is_refused_by_the_model(name):
 @pytest.mark.parametrize("name", BAD_ZONES)
 def test_a_bad_name_falls_back_to_the_default_with_a_warning(name, settings, caplog):
     settings.DEFAULT_RESELLER_TIME_ZONE = "Asia/Tokyo"
-    with caplog.at_level(logging.WARNING, logger="customers.timezones"):
+    with caplog.at_level(logging.WARNING, logger="core.timezones"):
         assert reseller_zone(name) == ZoneInfo("Asia/Tokyo")
     assert "is not a time zone; using Asia/Tokyo" in caplog.text
     # The alert day follows the same fallback: 23:30 UTC is already the next day in Tokyo.

@@ -2,7 +2,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from api.services import api_key_create
-from partnercenter.errors import DomainError
+from core.errors import DomainError
 
 
 class Command(BaseCommand):

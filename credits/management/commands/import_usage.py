@@ -12,10 +12,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.translation import gettext
 
+from core.errors import DomainError
 from credits.models import UsageCharge
 from credits.services import usage_charge_check, usage_charges_import
 from customers.models import Customer, Reseller
-from partnercenter.errors import DomainError
 
 REQUIRED = ("customer_uin", "amount", "incurred_at", "external_id")
 OPTIONAL = ("product", "description")

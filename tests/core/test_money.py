@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from credits.money import parse_amount
-from partnercenter.errors import InvalidAmount
+from core.errors import InvalidAmount
+from core.money import parse_amount
 
 
 @pytest.mark.parametrize(

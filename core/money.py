@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.utils.translation import gettext
 
-from partnercenter.errors import InvalidAmount
+from core.errors import InvalidAmount
 
 CENT = Decimal("0.01")
 _PLAIN_DECIMAL = re.compile(r"^[+-]?([0-9]+)(\.([0-9]*))?$|^[+-]?\.([0-9]+)$")
