@@ -5,8 +5,7 @@ from datetime import datetime
 from datetime import timezone as dt_timezone
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext
@@ -14,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from console.access import member_required
 from core.errors import DomainError
 
 from . import ratelimit, selectors, services, signing
@@ -229,17 +229,10 @@ def unknown_path(request, path: str):
 # Console pages ---------------------------------------------------------------------------------
 
 
-def _member(request):
-    member = getattr(request.user, "member", None)
-    if member is None:
-        raise PermissionDenied("API keys belong to reseller members.")
-    return member
-
-
 @never_cache
-@login_required
+@member_required
 def api_keys(request):
-    member = _member(request)
+    member = request.member
     form = ApiKeyCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -262,7 +255,6 @@ def api_keys(request):
 
 
 def _manage(request, pk: int, change, done: str):
-    _member(request)
     key = get_object_or_404(selectors.api_keys_visible_to(request.user), pk=pk)
     try:
         change(key)
@@ -273,7 +265,7 @@ def _manage(request, pk: int, change, done: str):
     return redirect("api_keys")
 
 
-@login_required
+@member_required
 @require_POST
 def api_key_disable(request, pk: int):
     return _manage(
@@ -282,7 +274,7 @@ def api_key_disable(request, pk: int):
     )
 
 
-@login_required
+@member_required
 @require_POST
 def api_key_enable(request, pk: int):
     return _manage(
@@ -291,7 +283,7 @@ def api_key_enable(request, pk: int):
     )
 
 
-@login_required
+@member_required
 @require_POST
 def api_key_delete(request, pk: int):
     return _manage(
@@ -300,7 +292,7 @@ def api_key_delete(request, pk: int):
     )
 
 
-@login_required
+@member_required
 def api_docs(request):
     from .docs import reference
 

@@ -6,9 +6,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from console.filters import StrictFilterSet
 from core.inputs import uin_or_none
 from credits.models import AllocationRecord
-from customers.filters import StrictFilterSet
 
 RECORD_TYPES = [("allocate", _("Allocate")), ("repossess", _("Repossess"))]
 # Wide enough for every record, and narrow enough that midnight after the last day exists in every

@@ -1,6 +1,6 @@
 import django_tables2 as tables
 
-from customers.tables import NUMBER
+from console.tables import NUMBER
 
 from .models import AllocationRecord
 

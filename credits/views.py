@@ -7,18 +7,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from console.access import member_required
+from console.export import stream_csv
+from console.htmx import modal_done, render_fragment, render_modal
+from console.tables import CappedCountPaginator, configure_table, without
 from core.errors import DomainError, IdempotencyConflict
 from customers import selectors as customer_selectors
-from customers.tables import CappedCountPaginator, stream_csv
-from customers.views import (
-    configure_table,
-    member_required,
-    modal_done,
-    overview_context,
-    render_fragment,
-    render_modal,
-    without,
-)
+from customers.views import overview_context
 
 from . import selectors
 from .filters import AllocationRecordFilter

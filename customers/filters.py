@@ -2,21 +2,12 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
+from console.filters import StrictFilterSet
 from core.inputs import uin_or_none
 
 from .models import Customer
 
 USAGE_BANDS = [("75", "Used ≥ 75 %"), ("90", "Used ≥ 90 %"), ("100", "Used ≥ 100 %")]
-
-
-class StrictFilterSet(django_filters.FilterSet):
-    """A filter value that is not valid selects nothing, and the form says why beside the field.
-    (django-filter alone would drop just that filter and list more than was asked for.)"""
-
-    def filter_queryset(self, queryset):
-        if not self.form.is_valid():
-            return queryset.none()
-        return super().filter_queryset(queryset)
 
 
 class CustomerFilter(StrictFilterSet):

@@ -6,20 +6,13 @@ through them answers 404 for it."""
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
-from .models import Customer, Member, Reseller
+from .models import Customer, Reseller
 
 # The columns My Customers shows (and its export writes); the rest of the row stays in the table.
 CUSTOMER_LIST_FIELDS = (
     "id", "uin", "reseller_id", "name", "remark", "email", "phone", "bound_at",
     "credit", "used", "available", "usage_band", "account_status",
 )
-
-
-def member_for_user(user) -> Member | None:
-    """The user's membership with its reseller in one query; None for a user of no reseller."""
-    if not user.is_authenticated:
-        return None
-    return Member.objects.select_related("reseller").filter(user=user).first()
 
 
 def customer_list(*, reseller: Reseller) -> QuerySet[Customer]:

@@ -1,35 +1,9 @@
-import csv
-import re
-from functools import cached_property
-
 import django_tables2 as tables
-from django.core.paginator import Paginator
-from django.http import StreamingHttpResponse
 
+from console.tables import NUMBER
 from core.money import quantize_money
 
 from .models import Customer
-
-NUMBER = {"th": {"class": "num"}, "td": {"class": "num"}}
-
-
-class CappedCountPaginator(Paginator):
-    """Counts at most `cap` rows, so a page of a million-row ledger never waits for a full COUNT(*).
-
-    Beyond the cap the page says "10,000+" and the last reachable page is cap / per_page; filters
-    narrow the list (and the CSV export always has every row)."""
-
-    cap = 10_000
-
-    @cached_property
-    def count(self) -> int:
-        # object_list is django-tables2's BoundRows around TableQuerysetData around the QuerySet.
-        queryset = getattr(getattr(self.object_list, "data", None), "data", self.object_list)
-        counted = queryset[: self.cap + 1].count()
-        self.more = counted > self.cap
-        return min(counted, self.cap)
-
-    more = False
 
 
 class CustomerTable(tables.Table):
@@ -81,39 +55,3 @@ def export_row(values: tuple, tz) -> list:
         uin, name, remark, email, phone, bound_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
         f"{credit:.2f}", f"{used:.2f}", f"{available:.2f}", percent, Customer.AccountStatus(status).label,
     ]
-
-
-# Spreadsheets run a cell that starts with one of these as a formula (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-# ...except plain numbers (a signed amount) and phone numbers, which a spreadsheet reads as data.
-_NUMBER_OR_PHONE = re.compile(r"^[+-]?[0-9]+(\.[0-9]+)?$|^\+?[0-9][0-9 ()-]*$")
-
-
-def safe_cell(value):
-    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER_OR_PHONE.match(value):
-        return "'" + value
-    return value
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def stream_csv(filename: str, header: list[str], rows, *, batch: int = 500) -> StreamingHttpResponse:
-    """A CSV download written while it is read: `rows` is consumed lazily, `batch` lines per chunk."""
-    writer = csv.writer(_Echo())
-
-    def chunks():
-        lines = ["\ufeff" + writer.writerow(header)]  # the BOM makes Excel read UTF-8
-        for row in rows:
-            lines.append(writer.writerow([safe_cell(value) for value in row]))
-            if len(lines) >= batch:
-                yield "".join(lines)
-                lines = []
-        yield "".join(lines)
-
-    response = StreamingHttpResponse(chunks(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "no-store"
-    return response

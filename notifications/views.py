@@ -8,10 +8,11 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from console.access import member_required
+from console.htmx import customer_form_modal
 from core.errors import DomainError, NotFound, NotPermitted
 from customers import selectors as customer_selectors
 from customers.models import Member
-from customers.views import customer_form_modal, member_required
 
 from . import selectors, services
 from .forms import CustomerChannelsForm, CustomWarningForm, MemberChannelsForm, ResellerAlertSettingsForm

@@ -174,7 +174,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "customers.context_processors.console",
+                "console.context_processors.console",
                 "notifications.context_processors.unread",
             ],
         },

@@ -113,9 +113,12 @@ def test_manage_actions_need_post(client, operator):
     assert ApiKey.objects.filter(pk=key.pk).exists()
 
 
-def test_user_without_membership_is_forbidden(client):
+def test_user_without_membership_gets_the_console_explanation_and_no_key(client):
+    # The console's one access rule (console.access.member_required), as on every console page.
     client.force_login(UserFactory())
-    assert client.get(reverse("api_keys")).status_code == 403
+    for url in [reverse("api_keys"), reverse("api_docs")]:
+        response = client.get(url)
+        assert response.status_code == 200 and "not a member of any reseller" in response.content.decode()
     assert client.post(reverse("api_keys"), {"description": ""}).status_code == 403
     assert not ApiKey.objects.exists()
 

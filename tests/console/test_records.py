@@ -8,9 +8,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from console.tables import CappedCountPaginator
 from credits.models import AllocationRecord
 from credits.services import credit_allocate
-from customers.tables import CappedCountPaginator
 from tests.factories import CustomerFactory, UserFactory
 
 from .conftest import body, htmx, set_used

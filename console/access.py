@@ -1,0 +1,50 @@
+"""Who may see a console page: a signed-in member of a reseller, and for a write, a member whose
+role may change things. Every console view goes through `member_required`: the signed-in user's
+membership decides the reseller every read and write is scoped to, and its role decides whether
+the view may write."""
+
+from functools import wraps
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+from django.utils import timezone
+
+
+def membership_of(user):
+    """The user's membership with its reseller in one query; None for a user of no reseller.
+
+    The console imports no feature app, so the membership model (customers.Member) is found through
+    the user model's reverse one-to-one relation `member`."""
+    membership = get_user_model()._meta.get_field("member").related_model
+    return membership._default_manager.select_related("reseller").filter(user=user).first()
+
+
+def member_required(view=None, *, write: bool = False):
+    """Sign-in required; scope the request to the user's reseller (request.member, request.reseller)
+    and show its times in the reseller's time zone. `write=True`: viewers get 403 (every method, so
+    a forged POST is refused too). A user of no reseller gets an explanation, not an error page."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(request, *args, **kwargs):
+            member = membership_of(request.user)
+            if member is None:
+                status = 200 if request.method in ("GET", "HEAD") else 403
+                return render(request, "console/no_reseller.html", status=status)
+            # Fill the user's cached membership so the layout does not ask the database again.
+            request.user.member = member
+            request.member, request.reseller = member, member.reseller
+            if write and not member.can_allocate:
+                raise PermissionDenied("Your role can view but not change anything.")
+            timezone.activate(member.reseller.zone)
+            try:
+                return view(request, *args, **kwargs)
+            finally:
+                timezone.deactivate()
+
+        return wrapped
+
+    return decorator(view) if view is not None else decorator
