@@ -1,8 +1,7 @@
 """Reads for the API and the API Keys pages; every customer read is scoped to one reseller."""
 
 import logging
-from datetime import datetime
-from datetime import timezone as dt_timezone
+from datetime import datetime, timezone as dt_timezone
 from decimal import Decimal
 from functools import cache as cache_once
 

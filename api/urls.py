@@ -1,12 +1,12 @@
 from django.urls import path, re_path
 
-from . import views
+from . import endpoint, views
 
 urlpatterns = [
-    path("api/", views.endpoint, name="api_endpoint"),
+    path("api/", endpoint.endpoint, name="api_endpoint"),
     # Without the slash too: Django's APPEND_SLASH cannot redirect a POST, and a client would get a page.
-    path("api", views.endpoint),
-    re_path(r"^api/(?P<path>.+)$", views.unknown_path),
+    path("api", endpoint.endpoint),
+    re_path(r"^api/(?P<path>.+)$", endpoint.unknown_path),
     path("api-keys/", views.api_keys, name="api_keys"),
     path("api-keys/docs/", views.api_docs, name="api_docs"),
     path("api-keys/<int:pk>/disable/", views.api_key_disable, name="api_key_disable"),

@@ -1,9 +1,48 @@
+from django import forms
 from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
+from core.timezones import time_zone_choices
+from customers.models import Member, Reseller, default_reseller_time_zone
 
 from . import services
 from .models import AllocationRecord, CreditPool, PoolApplication, PoolGrant, Repayment
+
+
+class MemberInline(admin.TabularInline):
+    model = Member
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+class ResellerAdminForm(forms.ModelForm):
+    # A list, not free text: a name the zoneinfo database does not hold cannot be entered. A stored
+    # bad value matches no option, so the blank one shows and saving asks for a real zone.
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=lambda: [("", "---------"), *time_zone_choices()],
+        initial=default_reseller_time_zone,
+        help_text=_("Alert days, and the times the console and the API show, follow this zone."),
+    )
+
+    class Meta:
+        model = Reseller
+        fields = "__all__"
+
+
+# Resellers are onboarded here rather than in customers/admin.py: a reseller comes with its
+# customer-credit pool, and credits is the app that knows both (it sits above customers).
+@admin.register(Reseller)
+class ResellerAdmin(admin.ModelAdmin):
+    form = ResellerAdminForm
+    list_display = ["name", "uin", "contact_email", "contact_phone", "time_zone", "customer_alerts_enabled"]
+    search_fields = ["name", "uin", "contact_email"]
+    inlines = [MemberInline]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        CreditPool.objects.get_or_create(reseller=obj)
 
 
 @admin.register(CreditPool)

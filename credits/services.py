@@ -1,7 +1,6 @@
 """Every write to pools, allocations and applications goes through here."""
 
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import datetime, timedelta, timezone as dt_timezone
 from decimal import Decimal
 from functools import partial
 
@@ -239,6 +238,17 @@ def _repayment_replay(previous: Repayment, *, customer: Customer, amount: Decima
         raise IdempotencyConflict("This form was already used for a different repayment. Open the form again.")
     previous.replayed = True
     return previous
+
+
+def reseller_create(*, name: str, uin: int, contact_email: str = "", contact_phone: str = "", **extra) -> Reseller:
+    """Create a reseller with its (empty) customer-credit pool. Here rather than in customers: the
+    pool is credits', and credits sits above customers (see .importlinter)."""
+    with transaction.atomic():
+        reseller = Reseller.objects.create(
+            name=name, uin=uin, contact_email=contact_email, contact_phone=contact_phone, **extra
+        )
+        CreditPool.objects.create(reseller=reseller)
+        return reseller
 
 
 def pool_grant(

@@ -11,5 +11,5 @@ urlpatterns = [
     path("customers/<int:uin>/repayment/", views.repayment, name="repayment"),
     path("customers/<int:uin>/records/", views.customer_records, name="customer-records"),
     path("customers/<int:uin>/records/export.csv", views.customer_records_export, name="customer-records-export"),
-    path("pool/applications/", views.pool_application_create, name="pool-application-create"),
+    path("pool/figures/", views.pool_figures, name="pool-figures"),
 ]

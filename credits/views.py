@@ -1,4 +1,4 @@
-"""Allocate Credit, Allocation Records and the pool application, in the reseller console."""
+"""Allocate Credit, repayments, Allocation Records and the pool's figures, in the reseller console."""
 
 from django.contrib import messages
 from django.shortcuts import redirect
@@ -13,13 +13,12 @@ from console.htmx import modal_done, render_fragment, render_modal
 from console.tables import CappedCountPaginator, configure_table, without
 from core.errors import DomainError, IdempotencyConflict
 from customers import selectors as customer_selectors
-from customers.views import overview_context
 
 from . import selectors
 from .filters import AllocationRecordFilter
-from .forms import AllocateForm, PoolApplicationForm, RepaymentForm, new_idempotency_key
+from .forms import AllocateForm, RepaymentForm, new_idempotency_key
 from .models import AllocationRecord
-from .services import credit_allocate, pool_application_submit, repayment_confirm
+from .services import credit_allocate, repayment_confirm
 from .tables import EXPORT_FIELDS, EXPORT_HEADER, AllocationRecordTable, export_row
 
 
@@ -153,22 +152,10 @@ def customer_records_export(request, uin: int):
     return _export(request, customer=customer_selectors.customer_get(reseller=request.reseller, uin=uin))
 
 
-@require_POST
-@member_required(write=True)
-def pool_application_create(request):
-    """Apply for customer credits: a pending application the platform operator approves in admin."""
-    form = PoolApplicationForm(request.POST)
-    submitted = None
-    if form.is_valid():
-        try:
-            submitted = pool_application_submit(
-                reseller=request.reseller, amount=form.cleaned_data["amount"], reason=form.cleaned_data["reason"],
-                actor=request.user,
-            )
-        except DomainError as error:
-            error.add_to(form)
-    if submitted is not None and not request.htmx:
-        messages.success(request, f"Application for {submitted.amount:,.2f} USD submitted; your channel manager will review it.")
-        return redirect("/")
-    context = overview_context(request, application_form=PoolApplicationForm() if submitted else form, submitted=submitted)
-    return render_fragment(request, "customers/overview.html", context, fragments=("pool-applications",))
+@require_GET
+@member_required
+def pool_figures(request):
+    """Total, allocated and remaining customer credit: a page, and the `pool-figures` fragment My
+    Customers loads (customers imports nothing of credits, so the figures come from here)."""
+    context = {"nav": "customers", "pool": selectors.pool_figures(reseller=request.reseller)}
+    return render_fragment(request, "credits/pool_figures.html", context, fragments=("pool-figures",))

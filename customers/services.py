@@ -1,4 +1,4 @@
-"""Writes for resellers, members and customers."""
+"""Writes for members and customers (a reseller is created with its pool: credits.services.reseller_create)."""
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
@@ -9,18 +9,6 @@ from core.errors import InvalidValue
 from core.inputs import text_problem, uin_or_none, uin_rule
 
 from .models import Customer, Member, Reseller
-
-
-def reseller_create(*, name: str, uin: int, contact_email: str = "", contact_phone: str = "", **extra) -> Reseller:
-    """Create a reseller with its (empty) customer-credit pool."""
-    from credits.models import CreditPool
-
-    with transaction.atomic():
-        reseller = Reseller.objects.create(
-            name=name, uin=uin, contact_email=contact_email, contact_phone=contact_phone, **extra
-        )
-        CreditPool.objects.create(reseller=reseller)
-        return reseller
 
 
 def member_create(*, reseller: Reseller, username: str, password: str, role: str = Member.Role.OPERATOR, email: str = "") -> Member:

@@ -1,6 +1,5 @@
-"""The reseller console: sign-in, Overview, My Customers (list, row, export, remark)."""
+"""My Customers in the reseller console: the list, a row, the export and the remark."""
 
-from django.contrib.auth.views import LoginView
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -9,11 +8,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from console.access import member_required
 from console.export import stream_csv
-from console.htmx import customer_form_modal, htmx_target, render_fragment
+from console.htmx import customer_form_modal, render_fragment
 from console.tables import configure_table, without
-from credits import selectors as credit_selectors
-from credits.forms import PoolApplicationForm
-from credits.selectors import pool_summary
 
 from . import selectors
 from .filters import CustomerFilter
@@ -22,37 +18,10 @@ from .services import customer_remark_update
 from .tables import EXPORT_FIELDS, EXPORT_HEADER, CustomerTable, export_row
 
 
-class SignInView(LoginView):
-    template_name = "registration/login.html"
-    redirect_authenticated_user = True
-
-
-def overview_context(request, **extra) -> dict:
-    reseller = request.reseller
-    return {
-        "nav": "overview",
-        "summary": pool_summary(reseller),
-        "latest": credit_selectors.latest_allocations(reseller=reseller),
-        "applications": credit_selectors.pool_applications(reseller=reseller),
-        "application_form": PoolApplicationForm(),
-        **extra,
-    }
-
-
-@require_http_methods(["GET", "HEAD"])
-@member_required
-def overview(request):
-    return render(request, "customers/overview.html", overview_context(request))
-
-
 @require_GET
 @member_required
 def customer_list(request):
     reseller = request.reseller
-    if htmx_target(request) == "pool-figures":
-        # console.js asks for just the pool figures after an allocation.
-        return render_fragment(request, "customers/customer_list.html", {"pool": credit_selectors.pool_figures(reseller=reseller)},
-                               fragments=("pool-figures",))
     filterset = CustomerFilter(request.GET or None, queryset=selectors.customer_list(reseller=reseller))
     empty_text = _("No customers shown: correct the search or filters marked above.") if filterset.errors else None
     table = configure_table(request, CustomerTable(filterset.qs, can_write=request.member.can_allocate, empty_text=empty_text))
@@ -60,7 +29,6 @@ def customer_list(request):
         "nav": "customers",
         "filter": filterset,
         "table": table,
-        "pool": credit_selectors.pool_figures(reseller=reseller),
         "export_query": without(request.GET, "page", "per_page"),
     }
     return render_fragment(request, "customers/customer_list.html", context, fragments=("customer-table",))

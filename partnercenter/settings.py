@@ -219,7 +219,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 # Sign-in throttle (django-axes, counted in the database, so sign-in works while Redis is down).
-# customers.signin.SignInThrottle holds the rules; README "Sign-in throttle" explains them.
+# partnercenter.signin.SignInThrottle holds the rules; README "Sign-in throttle" explains them.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 SIGNIN_FAILURE_LIMIT = env_int("SIGNIN_FAILURE_LIMIT", 5, minimum=1)
 SIGNIN_IP_FAILURE_LIMIT = env_int("SIGNIN_IP_FAILURE_LIMIT", 100, minimum=2)
@@ -235,7 +235,7 @@ if SIGNIN_LOCKOUT_MAX_HOURS * 60 < SIGNIN_LOCKOUT_MINUTES:
 # How many reverse proxies of yours stand in front of the web process, each appending to
 # X-Forwarded-For. 0: the header is ignored (a client can write anything in it) and REMOTE_ADDR counts.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
-AXES_HANDLER = "customers.signin.SignInThrottle"
+AXES_HANDLER = "partnercenter.signin.SignInThrottle"
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 # Axes compares one count with one limit; SignInThrottle applies two limits and a growing lock instead.
 AXES_LOCK_OUT_AT_FAILURE = False
@@ -244,8 +244,8 @@ AXES_COOLOFF_TIME = timedelta(hours=SIGNIN_LOCKOUT_MAX_HOURS)
 # A refused attempt while locked is not a failure: the right password after the lock just works.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "customers.signin.client_ip"
-AXES_LOCKOUT_CALLABLE = "customers.signin.locked_out"
+AXES_CLIENT_IP_CALLABLE = "partnercenter.signin.client_ip"
+AXES_LOCKOUT_CALLABLE = "partnercenter.signin.locked_out"
 # No start-up banner in the output of every manage.py command; failures and lockouts are still logged.
 AXES_VERBOSE = False
 

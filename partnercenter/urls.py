@@ -2,7 +2,6 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from customers.views import SignInView
 from partnercenter import views as root_views
 
 handler400 = "partnercenter.views.bad_request"
@@ -12,7 +11,7 @@ admin.site.site_title = "Partner Center admin"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("login/", SignInView.as_view(), name="login"),
+    path("login/", root_views.SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "account/password/",
@@ -24,5 +23,6 @@ urlpatterns = [
     path("", include("notifications.urls")),
     path("", include("credits.urls")),
     path("", include("api.urls")),
+    path("pool/applications/", root_views.pool_application_create, name="pool-application-create"),
     path("", root_views.root, name="home"),
 ]

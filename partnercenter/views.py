@@ -1,5 +1,65 @@
+"""The pages composed from several apps (the Overview, sign-in) and the root URL. They sit above
+every app (see .importlinter): they may import any of them, and no app imports them."""
+
+from django.contrib import messages
+from django.contrib.auth.views import LoginView
+from django.shortcuts import redirect, render
 from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from api import endpoint as api_endpoint
+from console.access import member_required
+from console.htmx import render_fragment
+from core.errors import DomainError
+from credits import selectors as credit_selectors
+from credits.forms import PoolApplicationForm
+from credits.services import pool_application_submit
+
+
+class SignInView(LoginView):
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+
+def overview_context(request, **extra) -> dict:
+    reseller = request.reseller
+    return {
+        "nav": "overview",
+        "summary": credit_selectors.pool_summary(reseller),
+        "latest": credit_selectors.latest_allocations(reseller=reseller),
+        "applications": credit_selectors.pool_applications(reseller=reseller),
+        "application_form": PoolApplicationForm(),
+        **extra,
+    }
+
+
+@require_http_methods(["GET", "HEAD"])
+@member_required
+def overview(request):
+    return render(request, "overview.html", overview_context(request))
+
+
+@require_POST
+@member_required(write=True)
+def pool_application_create(request):
+    """Apply for customer credits: a pending application the platform operator approves in admin.
+    The form is part of the Overview, which its errors re-render."""
+    form = PoolApplicationForm(request.POST)
+    submitted = None
+    if form.is_valid():
+        try:
+            submitted = pool_application_submit(
+                reseller=request.reseller, amount=form.cleaned_data["amount"], reason=form.cleaned_data["reason"],
+                actor=request.user,
+            )
+        except DomainError as error:
+            error.add_to(form)
+    if submitted is not None and not request.htmx:
+        messages.success(request, f"Application for {submitted.amount:,.2f} USD submitted; your channel manager will review it.")
+        return redirect("/")
+    context = overview_context(request, application_form=PoolApplicationForm() if submitted else form, submitted=submitted)
+    return render_fragment(request, "overview.html", context, fragments=("pool-applications",))
 
 
 @csrf_exempt
@@ -8,19 +68,13 @@ def root(request):
     endpoint (the SDK always posts to the root path). The API authenticates by signature, not by
     session, so CSRF does not apply to it; the console never posts to `/`."""
     if request.method == "POST":
-        from api.views import endpoint
-
-        return endpoint(request)
-    from customers.views import overview
-
+        return api_endpoint.endpoint(request)
     return overview(request)
 
 
 def bad_request(request, exception):
     """handler400: a request Django refuses before any view (such as a Host header not in
     ALLOWED_HOSTS) still gets the API's envelope when it was sent to the API."""
-    from api.views import bad_request as api_bad_request, is_api_request
-
-    if is_api_request(request):
-        return api_bad_request(request)
+    if api_endpoint.is_api_request(request):
+        return api_endpoint.bad_request(request)
     return defaults.bad_request(request, exception)

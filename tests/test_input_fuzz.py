@@ -24,8 +24,7 @@ from django.conf import settings as django_settings
 from django.core.management import CommandError, call_command
 from django.db.models import Count, Max, Sum
 from django.test import Client
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from api import signing
 from api.actions import VERSION

@@ -133,10 +133,6 @@
   }
 
   // ---- events from HX-Trigger headers -----------------------------------------------------
-  function refresh(el, url) {
-    if (el && url && window.htmx) { window.htmx.ajax("GET", url, { target: el, swap: "outerHTML" }); }
-  }
-
   function refreshRow(uin) {
     var row = document.getElementById("customer-" + uin);
     if (!row || !window.htmx) { return; }
@@ -169,11 +165,8 @@
   document.body.addEventListener("showMessage", function (event) {
     toast(event.detail && event.detail.text, event.detail && event.detail.level);
   });
-  document.body.addEventListener("creditAllocated", function (event) {
-    refreshRow(event.detail.uin);
-    var pool = document.getElementById("pool-figures");
-    if (pool) { refresh(pool, pool.getAttribute("data-refresh-url")); }
-  });
+  // The pool figures refresh themselves on creditAllocated (hx-trigger in credits/pool_figures.html).
+  document.body.addEventListener("creditAllocated", function (event) { refreshRow(event.detail.uin); });
   document.body.addEventListener("customerUpdated", function (event) { refreshRow(event.detail.uin); });
 
   document.body.addEventListener("htmx:responseError", function (event) {

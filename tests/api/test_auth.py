@@ -11,7 +11,6 @@ from api.actions import ACTIONS
 from api.models import ApiKey
 from api.services import api_key_delete
 from credits.models import AllocationRecord
-
 from tests.factories import MemberFactory
 
 from .conftest import error_code, make_key, models, sdk_client, send, sign_later, signed_by_sdk

@@ -43,6 +43,7 @@ def test_walkthrough(console, open_browser):
     expect(page).to_have_title(re.compile("^My Customers"))
     row = page.locator(f"#customer-{customer.uin}")
     expect(row).to_contain_text("Acme Games")
+    expect(page.locator("#pool-figures")).to_contain_text("5,000.00")  # loaded from credits by htmx
     b.shot("my customers")
 
     # Allocate 100: Confirm, the modal closes, the row and the pool figures refresh in place.

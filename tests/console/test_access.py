@@ -6,8 +6,7 @@ from django.test import Client
 
 from credits.models import AllocationRecord, PoolApplication
 from customers.models import Customer
-
-from .conftest import HTMX, body
+from tests.pages import HTMX, body
 
 pytestmark = pytest.mark.django_db
 
@@ -21,6 +20,7 @@ READ_URLS = [
     ("/records/export.csv", {}),
     ("/customers/{uin}/records/", {}),
     ("/customers/{uin}/records/export.csv", {}),
+    ("/pool/figures/", {}),
     ("/account/password/", {}),
 ]
 CUSTOMER_URLS = [
@@ -115,7 +115,8 @@ def test_posts_need_a_csrf_token(operator, customer):
 
 
 def test_read_only_urls_refuse_posts(owner_client, customer):
-    for url in ("/customers/", "/records/", "/customers/export.csv", f"/customers/{customer.uin}/records/"):
+    for url in ("/customers/", "/records/", "/customers/export.csv", f"/customers/{customer.uin}/records/",
+                "/pool/figures/"):
         assert owner_client.post(url).status_code == 405
 
 
@@ -125,6 +126,7 @@ HTML_PAGES = [
     ("/customers/{uin}/channels/", HTMX), ("/customers/{uin}/repayment/", HTMX),
     ("/customers/{uin}/alerts/", {}), ("/records/", {}), ("/customers/{uin}/records/", {}), ("/messages/", {}),
     ("/settings/", {}), ("/api-keys/", {}), ("/api-keys/docs/", {}), ("/account/password/", {}),
+    ("/pool/figures/", {}), ("/pool/figures/", {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "pool-figures"}),
 ]
 
 

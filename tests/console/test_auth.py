@@ -11,10 +11,9 @@ from django.db.models import F
 from django.test import Client, RequestFactory, override_settings
 
 from customers.models import Member
-from customers.signin import client_ip
+from partnercenter.signin import client_ip
 from tests.factories import MemberFactory, UserFactory
-
-from .conftest import body
+from tests.pages import body
 
 pytestmark = pytest.mark.django_db
 LOCKED = "Too many failed sign-ins. Try again in {} minutes."

@@ -2,8 +2,7 @@ import pytest
 
 from credits.models import PoolApplication
 from credits.services import credit_allocate
-
-from .conftest import body, htmx, set_used
+from tests.pages import body, htmx, set_used
 
 pytestmark = pytest.mark.django_db
 

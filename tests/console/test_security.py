@@ -5,8 +5,7 @@ from django.test import Client
 
 from credits.services import credit_allocate
 from tests.factories import CustomerFactory
-
-from .conftest import body, htmx
+from tests.pages import body, htmx
 
 pytestmark = pytest.mark.django_db
 XSS = "<script>alert(1)</script>"

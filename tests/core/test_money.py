@@ -2,8 +2,7 @@ import time
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from core.errors import InvalidAmount
 from core.money import parse_amount

@@ -76,9 +76,9 @@ def test_reseller_admin_lists_members(operator_client, reseller):
 
 
 def test_repayments_are_listed_read_only_in_admin(operator_client, funded_reseller):
-    from customers.models import Customer
     from credits.models import Repayment
     from credits.services import repayment_confirm
+    from customers.models import Customer
 
     customer = CustomerFactory(reseller=funded_reseller)
     Customer.objects.filter(pk=customer.pk).update(used=Decimal("9.00"))

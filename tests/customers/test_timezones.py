@@ -2,8 +2,7 @@
 default with a warning instead of breaking the console, the API or the alert sweep."""
 
 import logging
-from datetime import datetime
-from datetime import timezone as dt_timezone
+from datetime import datetime, timezone as dt_timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,8 +13,8 @@ from core.timezones import reseller_zone, validate_time_zone
 from credits.services import credit_allocate, pool_grant
 from customers.models import Reseller
 from notifications.services import reseller_day
-from tests.console.conftest import client_for
 from tests.factories import CustomerFactory, MemberFactory, ResellerFactory
+from tests.pages import client_for
 
 BAD_ZONES = ["Mars/Olympus_Mons", "", "utc+8", "Asia/Shanghai ", "../../etc/passwd", "Asia/Shang\x00hai"]
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from notifications import tasks
 from notifications.models import Delivery, Message
-from notifications.services import customer_alerts_evaluate, delivery_attempt, deliveries_stuck, retry_countdown
+from notifications.services import customer_alerts_evaluate, deliveries_stuck, delivery_attempt, retry_countdown
 from notifications.transports import TransportError, sms
 
 from .conftest import set_usage

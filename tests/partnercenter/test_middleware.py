@@ -9,8 +9,8 @@ from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
 
 from api.services import api_key_create
-from tests.console.conftest import HTMX, client_for
 from tests.factories import CustomerFactory, UserFactory
+from tests.pages import HTMX, client_for
 
 pytestmark = pytest.mark.django_db
 

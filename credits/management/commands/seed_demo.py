@@ -40,7 +40,7 @@ class Command(BaseCommand):
             return
         rng = random.Random(spec["uin"])
         with transaction.atomic():
-            reseller = customer_services.reseller_create(
+            reseller = credit_services.reseller_create(
                 name=spec["name"], uin=spec["uin"], contact_email=spec["email"], contact_phone=spec["phone"]
             )
             member = customer_services.member_create(

@@ -15,8 +15,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from credits.models import AllocationRecord, CreditPool, PoolGrant
+from credits.services import reseller_create
 from customers.models import Customer, Reseller
-from customers.services import member_create, reseller_create
+from customers.services import member_create
 
 UINS_PER_RESELLER = 1_000_000
 CUSTOMER_COLUMNS = ["uin", "reseller_id", "name", "email", "phone", "remark", "bound_at", "identity_type",

@@ -7,8 +7,7 @@ import pytest
 from credits.models import AllocationRecord, CreditPool
 from credits.services import credit_allocate
 from customers.models import Customer
-
-from .conftest import body, htmx, set_used
+from tests.pages import body, htmx, set_used
 
 pytestmark = pytest.mark.django_db
 
@@ -143,8 +142,7 @@ def test_modal_lists_the_customers_records(owner_client, reseller, customer, oth
 def test_operator_and_admin_both_allocate(reseller, customer):
     from customers.models import Member
     from tests.factories import MemberFactory
-
-    from .conftest import client_for
+    from tests.pages import client_for
 
     for role in (Member.Role.ADMIN, Member.Role.OPERATOR):
         client = client_for(MemberFactory(reseller=reseller, role=role).user)

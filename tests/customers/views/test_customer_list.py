@@ -12,8 +12,7 @@ from django.utils import timezone
 from credits.services import credit_allocate
 from customers.models import Customer
 from tests.factories import CustomerFactory
-
-from .conftest import body, htmx, set_used
+from tests.pages import body, htmx, set_used
 
 pytestmark = pytest.mark.django_db
 
@@ -159,10 +158,12 @@ def test_history_restore_gets_the_whole_page(owner_client, customers):
     assert "<title>My Customers" in body(response)
 
 
-def test_pool_figures_fragment(owner_client, reseller, customers):
-    html = body(owner_client.get("/customers/", **htmx("pool-figures")))
-    assert html.lstrip().startswith('<section id="pool-figures"')
-    assert "10,000.00" in html and "5,500.00" in html and "4,500.00" in html
+def test_the_pool_figures_come_from_credits(owner_client, customers):
+    """customers imports nothing of credits: the page loads the figures from credits' fragment
+    (tests/credits/views/test_pool_figures.py), and links to them for a browser without JavaScript."""
+    section = body(owner_client.get("/customers/")).split('<section id="pool-figures"', 1)[1].split("</section>", 1)[0]
+    assert 'hx-get="/pool/figures/"' in section and 'hx-trigger="load, creditAllocated from:body"' in section
+    assert 'href="/pool/figures/"' in section
 
 
 def test_row_fragment(owner_client, customers):

@@ -12,8 +12,7 @@ from console.tables import CappedCountPaginator
 from credits.models import AllocationRecord
 from credits.services import credit_allocate
 from tests.factories import CustomerFactory, UserFactory
-
-from .conftest import body, htmx, set_used
+from tests.pages import body, htmx, set_used
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -7,8 +7,7 @@ import pytest
 
 from credits.models import Repayment
 from customers.models import Customer
-
-from .conftest import body, htmx, set_used
+from tests.pages import body, htmx, set_used
 
 pytestmark = pytest.mark.django_db
 
