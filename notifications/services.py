@@ -294,10 +294,10 @@ def _enqueue_deliveries(delivery_ids: list[int], *, batch: bool) -> None:
     if batch:
         for start in range(0, len(delivery_ids), ENQUEUE_CHUNK):
             chunk = delivery_ids[start : start + ENQUEUE_CHUNK]
-            transaction.on_commit(lambda chunk=chunk: tasks.deliveries_send.delay(chunk))
+            tasks.deliveries_send.delay_on_commit(chunk)
     else:
         for delivery_id in delivery_ids:
-            transaction.on_commit(lambda delivery_id=delivery_id: tasks.delivery_send.delay(delivery_id))
+            tasks.delivery_send.delay_on_commit(delivery_id)
 
 
 # --- delivery --------------------------------------------------------------------------------
@@ -537,6 +537,6 @@ def custom_warning_set(*, member: Member, customer: Customer, percent: int | Non
         Customer.objects.filter(pk=customer.pk).update(custom_warning_percent=percent)
         from . import tasks
 
-        transaction.on_commit(lambda: tasks.customer_evaluate.delay(customer.pk))
+        tasks.customer_evaluate.delay_on_commit(customer.pk)
     customer.custom_warning_percent = percent
     return customer
