@@ -16,8 +16,9 @@ class Alert(models.Model):
         CUSTOM = "custom", "Custom balance warning"
         REARMED = "rearmed", "Re-armed"
 
-    # The unique (customer, kind, threshold, day) key serves every lookup (a customer's history, the
-    # re-arm, "already today"); no further indexes keeps the sweep's bulk inserts cheap.
+    # The unique (customer, kind, threshold, day) key serves a customer's lookups (its history,
+    # "already today"); the partial index of open alerts serves the re-arm, the sweep's included.
+    # No further indexes keeps the sweep's bulk inserts cheap.
     reseller = models.ForeignKey(Reseller, on_delete=models.CASCADE, related_name="alerts", db_index=False)
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="alerts", db_index=False)
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -41,6 +42,16 @@ class Alert(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["customer", "kind", "threshold", "day"], name="alert_once_per_day"),
             models.CheckConstraint(condition=Q(threshold__lte=100), name="alert_threshold_0_100"),
+        ]
+        indexes = [
+            # Alerts not yet re-armed: the sweep re-arms from these, not from the customers it walks
+            # (a customer back under every threshold no longer counts as one that can alert). Kind
+            # and threshold let it test "an open threshold above the usage band" in one descent.
+            models.Index(
+                fields=["reseller", "customer", "kind", "threshold"],
+                condition=Q(rearmed_at__isnull=True, kind__in=["threshold", "custom"]),
+                name="alert_open",
+            ),
         ]
 
     def __str__(self) -> str:

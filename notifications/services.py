@@ -91,26 +91,71 @@ ON CONFLICT DO NOTHING
 RETURNING id, covered
 """
 
+# An open alert (threshold or custom, not re-armed) its customer `c` is still above; every other
+# open alert of `c` is re-armed. `{a}` names the alert.
+_STILL_ABOVE_THRESHOLD = "c.usage_band >= {a}.threshold"
+_STILL_ABOVE_CUSTOM = "c.custom_warning_percent IS NOT NULL AND c.available * 100 < {a}.threshold * c.credit"
+# alert_open's condition, written as the index is, so that the planner may use it.
+_OPEN = "{a}.rearmed_at IS NULL AND {a}.kind IN ('threshold', 'custom')"
+
 # Open alerts the customer is back under (an allocation raised its credit or a repayment lowered
-# its usage), found from the batch's customers through the partial index of open alerts.
-_REARM = """
-UPDATE notifications_alert SET rearmed_at = %(now)s
+# its usage), through the partial index of open alerts (alert_open). {candidates}{scope} choose the
+# customers: a batch of ids (their evaluation) or _REARMABLE (the sweep).
+_REARM = f"""
+{{candidates}}UPDATE notifications_alert SET rearmed_at = %(now)s
 FROM customers_customer c
-WHERE {ids} AND c.reseller_id = %(reseller)s AND notifications_alert.customer_id = c.id
-  AND notifications_alert.rearmed_at IS NULL AND notifications_alert.kind IN ('threshold', 'custom')
-  AND NOT ((notifications_alert.kind = 'threshold' AND c.usage_band >= notifications_alert.threshold)
-        OR (notifications_alert.kind = 'custom' AND c.custom_warning_percent IS NOT NULL
-            AND c.available * 100 < notifications_alert.threshold * c.credit))
+WHERE {{scope}} AND notifications_alert.reseller_id = %(reseller)s AND c.reseller_id = %(reseller)s
+  AND notifications_alert.customer_id = c.id AND {_OPEN.format(a="notifications_alert")}
+  AND NOT ((notifications_alert.kind = 'threshold' AND {_STILL_ABOVE_THRESHOLD.format(a="notifications_alert")})
+        OR (notifications_alert.kind = 'custom' AND {_STILL_ABOVE_CUSTOM.format(a="notifications_alert")}))
 RETURNING notifications_alert.customer_id, notifications_alert.kind, notifications_alert.threshold
 """
 
-_REARMED_ALERT = f"""
+# The sweep's customers with an open alert they are back under. It starts from the open alerts: a
+# customer back under every threshold is no longer among the customers the sweep walks. Each
+# customer with open alerts is visited once (a skip scan of alert_open, one index descent per
+# customer however many days of alerts it holds), and each test is one more descent: an open
+# threshold above its usage band, or an open custom warning it is back above.
+_REARMABLE = f"""
+WITH RECURSIVE open_customer(id) AS (
+    SELECT min(a.customer_id) FROM notifications_alert a WHERE a.reseller_id = %(reseller)s AND {_OPEN.format(a="a")}
+  UNION ALL
+    SELECT (SELECT min(a.customer_id) FROM notifications_alert a
+             WHERE a.reseller_id = %(reseller)s AND {_OPEN.format(a="a")} AND a.customer_id > o.id)
+      FROM open_customer o WHERE o.id IS NOT NULL
+), rearmable(id) AS (
+    SELECT c.id FROM open_customer o JOIN customers_customer c ON c.id = o.id
+     WHERE EXISTS (SELECT 1 FROM notifications_alert a
+                    WHERE a.reseller_id = %(reseller)s AND a.customer_id = c.id AND {_OPEN.format(a="a")}
+                      AND a.kind = 'threshold' AND NOT ({_STILL_ABOVE_THRESHOLD.format(a="a")}))
+        OR EXISTS (SELECT 1 FROM notifications_alert a
+                    WHERE a.reseller_id = %(reseller)s AND a.customer_id = c.id AND {_OPEN.format(a="a")}
+                      AND a.kind = 'custom' AND NOT ({_STILL_ABOVE_CUSTOM.format(a="a")}))
+)
+"""
+
+# The re-arm notices, one per customer naming the lowest threshold it is back under; the
+# (customer, threshold) pairs come as one JSON parameter.
+_REARMED_ALERTS = f"""
 INSERT INTO notifications_alert ({_ALERT_COLUMNS})
-SELECT c.reseller_id, c.id, 'rearmed', %(threshold)s, %(day)s, FALSE, FALSE, c.credit, c.used, c.available, %(now)s
-FROM customers_customer c WHERE c.id = %(customer)s
+SELECT c.reseller_id, c.id, 'rearmed', p.threshold, %(day)s, FALSE, FALSE, c.credit, c.used, c.available, %(now)s
+FROM customers_customer c JOIN ({{pairs}}) p ON p.customer_id = c.id
 ON CONFLICT DO NOTHING
 RETURNING id, covered
 """
+
+
+def _pairs_table(name: str) -> str:
+    if connection.vendor == "postgresql":
+        return (
+            "SELECT CAST(e->>0 AS BIGINT) AS customer_id, CAST(e->>1 AS INTEGER) AS threshold "
+            f"FROM jsonb_array_elements(CAST(%({name})s AS JSONB)) AS e"
+        )
+    return (
+        "SELECT CAST(json_extract(value, '$[0]') AS INTEGER) AS customer_id, "
+        f"CAST(json_extract(value, '$[1]') AS INTEGER) AS threshold FROM json_each(%({name})s)"
+    )
+
 
 _DELIVERY_COLUMNS = (
     "alert_id, recipient_kind, member_id, recipient_key, channel, address, "
@@ -191,8 +236,8 @@ def _evaluate(
     *, reseller_id: int, time_zone: str, customer_ids: list[int], now: datetime, rearm: bool = True
 ) -> Evaluation:
     """Alerts and their deliveries for these customers of one reseller; run inside a transaction.
-    `rearm=False` (the sweep) skips re-arming: only an allocation or a repayment brings a customer
-    back under a threshold, and each of them evaluates its customer on its own."""
+    `rearm=False` (the sweep's batches) skips re-arming: the sweep re-arms in one pass over the
+    open alerts instead (_sweep_rearm), which also reaches customers that can no longer alert."""
     day = reseller_day(time_zone, now)
     params = {
         "day": day, "yesterday": day - timedelta(days=1), "now": now, "reseller": reseller_id,
@@ -201,29 +246,56 @@ def _evaluate(
     result = Evaluation()
     to_deliver: list[int] = []
     with connection.cursor() as cursor:
-        rearmed: dict[int, int] = {}
         if rearm:
-            cursor.execute(_REARM.format(ids=_in_ids("c.id")), params)
-            for customer_id, kind, threshold in cursor.fetchall():
-                result.rearmed += 1
-                if kind == Alert.Kind.THRESHOLD:
-                    # One notice naming the lowest threshold it is back under (so under all above it).
-                    rearmed[customer_id] = min(threshold, rearmed.get(customer_id, threshold))
-        for customer_id, threshold in sorted(rearmed.items()):
-            cursor.execute(
-                _REARMED_ALERT, {"threshold": threshold, "day": day, "now": now, "customer": customer_id}
-            )
-            to_deliver += [row[0] for row in cursor.fetchall()]
+            result.rearmed, to_deliver = _rearm(cursor, candidates="", scope=_in_ids("c.id"), params=params)
         for statement in (_THRESHOLD_ALERTS, _CUSTOM_ALERTS):
             cursor.execute(statement.format(ids=_in_ids("c.id")), params)
             rows = cursor.fetchall()
             result.alerts += len(rows)
             to_deliver += [alert_id for alert_id, covered in rows if not covered]
-        if to_deliver:
-            cursor.execute(
-                _DELIVERIES.format(ids=_in_ids("id")), {"now": now, "ids": _ids_param(to_deliver)}
-            )
-            result.deliveries = [row[0] for row in cursor.fetchall()]
+        result.deliveries = _deliveries_create(cursor, alert_ids=to_deliver, now=now)
+    return result
+
+
+def _rearm(cursor, *, candidates: str, scope: str, params: dict) -> tuple[int, list[int]]:
+    """Re-arm the open alerts in `scope` whose customer is back under them and write the notices.
+    Returns (alerts re-armed, ids of the new notices)."""
+    cursor.execute(_REARM.format(candidates=candidates, scope=scope), params)
+    rows = cursor.fetchall()
+    lowest: dict[int, int] = {}
+    for customer_id, kind, threshold in rows:
+        if kind == Alert.Kind.THRESHOLD:
+            # One notice naming the lowest threshold it is back under (so under all above it).
+            lowest[customer_id] = min(threshold, lowest.get(customer_id, threshold))
+    if not lowest:
+        return len(rows), []
+    cursor.execute(
+        _REARMED_ALERTS.format(pairs=_pairs_table("pairs")), {**params, "pairs": json.dumps(sorted(lowest.items()))}
+    )
+    return len(rows), [alert_id for alert_id, _ in cursor.fetchall()]
+
+
+def _deliveries_create(cursor, *, alert_ids: list[int], now: datetime) -> list[int]:
+    if not alert_ids:
+        return []
+    cursor.execute(_DELIVERIES.format(ids=_in_ids("id")), {"now": now, "ids": _ids_param(alert_ids)})
+    return [row[0] for row in cursor.fetchall()]
+
+
+def _sweep_rearm(*, reseller_id: int, time_zone: str, now: datetime) -> Evaluation:
+    """The sweep's re-arm: every open alert of the reseller whose customer is back under it, found
+    from the open alerts (a customer back under every threshold is no longer among the customers
+    the sweep walks). Catches up a re-arm whose evaluation never ran (broker down at commit)."""
+    params = {"day": reseller_day(time_zone, now), "now": now, "reseller": reseller_id}
+    result = Evaluation()
+    with transaction.atomic(), connection.cursor() as cursor:
+        result.rearmed, notices = _rearm(
+            cursor, candidates=_REARMABLE, scope="c.id IN (SELECT id FROM rearmable)", params=params
+        )
+        result.alerts = len(notices)
+        result.deliveries = _deliveries_create(cursor, alert_ids=notices, now=now)
+        if result.deliveries:
+            _enqueue_deliveries(result.deliveries, batch=True)
     return result
 
 
@@ -252,13 +324,15 @@ class SweepResult:
     alerts: int = 0
     deliveries: int = 0
     batches: int = 0
+    rearmed: int = 0
 
 
 def alerts_sweep(*, now: datetime | None = None, reseller_ids: list[int] | None = None, batch_size: int | None = None) -> SweepResult:
     """The periodic sweep over all customers (and the daily reminder: a customer still above a
-    threshold gets that day's alert on the first sweep of a new day). Walks only customers that
-    can alert, in keyset batches through a partial index, each batch one transaction of
-    set-based SQL; Python holds one batch of ids at a time."""
+    threshold gets that day's alert on the first sweep of a new day). First re-arms, per reseller,
+    the open alerts whose customer is back under them (one statement through the partial index of
+    open alerts), then walks only customers that can alert, in keyset batches through a partial
+    index, each batch one transaction of set-based SQL; Python holds one batch of ids at a time."""
     now = now or timezone.now()
     batch_size = batch_size or settings.ALERT_SWEEP_BATCH
     result = SweepResult()
@@ -266,6 +340,10 @@ def alerts_sweep(*, now: datetime | None = None, reseller_ids: list[int] | None 
     if reseller_ids is not None:
         resellers = resellers.filter(id__in=reseller_ids)
     for reseller_id, time_zone in resellers:
+        rearm = _sweep_rearm(reseller_id=reseller_id, time_zone=time_zone, now=now)
+        result.rearmed += rearm.rearmed
+        result.alerts += rearm.alerts
+        result.deliveries += len(rearm.deliveries)
         last_id = 0
         while True:
             ids = list(
