@@ -2,7 +2,8 @@
 outbox delivery per (alert, recipient, channel), and the Message Center inbox."""
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 
 from customers.models import Customer, Member, Reseller
@@ -115,6 +116,13 @@ class Delivery(models.Model):
         verbose_name_plural = "deliveries"
         constraints = [
             models.UniqueConstraint(fields=["alert", "recipient_key", "channel"], name="delivery_once_per_recipient"),
+            # One message per alert to an address, however many recipients share it (the contact's
+            # address is often a member's too). Written as notifications.services._ADDRESS_KEY.
+            models.UniqueConstraint(
+                F("alert"), F("channel"), Lower(Trim("address")),
+                condition=Q(channel__in=["email", "sms"]) & ~Q(address=""),
+                name="delivery_once_per_address",
+            ),
             models.CheckConstraint(
                 condition=~Q(status="sent") | Q(sent_at__isnull=False), name="delivery_sent_has_time"
             ),
