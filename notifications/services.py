@@ -167,63 +167,76 @@ _DELIVERY_COLUMNS = (
 # to the reseller only; re-arm notices to the members' Message Center only.
 # One address gets one message per alert, whoever it belongs to: of the recipients sharing an
 # e-mail address (compared trimmed and case-insensitively) or a phone number, the contact keeps the
-# delivery, else the member with the lowest id, else the customer. The unique index
-# delivery_once_per_address backs it (ON CONFLICT DO NOTHING when evaluations race). Message Center
-# deliveries are per inbox, never merged.
+# delivery, else the member with the lowest id, else the customer. The reseller's side is settled
+# once per reseller (`staff`, a few rows each), so the alerts need no sort; the unique index
+# delivery_once_per_address backs the rule (ON CONFLICT DO NOTHING when evaluations race).
+# Message Center deliveries are one per inbox, never merged.
 _MEMBER_KEY = "'member:' || CAST(m.id AS VARCHAR(20))"
-_ADDRESS_KEY = "LOWER(TRIM(address))"
+_ADDRESS_KEY = "LOWER(TRIM({address}))"
 _DELIVERIES = f"""
-WITH a AS MATERIALIZED (SELECT id, reseller_id, customer_id, kind FROM notifications_alert WHERE {{ids}})
+WITH a AS MATERIALIZED (SELECT id, reseller_id, customer_id, kind FROM notifications_alert WHERE {{ids}}),
+staff AS MATERIALIZED (
+  SELECT reseller_id, recipient_kind, member_id, recipient_key, channel, address FROM (
+    SELECT s.*, ROW_NUMBER() OVER (
+             PARTITION BY reseller_id, channel,
+                          CASE WHEN channel = 'inbox' THEN recipient_key ELSE {_ADDRESS_KEY.format(address="address")} END
+             ORDER BY precedence, member_id) AS nth
+    FROM (
+      SELECT r.id AS reseller_id, 'contact' AS recipient_kind, CAST(NULL AS BIGINT) AS member_id,
+             'contact' AS recipient_key, 'email' AS channel, r.contact_email AS address, 0 AS precedence
+        FROM customers_reseller r
+       WHERE r.id IN (SELECT reseller_id FROM a) AND r.contact_alert_email AND r.contact_email <> ''
+      UNION ALL
+      SELECT r.id, 'contact', NULL, 'contact', 'sms', r.contact_phone, 0
+        FROM customers_reseller r
+       WHERE r.id IN (SELECT reseller_id FROM a) AND r.contact_alert_sms AND r.contact_phone <> ''
+      UNION ALL
+      SELECT m.reseller_id, 'member', m.id, {_MEMBER_KEY}, 'email', u.email, 1
+        FROM customers_member m JOIN auth_user u ON u.id = m.user_id
+       WHERE m.reseller_id IN (SELECT reseller_id FROM a) AND m.alert_email AND u.is_active AND u.email <> ''
+      UNION ALL
+      SELECT m.reseller_id, 'member', m.id, {_MEMBER_KEY}, 'sms', m.phone, 1
+        FROM customers_member m JOIN auth_user u ON u.id = m.user_id
+       WHERE m.reseller_id IN (SELECT reseller_id FROM a) AND m.alert_sms AND u.is_active AND m.phone <> ''
+      UNION ALL
+      SELECT m.reseller_id, 'member', m.id, {_MEMBER_KEY}, 'inbox', '', 1
+        FROM customers_member m JOIN auth_user u ON u.id = m.user_id
+       WHERE m.reseller_id IN (SELECT reseller_id FROM a) AND m.alert_inbox AND u.is_active
+    ) AS s
+  ) AS ranked
+  WHERE nth = 1
+)
 INSERT INTO notifications_delivery ({_DELIVERY_COLUMNS})
-SELECT alert_id, recipient_kind, member_id, recipient_key, channel, address, 'pending', 0, '', %(now)s, %(now)s, ''
-FROM (
-  SELECT recipients.*, ROW_NUMBER() OVER (
-           PARTITION BY alert_id, channel, CASE WHEN channel = 'inbox' THEN recipient_key ELSE {_ADDRESS_KEY} END
-           ORDER BY precedence, member_id) AS nth
-  FROM (
-    SELECT a.id AS alert_id, 'contact' AS recipient_kind, CAST(NULL AS BIGINT) AS member_id,
-           'contact' AS recipient_key, 'email' AS channel, r.contact_email AS address, 0 AS precedence
-      FROM a JOIN customers_reseller r ON r.id = a.reseller_id
-     WHERE a.kind IN ('threshold', 'custom') AND r.contact_alert_email AND r.contact_email <> ''
-    UNION ALL
-    SELECT a.id, 'contact', NULL, 'contact', 'sms', r.contact_phone, 0
-      FROM a JOIN customers_reseller r ON r.id = a.reseller_id
-     WHERE a.kind IN ('threshold', 'custom') AND r.contact_alert_sms AND r.contact_phone <> ''
-    UNION ALL
-    SELECT a.id, 'member', m.id, {_MEMBER_KEY}, 'email', u.email, 1
-      FROM a JOIN customers_member m ON m.reseller_id = a.reseller_id
-      JOIN auth_user u ON u.id = m.user_id
-     WHERE a.kind IN ('threshold', 'custom') AND m.alert_email AND u.is_active AND u.email <> ''
-    UNION ALL
-    SELECT a.id, 'member', m.id, {_MEMBER_KEY}, 'sms', m.phone, 1
-      FROM a JOIN customers_member m ON m.reseller_id = a.reseller_id
-      JOIN auth_user u ON u.id = m.user_id
-     WHERE a.kind IN ('threshold', 'custom') AND m.alert_sms AND u.is_active AND m.phone <> ''
-    UNION ALL
-    SELECT a.id, 'member', m.id, {_MEMBER_KEY}, 'inbox', '', 1
-      FROM a JOIN customers_member m ON m.reseller_id = a.reseller_id
-      JOIN auth_user u ON u.id = m.user_id
-     WHERE m.alert_inbox AND u.is_active
-    UNION ALL
-    SELECT a.id, 'customer', NULL, 'customer', 'email', c.email, 2
-      FROM a JOIN customers_reseller r ON r.id = a.reseller_id
-      JOIN customers_customer c ON c.id = a.customer_id
-     WHERE a.kind = 'threshold' AND r.customer_alerts_enabled AND r.customer_alert_email AND c.alert_email
-       AND c.email <> ''
-    UNION ALL
-    SELECT a.id, 'customer', NULL, 'customer', 'sms', c.phone, 2
-      FROM a JOIN customers_reseller r ON r.id = a.reseller_id
-      JOIN customers_customer c ON c.id = a.customer_id
-     WHERE a.kind = 'threshold' AND r.customer_alerts_enabled AND r.customer_alert_sms AND c.alert_sms
-       AND c.phone <> ''
-    UNION ALL
-    SELECT a.id, 'customer', NULL, 'customer', 'inbox', '', 2
-      FROM a JOIN customers_reseller r ON r.id = a.reseller_id
-      JOIN customers_customer c ON c.id = a.customer_id
-     WHERE a.kind = 'threshold' AND r.customer_alerts_enabled AND r.customer_alert_inbox AND c.alert_inbox
-  ) AS recipients
-) AS ranked
-WHERE nth = 1
+SELECT * FROM (
+  SELECT a.id, s.recipient_kind, s.member_id, s.recipient_key, s.channel, s.address,
+         'pending', 0, '', %(now)s, %(now)s, ''
+    FROM a JOIN staff s ON s.reseller_id = a.reseller_id
+   WHERE a.kind IN ('threshold', 'custom') OR s.channel = 'inbox'
+  UNION ALL
+  SELECT a.id, 'customer', NULL, 'customer', 'email', c.email,
+         'pending', 0, '', %(now)s, %(now)s, ''
+    FROM a JOIN customers_reseller r ON r.id = a.reseller_id
+    JOIN customers_customer c ON c.id = a.customer_id
+   WHERE a.kind = 'threshold' AND r.customer_alerts_enabled AND r.customer_alert_email AND c.alert_email
+     AND c.email <> ''
+     AND NOT EXISTS (SELECT 1 FROM staff s WHERE s.reseller_id = a.reseller_id AND s.channel = 'email'
+                        AND {_ADDRESS_KEY.format(address="s.address")} = {_ADDRESS_KEY.format(address="c.email")})
+  UNION ALL
+  SELECT a.id, 'customer', NULL, 'customer', 'sms', c.phone,
+         'pending', 0, '', %(now)s, %(now)s, ''
+    FROM a JOIN customers_reseller r ON r.id = a.reseller_id
+    JOIN customers_customer c ON c.id = a.customer_id
+   WHERE a.kind = 'threshold' AND r.customer_alerts_enabled AND r.customer_alert_sms AND c.alert_sms
+     AND c.phone <> ''
+     AND NOT EXISTS (SELECT 1 FROM staff s WHERE s.reseller_id = a.reseller_id AND s.channel = 'sms'
+                        AND {_ADDRESS_KEY.format(address="s.address")} = {_ADDRESS_KEY.format(address="c.phone")})
+  UNION ALL
+  SELECT a.id, 'customer', NULL, 'customer', 'inbox', '',
+         'pending', 0, '', %(now)s, %(now)s, ''
+    FROM a JOIN customers_reseller r ON r.id = a.reseller_id
+    JOIN customers_customer c ON c.id = a.customer_id
+   WHERE a.kind = 'threshold' AND r.customer_alerts_enabled AND r.customer_alert_inbox AND c.alert_inbox
+) AS recipients WHERE TRUE
 ON CONFLICT DO NOTHING
 RETURNING id
 """
