@@ -30,6 +30,9 @@ def run() -> None:
     reseller = ensure_dataset()
     reset(reseller.pk)
     with connection.cursor() as cursor:
+        # What the previous run deleted or rolled back, gone as autovacuum would have it.
+        cursor.execute("VACUUM ANALYZE notifications_alert, notifications_delivery, notifications_message")
+    with connection.cursor() as cursor:
         cursor.execute("SELECT count(*), count(*) FILTER (WHERE usage_band > 0) FROM customers_customer WHERE reseller_id = %s", [reseller.pk])
         total, crossing = cursor.fetchone()
     line("customers / crossing a threshold", f"{total:,} / {crossing:,} ({crossing * 100 / total:.1f} %)")
@@ -217,6 +220,8 @@ def sweep_child(reseller_id: int) -> None:
         _sweep_rearm(reseller_id=reseller_id, time_zone=reseller.time_zone, now=timezone.now())
         month_pass = time.perf_counter() - t0
         transaction.set_rollback(True)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE notifications_alert")
     print(json.dumps({
         "seconds": seconds, "alerts": result.alerts, "deliveries": result.deliveries, "batches": result.batches,
         "max_rss_mb": max_rss, "rss_before_mb": rss_before, "open_alerts": open_alerts,
