@@ -1,5 +1,7 @@
 """Usage alerts: the sweep over 1,000,000 customers (5 % crossing a threshold) against a bare SQL
 scan of the same rows, and the e-mail throughput of one Celery worker to a local SMTP server.
+Then the sweep's re-arm pass: with the day's alerts open, after customers came back under while
+their evaluations were lost, and with 30 days of open alerts.
 
 The sweep runs in a fresh child process, so its peak RSS is the sweep's and not the loader's; it
 enqueues its deliveries to the broker like the beat-run sweep does."""
@@ -17,6 +19,8 @@ from bench.common import line
 BENCH_UIN = 900000500000  # customers get UINs 900000500000000 + i, clear of the shared dataset
 CUSTOMERS = 1_000_000
 EMAILS = 2000
+# Crossing customers brought back under while the broker was down (their re-arm left to the sweep).
+MISSED_REARMS = 5000
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -25,6 +29,9 @@ def run() -> None:
 
     reseller = ensure_dataset()
     reset(reseller.pk)
+    with connection.cursor() as cursor:
+        # What the previous run deleted or rolled back, gone as autovacuum would have it.
+        cursor.execute("VACUUM ANALYZE notifications_alert, notifications_delivery, notifications_message")
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*), count(*) FILTER (WHERE usage_band > 0) FROM customers_customer WHERE reseller_id = %s", [reseller.pk])
         total, crossing = cursor.fetchone()
@@ -45,6 +52,13 @@ def run() -> None:
     line("sweep: peak RSS of the sweeping process", f"{sweep['max_rss_mb']:8.1f} MB (target <= 300 MB)")
     line("sweep: RSS of that process before the sweep", f"{sweep['rss_before_mb']:8.1f} MB (Django and Celery loaded)")
     line("ratio sweep / bare scan", f"{sweep['seconds'] / scan:8.1f}x")
+    line("sweep again, same day: open alerts / re-arm pass", f"{sweep['open_alerts']:,} / {sweep['rearm_pass_ms']:8.1f} ms")
+    line("sweep again, same day: wall time (nothing new)", f"{sweep['again_seconds']:8.2f} s")
+    line(f"catch-up: {MISSED_REARMS:,} customers back under, evaluations lost",
+         f"{sweep['catchup_seconds']:8.2f} s, {sweep['catchup_rearmed']:,} alerts re-armed, "
+         f"{sweep['catchup_notices']:,} notices")
+    line("re-arm pass after 30 days above: open alerts / time",
+         f"{sweep['month_open_alerts']:,} / {sweep['month_rearm_pass_ms']:8.1f} ms")
 
     purge_queue()
     throughput(reseller.pk)
@@ -144,15 +158,76 @@ def sweep_child(reseller_id: int) -> None:
     import django
 
     django.setup()
-    from notifications.services import alerts_sweep
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from customers.models import Reseller
+    from notifications.services import _ALERT_COLUMNS, _sweep_rearm, alerts_sweep
 
     rss_before = _peak_rss_mb()
     t0 = time.perf_counter()
     result = alerts_sweep(reseller_ids=[reseller_id])
     seconds = time.perf_counter() - t0
+    max_rss = _peak_rss_mb()
+
+    # Steady state: every alert of the day exists and stays open, so the sweep's re-arm pass reads
+    # them all and re-arms none.
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE notifications_alert")
+        cursor.execute(
+            "SELECT count(*) FROM notifications_alert WHERE reseller_id = %s AND rearmed_at IS NULL"
+            " AND kind IN ('threshold', 'custom')", [reseller_id],
+        )
+        (open_alerts,) = cursor.fetchone()
+    reseller = Reseller.objects.get(pk=reseller_id)
+    t0 = time.perf_counter()
+    with transaction.atomic():
+        _sweep_rearm(reseller_id=reseller_id, time_zone=reseller.time_zone, now=timezone.now())
+    rearm_pass = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    alerts_sweep(reseller_ids=[reseller_id])
+    again = time.perf_counter() - t0
+
+    # Outage: some crossing customers went back under and their evaluations were never queued. Rolled
+    # back afterwards, so the dataset (and the broker: nothing is enqueued) stay as they were.
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE customers_customer SET used = 500.00 WHERE id IN (SELECT id FROM customers_customer"
+                " WHERE reseller_id = %s AND usage_band > 0 ORDER BY id LIMIT %s)", [reseller_id, MISSED_REARMS],
+            )
+        t0 = time.perf_counter()
+        caught = alerts_sweep(reseller_ids=[reseller_id])
+        catchup = time.perf_counter() - t0
+        transaction.set_rollback(True)
+
+    # Customers stay above for weeks: 29 earlier days of open alerts (reminders and covered ones)
+    # beside today's. The re-arm pass visits each customer with open alerts once, however many.
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO notifications_alert ({_ALERT_COLUMNS}) SELECT reseller_id, customer_id, kind, threshold,"
+                " day - d, covered, d < 29, credit, used, available, created_at - d * interval '1 day'"
+                " FROM notifications_alert, generate_series(1, 29) AS d WHERE reseller_id = %s", [reseller_id],
+            )
+            cursor.execute("ANALYZE notifications_alert")
+            cursor.execute(
+                "SELECT count(*) FROM notifications_alert WHERE reseller_id = %s AND rearmed_at IS NULL"
+                " AND kind IN ('threshold', 'custom')", [reseller_id],
+            )
+            (month_open,) = cursor.fetchone()
+        t0 = time.perf_counter()
+        _sweep_rearm(reseller_id=reseller_id, time_zone=reseller.time_zone, now=timezone.now())
+        month_pass = time.perf_counter() - t0
+        transaction.set_rollback(True)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE notifications_alert")
     print(json.dumps({
         "seconds": seconds, "alerts": result.alerts, "deliveries": result.deliveries, "batches": result.batches,
-        "max_rss_mb": _peak_rss_mb(), "rss_before_mb": rss_before,
+        "max_rss_mb": max_rss, "rss_before_mb": rss_before, "open_alerts": open_alerts,
+        "rearm_pass_ms": rearm_pass * 1000, "again_seconds": again, "catchup_seconds": catchup,
+        "catchup_rearmed": caught.rearmed, "catchup_notices": caught.alerts,
+        "month_open_alerts": month_open, "month_rearm_pass_ms": month_pass * 1000,
     }))
 
 

@@ -2,7 +2,6 @@
 
 from datetime import datetime, timedelta, timezone as dt_timezone
 from decimal import Decimal
-from functools import partial
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
@@ -325,10 +324,11 @@ INCURRED_AT_AHEAD = timedelta(days=1)
 
 
 def _enqueue_customer_evaluation(customer_id: int) -> None:
-    """After commit, evaluate the customer's usage thresholds on a worker."""
+    """After commit, evaluate the customer's usage thresholds on a worker (if the broker is down,
+    the periodic sweep does it instead)."""
     from notifications.tasks import customer_evaluate
 
-    transaction.on_commit(partial(customer_evaluate.delay, customer_id))
+    customer_evaluate.delay_on_commit(customer_id)
 
 
 def _parse_uin(value) -> int:

@@ -2,7 +2,8 @@
 outbox delivery per (alert, recipient, channel), and the Message Center inbox."""
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 
 from customers.models import Customer, Member, Reseller
@@ -16,8 +17,9 @@ class Alert(models.Model):
         CUSTOM = "custom", "Custom balance warning"
         REARMED = "rearmed", "Re-armed"
 
-    # The unique (customer, kind, threshold, day) key serves every lookup (a customer's history, the
-    # re-arm, "already today"); no further indexes keeps the sweep's bulk inserts cheap.
+    # The unique (customer, kind, threshold, day) key serves a customer's lookups (its history,
+    # "already today"); the partial index of open alerts serves the re-arm, the sweep's included.
+    # No further indexes keeps the sweep's bulk inserts cheap.
     reseller = models.ForeignKey(Reseller, on_delete=models.CASCADE, related_name="alerts", db_index=False)
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="alerts", db_index=False)
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -41,6 +43,16 @@ class Alert(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["customer", "kind", "threshold", "day"], name="alert_once_per_day"),
             models.CheckConstraint(condition=Q(threshold__lte=100), name="alert_threshold_0_100"),
+        ]
+        indexes = [
+            # Alerts not yet re-armed: the sweep re-arms from these, not from the customers it walks
+            # (a customer back under every threshold no longer counts as one that can alert). Kind
+            # and threshold let it test "an open threshold above the usage band" in one descent.
+            models.Index(
+                fields=["reseller", "customer", "kind", "threshold"],
+                condition=Q(rearmed_at__isnull=True, kind__in=["threshold", "custom"]),
+                name="alert_open",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -104,6 +116,13 @@ class Delivery(models.Model):
         verbose_name_plural = "deliveries"
         constraints = [
             models.UniqueConstraint(fields=["alert", "recipient_key", "channel"], name="delivery_once_per_recipient"),
+            # One message per alert to an address, however many recipients share it (the contact's
+            # address is often a member's too). Written as notifications.services._ADDRESS_KEY.
+            models.UniqueConstraint(
+                F("alert"), F("channel"), Lower(Trim("address")),
+                condition=Q(channel__in=["email", "sms"]) & ~Q(address=""),
+                name="delivery_once_per_address",
+            ),
             models.CheckConstraint(
                 condition=~Q(status="sent") | Q(sent_at__isnull=False), name="delivery_sent_has_time"
             ),

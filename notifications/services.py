@@ -3,7 +3,8 @@ delivery outbox, the Message Center and the notification settings.
 
 Invariants, each backed by a UNIQUE constraint so that racing evaluations cannot break them:
 at most one alert per (customer, kind, threshold, day in the reseller's time zone); one delivery
-per (alert, recipient, channel); a delivery is marked sent only after its transport accepted it.
+per (alert, recipient, channel) and per (alert, channel, address); a delivery is marked sent only
+after its transport accepted it.
 """
 
 import json
@@ -87,26 +88,71 @@ ON CONFLICT DO NOTHING
 RETURNING id, covered
 """
 
+# An open alert (threshold or custom, not re-armed) its customer `c` is still above; every other
+# open alert of `c` is re-armed. `{a}` names the alert.
+_STILL_ABOVE_THRESHOLD = "c.usage_band >= {a}.threshold"
+_STILL_ABOVE_CUSTOM = "c.custom_warning_percent IS NOT NULL AND c.available * 100 < {a}.threshold * c.credit"
+# alert_open's condition, written as the index is, so that the planner may use it.
+_OPEN = "{a}.rearmed_at IS NULL AND {a}.kind IN ('threshold', 'custom')"
+
 # Open alerts the customer is back under (an allocation raised its credit or a repayment lowered
-# its usage), found from the batch's customers through the partial index of open alerts.
-_REARM = """
-UPDATE notifications_alert SET rearmed_at = %(now)s
+# its usage), through the partial index of open alerts (alert_open). {candidates}{scope} choose the
+# customers: a batch of ids (their evaluation) or _REARMABLE (the sweep).
+_REARM = f"""
+{{candidates}}UPDATE notifications_alert SET rearmed_at = %(now)s
 FROM customers_customer c
-WHERE {ids} AND c.reseller_id = %(reseller)s AND notifications_alert.customer_id = c.id
-  AND notifications_alert.rearmed_at IS NULL AND notifications_alert.kind IN ('threshold', 'custom')
-  AND NOT ((notifications_alert.kind = 'threshold' AND c.usage_band >= notifications_alert.threshold)
-        OR (notifications_alert.kind = 'custom' AND c.custom_warning_percent IS NOT NULL
-            AND c.available * 100 < notifications_alert.threshold * c.credit))
+WHERE {{scope}} AND notifications_alert.reseller_id = %(reseller)s AND c.reseller_id = %(reseller)s
+  AND notifications_alert.customer_id = c.id AND {_OPEN.format(a="notifications_alert")}
+  AND NOT ((notifications_alert.kind = 'threshold' AND {_STILL_ABOVE_THRESHOLD.format(a="notifications_alert")})
+        OR (notifications_alert.kind = 'custom' AND {_STILL_ABOVE_CUSTOM.format(a="notifications_alert")}))
 RETURNING notifications_alert.customer_id, notifications_alert.kind, notifications_alert.threshold
 """
 
-_REARMED_ALERT = f"""
+# The sweep's customers with an open alert they are back under. It starts from the open alerts: a
+# customer back under every threshold is no longer among the customers the sweep walks. Each
+# customer with open alerts is visited once (a skip scan of alert_open, one index descent per
+# customer however many days of alerts it holds), and each test is one more descent: an open
+# threshold above its usage band, or an open custom warning it is back above.
+_REARMABLE = f"""
+WITH RECURSIVE open_customer(id) AS (
+    SELECT min(a.customer_id) FROM notifications_alert a WHERE a.reseller_id = %(reseller)s AND {_OPEN.format(a="a")}
+  UNION ALL
+    SELECT (SELECT min(a.customer_id) FROM notifications_alert a
+             WHERE a.reseller_id = %(reseller)s AND {_OPEN.format(a="a")} AND a.customer_id > o.id)
+      FROM open_customer o WHERE o.id IS NOT NULL
+), rearmable(id) AS (
+    SELECT c.id FROM open_customer o JOIN customers_customer c ON c.id = o.id
+     WHERE EXISTS (SELECT 1 FROM notifications_alert a
+                    WHERE a.reseller_id = %(reseller)s AND a.customer_id = c.id AND {_OPEN.format(a="a")}
+                      AND a.kind = 'threshold' AND NOT ({_STILL_ABOVE_THRESHOLD.format(a="a")}))
+        OR EXISTS (SELECT 1 FROM notifications_alert a
+                    WHERE a.reseller_id = %(reseller)s AND a.customer_id = c.id AND {_OPEN.format(a="a")}
+                      AND a.kind = 'custom' AND NOT ({_STILL_ABOVE_CUSTOM.format(a="a")}))
+)
+"""
+
+# The re-arm notices, one per customer naming the lowest threshold it is back under; the
+# (customer, threshold) pairs come as one JSON parameter.
+_REARMED_ALERTS = f"""
 INSERT INTO notifications_alert ({_ALERT_COLUMNS})
-SELECT c.reseller_id, c.id, 'rearmed', %(threshold)s, %(day)s, FALSE, FALSE, c.credit, c.used, c.available, %(now)s
-FROM customers_customer c WHERE c.id = %(customer)s
+SELECT c.reseller_id, c.id, 'rearmed', p.threshold, %(day)s, FALSE, FALSE, c.credit, c.used, c.available, %(now)s
+FROM customers_customer c JOIN ({{pairs}}) p ON p.customer_id = c.id
 ON CONFLICT DO NOTHING
 RETURNING id, covered
 """
+
+
+def _pairs_table(name: str) -> str:
+    if connection.vendor == "postgresql":
+        return (
+            "SELECT CAST(e->>0 AS BIGINT) AS customer_id, CAST(e->>1 AS INTEGER) AS threshold "
+            f"FROM jsonb_array_elements(CAST(%({name})s AS JSONB)) AS e"
+        )
+    return (
+        "SELECT CAST(json_extract(value, '$[0]') AS INTEGER) AS customer_id, "
+        f"CAST(json_extract(value, '$[1]') AS INTEGER) AS threshold FROM json_each(%({name})s)"
+    )
+
 
 _DELIVERY_COLUMNS = (
     "alert_id, recipient_kind, member_id, recipient_key, channel, address, "
@@ -115,38 +161,53 @@ _DELIVERY_COLUMNS = (
 # Who gets what (DESIGN §3): the reseller's contact address and phone, its members on the channels
 # they chose, and the customer unless the reseller switched customer alerts off. Custom warnings go
 # to the reseller only; re-arm notices to the members' Message Center only.
+# One address gets one message per alert, whoever it belongs to: of the recipients sharing an
+# e-mail address (compared trimmed and case-insensitively) or a phone number, the contact keeps the
+# delivery, else the member with the lowest id, else the customer. The reseller's side is settled
+# once per reseller (`staff`, a few rows each), so the alerts need no sort; the unique index
+# delivery_once_per_address backs the rule (ON CONFLICT DO NOTHING when evaluations race).
+# Message Center deliveries are one per inbox, never merged.
 _MEMBER_KEY = "'member:' || CAST(m.id AS VARCHAR(20))"
+_ADDRESS_KEY = "LOWER(TRIM({address}))"
 _DELIVERIES = f"""
-WITH a AS MATERIALIZED (SELECT id, reseller_id, customer_id, kind FROM notifications_alert WHERE {{ids}})
+WITH a AS MATERIALIZED (SELECT id, reseller_id, customer_id, kind FROM notifications_alert WHERE {{ids}}),
+staff AS MATERIALIZED (
+  SELECT reseller_id, recipient_kind, member_id, recipient_key, channel, address FROM (
+    SELECT s.*, ROW_NUMBER() OVER (
+             PARTITION BY reseller_id, channel,
+                          CASE WHEN channel = 'inbox' THEN recipient_key ELSE {_ADDRESS_KEY.format(address="address")} END
+             ORDER BY precedence, member_id) AS nth
+    FROM (
+      SELECT r.id AS reseller_id, 'contact' AS recipient_kind, CAST(NULL AS BIGINT) AS member_id,
+             'contact' AS recipient_key, 'email' AS channel, r.contact_email AS address, 0 AS precedence
+        FROM customers_reseller r
+       WHERE r.id IN (SELECT reseller_id FROM a) AND r.contact_alert_email AND r.contact_email <> ''
+      UNION ALL
+      SELECT r.id, 'contact', NULL, 'contact', 'sms', r.contact_phone, 0
+        FROM customers_reseller r
+       WHERE r.id IN (SELECT reseller_id FROM a) AND r.contact_alert_sms AND r.contact_phone <> ''
+      UNION ALL
+      SELECT m.reseller_id, 'member', m.id, {_MEMBER_KEY}, 'email', u.email, 1
+        FROM customers_member m JOIN auth_user u ON u.id = m.user_id
+       WHERE m.reseller_id IN (SELECT reseller_id FROM a) AND m.alert_email AND u.is_active AND u.email <> ''
+      UNION ALL
+      SELECT m.reseller_id, 'member', m.id, {_MEMBER_KEY}, 'sms', m.phone, 1
+        FROM customers_member m JOIN auth_user u ON u.id = m.user_id
+       WHERE m.reseller_id IN (SELECT reseller_id FROM a) AND m.alert_sms AND u.is_active AND m.phone <> ''
+      UNION ALL
+      SELECT m.reseller_id, 'member', m.id, {_MEMBER_KEY}, 'inbox', '', 1
+        FROM customers_member m JOIN auth_user u ON u.id = m.user_id
+       WHERE m.reseller_id IN (SELECT reseller_id FROM a) AND m.alert_inbox AND u.is_active
+    ) AS s
+  ) AS ranked
+  WHERE nth = 1
+)
 INSERT INTO notifications_delivery ({_DELIVERY_COLUMNS})
 SELECT * FROM (
-  SELECT a.id, 'contact', CAST(NULL AS BIGINT), 'contact', 'email', r.contact_email,
+  SELECT a.id, s.recipient_kind, s.member_id, s.recipient_key, s.channel, s.address,
          'pending', 0, '', %(now)s, %(now)s, ''
-    FROM a JOIN customers_reseller r ON r.id = a.reseller_id
-   WHERE a.kind IN ('threshold', 'custom') AND r.contact_alert_email AND r.contact_email <> ''
-  UNION ALL
-  SELECT a.id, 'contact', NULL, 'contact', 'sms', r.contact_phone,
-         'pending', 0, '', %(now)s, %(now)s, ''
-    FROM a JOIN customers_reseller r ON r.id = a.reseller_id
-   WHERE a.kind IN ('threshold', 'custom') AND r.contact_alert_sms AND r.contact_phone <> ''
-  UNION ALL
-  SELECT a.id, 'member', m.id, {_MEMBER_KEY}, 'email', u.email,
-         'pending', 0, '', %(now)s, %(now)s, ''
-    FROM a JOIN customers_member m ON m.reseller_id = a.reseller_id
-    JOIN auth_user u ON u.id = m.user_id
-   WHERE a.kind IN ('threshold', 'custom') AND m.alert_email AND u.is_active AND u.email <> ''
-  UNION ALL
-  SELECT a.id, 'member', m.id, {_MEMBER_KEY}, 'sms', m.phone,
-         'pending', 0, '', %(now)s, %(now)s, ''
-    FROM a JOIN customers_member m ON m.reseller_id = a.reseller_id
-    JOIN auth_user u ON u.id = m.user_id
-   WHERE a.kind IN ('threshold', 'custom') AND m.alert_sms AND u.is_active AND m.phone <> ''
-  UNION ALL
-  SELECT a.id, 'member', m.id, {_MEMBER_KEY}, 'inbox', '',
-         'pending', 0, '', %(now)s, %(now)s, ''
-    FROM a JOIN customers_member m ON m.reseller_id = a.reseller_id
-    JOIN auth_user u ON u.id = m.user_id
-   WHERE m.alert_inbox AND u.is_active
+    FROM a JOIN staff s ON s.reseller_id = a.reseller_id
+   WHERE a.kind IN ('threshold', 'custom') OR s.channel = 'inbox'
   UNION ALL
   SELECT a.id, 'customer', NULL, 'customer', 'email', c.email,
          'pending', 0, '', %(now)s, %(now)s, ''
@@ -154,6 +215,8 @@ SELECT * FROM (
     JOIN customers_customer c ON c.id = a.customer_id
    WHERE a.kind = 'threshold' AND r.customer_alerts_enabled AND r.customer_alert_email AND c.alert_email
      AND c.email <> ''
+     AND NOT EXISTS (SELECT 1 FROM staff s WHERE s.reseller_id = a.reseller_id AND s.channel = 'email'
+                        AND {_ADDRESS_KEY.format(address="s.address")} = {_ADDRESS_KEY.format(address="c.email")})
   UNION ALL
   SELECT a.id, 'customer', NULL, 'customer', 'sms', c.phone,
          'pending', 0, '', %(now)s, %(now)s, ''
@@ -161,6 +224,8 @@ SELECT * FROM (
     JOIN customers_customer c ON c.id = a.customer_id
    WHERE a.kind = 'threshold' AND r.customer_alerts_enabled AND r.customer_alert_sms AND c.alert_sms
      AND c.phone <> ''
+     AND NOT EXISTS (SELECT 1 FROM staff s WHERE s.reseller_id = a.reseller_id AND s.channel = 'sms'
+                        AND {_ADDRESS_KEY.format(address="s.address")} = {_ADDRESS_KEY.format(address="c.phone")})
   UNION ALL
   SELECT a.id, 'customer', NULL, 'customer', 'inbox', '',
          'pending', 0, '', %(now)s, %(now)s, ''
@@ -168,6 +233,7 @@ SELECT * FROM (
     JOIN customers_customer c ON c.id = a.customer_id
    WHERE a.kind = 'threshold' AND r.customer_alerts_enabled AND r.customer_alert_inbox AND c.alert_inbox
 ) AS recipients WHERE TRUE
+ON CONFLICT DO NOTHING
 RETURNING id
 """
 
@@ -187,8 +253,8 @@ def _evaluate(
     *, reseller_id: int, time_zone: str, customer_ids: list[int], now: datetime, rearm: bool = True
 ) -> Evaluation:
     """Alerts and their deliveries for these customers of one reseller; run inside a transaction.
-    `rearm=False` (the sweep) skips re-arming: only an allocation or a repayment brings a customer
-    back under a threshold, and each of them evaluates its customer on its own."""
+    `rearm=False` (the sweep's batches) skips re-arming: the sweep re-arms in one pass over the
+    open alerts instead (_sweep_rearm), which also reaches customers that can no longer alert."""
     day = reseller_day(time_zone, now)
     params = {
         "day": day, "yesterday": day - timedelta(days=1), "now": now, "reseller": reseller_id,
@@ -197,29 +263,56 @@ def _evaluate(
     result = Evaluation()
     to_deliver: list[int] = []
     with connection.cursor() as cursor:
-        rearmed: dict[int, int] = {}
         if rearm:
-            cursor.execute(_REARM.format(ids=_in_ids("c.id")), params)
-            for customer_id, kind, threshold in cursor.fetchall():
-                result.rearmed += 1
-                if kind == Alert.Kind.THRESHOLD:
-                    # One notice naming the lowest threshold it is back under (so under all above it).
-                    rearmed[customer_id] = min(threshold, rearmed.get(customer_id, threshold))
-        for customer_id, threshold in sorted(rearmed.items()):
-            cursor.execute(
-                _REARMED_ALERT, {"threshold": threshold, "day": day, "now": now, "customer": customer_id}
-            )
-            to_deliver += [row[0] for row in cursor.fetchall()]
+            result.rearmed, to_deliver = _rearm(cursor, candidates="", scope=_in_ids("c.id"), params=params)
         for statement in (_THRESHOLD_ALERTS, _CUSTOM_ALERTS):
             cursor.execute(statement.format(ids=_in_ids("c.id")), params)
             rows = cursor.fetchall()
             result.alerts += len(rows)
             to_deliver += [alert_id for alert_id, covered in rows if not covered]
-        if to_deliver:
-            cursor.execute(
-                _DELIVERIES.format(ids=_in_ids("id")), {"now": now, "ids": _ids_param(to_deliver)}
-            )
-            result.deliveries = [row[0] for row in cursor.fetchall()]
+        result.deliveries = _deliveries_create(cursor, alert_ids=to_deliver, now=now)
+    return result
+
+
+def _rearm(cursor, *, candidates: str, scope: str, params: dict) -> tuple[int, list[int]]:
+    """Re-arm the open alerts in `scope` whose customer is back under them and write the notices.
+    Returns (alerts re-armed, ids of the new notices)."""
+    cursor.execute(_REARM.format(candidates=candidates, scope=scope), params)
+    rows = cursor.fetchall()
+    lowest: dict[int, int] = {}
+    for customer_id, kind, threshold in rows:
+        if kind == Alert.Kind.THRESHOLD:
+            # One notice naming the lowest threshold it is back under (so under all above it).
+            lowest[customer_id] = min(threshold, lowest.get(customer_id, threshold))
+    if not lowest:
+        return len(rows), []
+    cursor.execute(
+        _REARMED_ALERTS.format(pairs=_pairs_table("pairs")), {**params, "pairs": json.dumps(sorted(lowest.items()))}
+    )
+    return len(rows), [alert_id for alert_id, _ in cursor.fetchall()]
+
+
+def _deliveries_create(cursor, *, alert_ids: list[int], now: datetime) -> list[int]:
+    if not alert_ids:
+        return []
+    cursor.execute(_DELIVERIES.format(ids=_in_ids("id")), {"now": now, "ids": _ids_param(alert_ids)})
+    return [row[0] for row in cursor.fetchall()]
+
+
+def _sweep_rearm(*, reseller_id: int, time_zone: str, now: datetime) -> Evaluation:
+    """The sweep's re-arm: every open alert of the reseller whose customer is back under it, found
+    from the open alerts (a customer back under every threshold is no longer among the customers
+    the sweep walks). Catches up a re-arm whose evaluation never ran (broker down at commit)."""
+    params = {"day": reseller_day(time_zone, now), "now": now, "reseller": reseller_id}
+    result = Evaluation()
+    with transaction.atomic(), connection.cursor() as cursor:
+        result.rearmed, notices = _rearm(
+            cursor, candidates=_REARMABLE, scope="c.id IN (SELECT id FROM rearmable)", params=params
+        )
+        result.alerts = len(notices)
+        result.deliveries = _deliveries_create(cursor, alert_ids=notices, now=now)
+        if result.deliveries:
+            _enqueue_deliveries(result.deliveries, batch=True)
     return result
 
 
@@ -248,13 +341,15 @@ class SweepResult:
     alerts: int = 0
     deliveries: int = 0
     batches: int = 0
+    rearmed: int = 0
 
 
 def alerts_sweep(*, now: datetime | None = None, reseller_ids: list[int] | None = None, batch_size: int | None = None) -> SweepResult:
     """The periodic sweep over all customers (and the daily reminder: a customer still above a
-    threshold gets that day's alert on the first sweep of a new day). Walks only customers that
-    can alert, in keyset batches through a partial index, each batch one transaction of
-    set-based SQL; Python holds one batch of ids at a time."""
+    threshold gets that day's alert on the first sweep of a new day). First re-arms, per reseller,
+    the open alerts whose customer is back under them (one statement through the partial index of
+    open alerts), then walks only customers that can alert, in keyset batches through a partial
+    index, each batch one transaction of set-based SQL; Python holds one batch of ids at a time."""
     now = now or timezone.now()
     batch_size = batch_size or settings.ALERT_SWEEP_BATCH
     result = SweepResult()
@@ -262,6 +357,10 @@ def alerts_sweep(*, now: datetime | None = None, reseller_ids: list[int] | None 
     if reseller_ids is not None:
         resellers = resellers.filter(id__in=reseller_ids)
     for reseller_id, time_zone in resellers:
+        rearm = _sweep_rearm(reseller_id=reseller_id, time_zone=time_zone, now=now)
+        result.rearmed += rearm.rearmed
+        result.alerts += rearm.alerts
+        result.deliveries += len(rearm.deliveries)
         last_id = 0
         while True:
             ids = list(
@@ -290,10 +389,10 @@ def _enqueue_deliveries(delivery_ids: list[int], *, batch: bool) -> None:
     if batch:
         for start in range(0, len(delivery_ids), ENQUEUE_CHUNK):
             chunk = delivery_ids[start : start + ENQUEUE_CHUNK]
-            transaction.on_commit(lambda chunk=chunk: tasks.deliveries_send.delay(chunk))
+            tasks.deliveries_send.delay_on_commit(chunk)
     else:
         for delivery_id in delivery_ids:
-            transaction.on_commit(lambda delivery_id=delivery_id: tasks.delivery_send.delay(delivery_id))
+            tasks.delivery_send.delay_on_commit(delivery_id)
 
 
 # --- delivery --------------------------------------------------------------------------------
@@ -533,6 +632,6 @@ def custom_warning_set(*, member: Member, customer: Customer, percent: int | Non
         Customer.objects.filter(pk=customer.pk).update(custom_warning_percent=percent)
         from . import tasks
 
-        transaction.on_commit(lambda: tasks.customer_evaluate.delay(customer.pk))
+        tasks.customer_evaluate.delay_on_commit(customer.pk)
     customer.custom_warning_percent = percent
     return customer

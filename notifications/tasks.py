@@ -72,7 +72,10 @@ class _Routed:
 @shared_task(ignore_result=True)
 def alerts_sweep() -> dict:
     result = services.alerts_sweep()
-    return {"customers": result.customers, "alerts": result.alerts, "deliveries": result.deliveries}
+    return {
+        "customers": result.customers, "alerts": result.alerts, "deliveries": result.deliveries,
+        "rearmed": result.rearmed,
+    }
 
 
 @shared_task(ignore_result=True)

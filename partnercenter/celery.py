@@ -1,10 +1,42 @@
+import logging
 import os
+from functools import partial
 
 from celery import Celery
+from celery.contrib.django.task import DjangoTask
+from django.db import transaction
+from kombu.exceptions import KombuError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "partnercenter.settings")
 
-app = Celery("partnercenter")
+logger = logging.getLogger(__name__)
+
+
+class Task(DjangoTask):
+    """Every task of the project. `delay_on_commit` / `apply_async_on_commit` are the one way to
+    enqueue follow-up work from a write: the write is committed by the time the task is published,
+    so a broker failure must never reach the caller as an error (the API would answer
+    InternalError for a committed allocation, inviting a retry that allocates twice). It is
+    logged instead, and the periodic jobs catch up: alerts_sweep evaluates and re-arms every
+    customer, deliveries_resend_stuck sends pending deliveries whose task was never queued."""
+
+    def delay_on_commit(self, *args, **kwargs) -> None:
+        transaction.on_commit(partial(self._publish_committed, "delay", args, kwargs))
+
+    def apply_async_on_commit(self, args=None, kwargs=None, **options) -> None:
+        transaction.on_commit(partial(self._publish_committed, "apply_async", (args, kwargs), options))
+
+    def _publish_committed(self, method: str, args: tuple, kwargs: dict) -> None:
+        try:
+            getattr(self, method)(*args, **kwargs)
+        except KombuError:
+            logger.exception(
+                "Could not enqueue %s%r after commit (the broker is unavailable); the periodic sweep will catch up.",
+                self.name, args,
+            )
+
+
+app = Celery("partnercenter", task_cls=Task)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

@@ -200,10 +200,20 @@ elif TESTING:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = _raw("REDIS_URL")
+# Connecting to Redis, and each command, gives up after this long (broker and cache alike).
+REDIS_TIMEOUT_SECONDS = 2
 if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
     raise ImproperlyConfigured("REDIS_URL is not understood: use redis://host:6379/0, rediss://… or unix://…, or leave it empty.")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # The cache only counts API rate limits and caches counts: a Redis that hangs must cost a request
+    # seconds, not minutes (callers treat a cache error as "not counted" and go on).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT_SECONDS, "socket_timeout": REDIS_TIMEOUT_SECONDS},
+        }
+    }
 else:
     CACHES = {
         "default": {
@@ -308,7 +318,17 @@ if not REDIS_URL:
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A web request publishes after its commit: when Redis is down or hangs, that publish must fail
+    # within seconds (it is logged and the sweeps catch up), never hold the request. Connecting
+    # gives up after 2 s, a command without an answer after 2 s (kombu waits forever by default).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 3600,
+        "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+        "socket_timeout": REDIS_TIMEOUT_SECONDS,
+    }
+# One quick retry of a failed publish (a Redis restart), not Celery's default of three.
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT_SECONDS
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.2, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

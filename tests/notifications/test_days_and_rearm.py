@@ -2,6 +2,7 @@ from datetime import datetime, timedelta, timezone as dt_timezone
 from unittest import mock
 
 import pytest
+from kombu.exceptions import OperationalError
 
 from credits.services import credit_allocate, pool_grant
 from notifications.models import Alert, Delivery
@@ -88,3 +89,97 @@ def test_partial_rearm_keeps_the_lower_threshold_open(shop):
     assert open_thresholds == {75}
     assert Alert.objects.get(kind="rearmed").threshold == 90
     assert Delivery.objects.filter(alert__kind="rearmed").count() == 2  # the two members' inboxes
+
+
+# --- the sweep re-arms what an evaluation missed (issue 8, defect 1) ---------------------------
+
+BROKER_DOWN = OperationalError("Error 111 connecting to 127.0.0.1:1. Connection refused.")
+
+
+def allocate_while_the_broker_is_down(shop, amount, capture):
+    with mock.patch("notifications.tasks.customer_evaluate.delay", side_effect=BROKER_DOWN) as delay:
+        with capture(execute=True):
+            credit_allocate(reseller=shop.reseller, customer=shop.customer, amount=amount)
+    delay.assert_called_once_with(shop.customer.pk)
+
+
+def sweep(now):
+    with mock.patch("notifications.tasks.deliveries_send.delay"):
+        return alerts_sweep(now=now)
+
+
+def open_alerts():
+    return set(Alert.objects.filter(kind__in=["threshold", "custom"], rearmed_at__isnull=True).values_list("kind", "threshold"))
+
+
+def test_the_sweep_rearms_a_customer_whose_evaluation_was_lost(shop, django_capture_on_commit_callbacks):
+    pool_grant(reseller=shop.reseller, amount="1000.00")
+    set_usage(shop.customer, used="95.00")
+    evaluate(shop.customer, LAST_SECOND - timedelta(hours=3))
+    assert open_alerts() == {("threshold", 75), ("threshold", 90)}
+    allocate_while_the_broker_is_down(shop, "100.00", django_capture_on_commit_callbacks)  # 95 of 200 = 47.5 %
+    shop.customer.refresh_from_db()
+    assert shop.customer.usage_band == 0  # no longer among the customers the sweep walks
+    assert open_alerts() == {("threshold", 75), ("threshold", 90)}
+
+    result = sweep(LAST_SECOND - timedelta(hours=2))
+
+    assert result.rearmed == 2 and open_alerts() == set()
+    notice = Alert.objects.get(kind="rearmed")
+    assert (notice.threshold, str(notice.day)) == (75, "2026-11-26")
+    assert set(notice.deliveries.values_list("channel", "recipient_kind", "status")) == {("inbox", "member", "pending")}
+    assert notice.deliveries.count() == 2  # both members' Message Centers, as the per-customer path writes
+    again = sweep(LAST_SECOND - timedelta(hours=1))
+    assert again.rearmed == 0 and Alert.objects.filter(kind="rearmed").count() == 1
+
+
+def test_the_sweep_rearms_a_partial_drop_and_keeps_the_lower_threshold_open(shop, django_capture_on_commit_callbacks):
+    pool_grant(reseller=shop.reseller, amount="1000.00")
+    set_usage(shop.customer, used="100.00")
+    evaluate(shop.customer, LAST_SECOND - timedelta(hours=3))
+    allocate_while_the_broker_is_down(shop, "20.00", django_capture_on_commit_callbacks)  # 100 of 120 = 83 %
+
+    sweep(LAST_SECOND - timedelta(hours=2))
+
+    assert open_alerts() == {("threshold", 75)}
+    assert Alert.objects.get(kind="rearmed").threshold == 90
+
+
+def test_the_sweep_rearms_a_custom_warning_the_customer_is_back_above(shop, django_capture_on_commit_callbacks):
+    pool_grant(reseller=shop.reseller, amount="1000.00")
+    shop.customer.custom_warning_percent = 50
+    shop.customer.save(update_fields=["custom_warning_percent"])
+    set_usage(shop.customer, used="60.00")  # 40 % available, under the 50 % warning
+    evaluate(shop.customer, LAST_SECOND - timedelta(hours=3))
+    assert open_alerts() == {("custom", 50)}
+    allocate_while_the_broker_is_down(shop, "100.00", django_capture_on_commit_callbacks)  # 70 % available
+
+    result = sweep(LAST_SECOND - timedelta(hours=2))
+
+    assert result.rearmed == 1 and open_alerts() == set()
+    assert not Alert.objects.filter(kind="rearmed").exists()  # re-arm notices are for the default thresholds
+
+
+def test_the_sweep_keeps_alerts_open_while_the_customer_stays_above(shop):
+    set_usage(shop.customer, used="92.00")
+    first = sweep(LAST_SECOND - timedelta(hours=1))
+    reminder = sweep(NEXT_DAY)
+    assert (first.rearmed, reminder.rearmed) == (0, 0)
+    assert Alert.objects.filter(kind="threshold", rearmed_at__isnull=True).count() == 4  # 75 covered + 90, two days
+    assert Alert.objects.get(kind="threshold", threshold=90, day="2026-11-27").reminder is True
+    assert not Alert.objects.filter(kind="rearmed").exists()
+
+
+@pytest.mark.postgres
+def test_the_sweeps_rearm_goes_through_the_partial_index_of_open_alerts(shop):
+    from django.db import connection, transaction
+
+    from notifications.services import _REARM, _REARMABLE
+
+    statement = _REARM.format(candidates=_REARMABLE, scope="c.id IN (SELECT id FROM rearmable)")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a handful of rows: ask whether it can, not whether it would
+        cursor.execute("EXPLAIN " + statement, {"now": NEXT_DAY, "reseller": shop.reseller.pk})
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    scans = [line for line in plan.splitlines() if "Scan" in line and "on notifications_alert" in line]
+    assert scans and all("using alert_open" in line for line in scans), plan

@@ -5,13 +5,19 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from unittest import mock
 
 import pytest
+from django.contrib.auth.models import User
 from django.core import mail
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+
+from customers.models import Customer, Member, Reseller
 
 from notifications import tasks
 from notifications.models import Delivery, Message
 from notifications.services import customer_alerts_evaluate, deliveries_stuck, delivery_attempt, retry_countdown
 from notifications.transports import TransportError, sms
+
+from tests.factories import MemberFactory, UserFactory
 
 from .conftest import set_usage
 
@@ -302,3 +308,71 @@ def test_chunk_goes_on_after_a_transient_failure_and_schedules_its_retry(alerted
     assert Delivery.objects.get(pk=failing).status == "pending"
     assert Delivery.objects.exclude(pk=failing).filter(status="sent").count() == len(ids) - 1
     assert tasks.deliveries_send(ids) == {"skipped": len(ids)}
+
+
+# --- one address, one message per alert (issue 8, defect 13) ---------------------------------
+
+
+def evaluate_and_send(shop):
+    set_usage(shop.customer, used="91.00")
+    with mock.patch("notifications.tasks.deliveries_send.delay"):
+        customer_alerts_evaluate(customer_id=shop.customer.pk)
+    for delivery_id in Delivery.objects.order_by("id").values_list("id", flat=True):
+        assert tasks.delivery_send(delivery_id) == "sent"
+
+
+def kept(channel):
+    return sorted(Delivery.objects.filter(channel=channel).values_list("recipient_key", "address"))
+
+
+def test_contact_and_members_sharing_an_address_get_one_email(shop):
+    # The contact address is also the admin's and an operator's, written another way each time.
+    User.objects.filter(pk=shop.admin.user_id).update(email="OPS@Shop.Example")
+    operator = MemberFactory(reseller=shop.reseller, role="operator", user=UserFactory(email=" ops@shop.example "))
+
+    evaluate_and_send(shop)
+
+    assert kept("email") == [("contact", "ops@shop.example"), ("customer", "bill@cust.example")]
+    assert sorted(m.to[0] for m in mail.outbox) == ["bill@cust.example", "ops@shop.example"]
+    # Each Message Center still gets its own message.
+    assert {m.member_id for m in Message.objects.filter(for_customer=False)} == {shop.admin.pk, shop.viewer.pk, operator.pk}
+
+
+def test_of_members_sharing_an_address_the_first_member_keeps_the_delivery(shop):
+    Reseller.objects.filter(pk=shop.reseller.pk).update(contact_alert_email=False)
+    later = MemberFactory(reseller=shop.reseller, role="operator", user=UserFactory(email="Admin@shop.example"))
+
+    evaluate_and_send(shop)
+
+    assert kept("email") == [("customer", "bill@cust.example"), (f"member:{shop.admin.pk}", "admin@shop.example")]
+    assert later.pk > shop.admin.pk
+    assert sorted(m.to[0] for m in mail.outbox) == ["admin@shop.example", "bill@cust.example"]
+
+
+def test_contact_member_and_customer_sharing_a_phone_get_one_sms(shop):
+    Member.objects.filter(pk=shop.admin.pk).update(phone="+6580001111", alert_sms=True)
+    Customer.objects.filter(pk=shop.customer.pk).update(phone=" +6580001111 ")
+
+    evaluate_and_send(shop)
+
+    assert kept("sms") == [("contact", "+6580001111")]
+    assert [s["to"] for s in sms.outbox] == ["+6580001111"]
+
+
+def test_a_customer_sharing_the_contacts_address_gets_the_alert_once(shop):
+    Customer.objects.filter(pk=shop.customer.pk).update(email="Ops@Shop.example")
+
+    evaluate_and_send(shop)
+
+    assert kept("email") == [("contact", "ops@shop.example"), (f"member:{shop.admin.pk}", "admin@shop.example")]
+    assert sorted(m.to[0] for m in mail.outbox) == ["admin@shop.example", "ops@shop.example"]
+
+
+@pytest.mark.parametrize("channel, address", [("email", " OPS@shop.example"), ("sms", "+6580001111 ")])
+def test_the_database_refuses_a_second_delivery_to_one_address(alerted, channel, address):
+    first = one(channel)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Delivery.objects.create(alert=first.alert, recipient_kind="member", member=alerted.viewer,
+                                recipient_key=f"member:{alerted.viewer.pk}", channel=channel, address=address)
+    # Message Center deliveries carry no address and stay one per inbox.
+    assert Delivery.objects.filter(alert=first.alert, channel="inbox").count() == 3

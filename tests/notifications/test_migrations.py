@@ -1,0 +1,46 @@
+"""Migrations that change data are tried on the data they change."""
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
+
+from notifications.models import Alert, Delivery
+from tests.factories import CustomerFactory, MemberFactory, ResellerFactory, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def migrate(target):
+    executor = MigrationExecutor(connection)
+    executor.migrate(target)
+
+
+def test_delivery_once_per_address_drops_the_duplicates_the_old_rule_wrote():
+    before = [("notifications", "0002_alert_open")]
+    migrate(before)
+    try:
+        reseller = ResellerFactory(contact_email="ops@shop.example", contact_phone="+6580001111")
+        member = MemberFactory(reseller=reseller, user=UserFactory(email="OPS@shop.example"))
+        customer = CustomerFactory(reseller=reseller)
+        now = timezone.now()
+        alert = Alert.objects.create(reseller=reseller, customer=customer, kind="threshold", threshold=90,
+                                     day=now.date(), credit=100, used=91, available=9)
+
+        def delivery(kind, key, channel, address, member=None):
+            return Delivery.objects.create(alert=alert, recipient_kind=kind, recipient_key=key, member=member,
+                                           channel=channel, address=address)
+
+        contact_email = delivery("contact", "contact", "email", "ops@shop.example")
+        delivery("member", f"member:{member.pk}", "email", "OPS@shop.example", member)
+        delivery("customer", "customer", "email", " ops@shop.example")
+        contact_sms = delivery("contact", "contact", "sms", "+6580001111")
+        delivery("customer", "customer", "sms", "+6580001111 ")
+        member_inbox = delivery("member", f"member:{member.pk}", "inbox", "", member)
+        customer_inbox = delivery("customer", "customer", "inbox", "")
+    finally:
+        migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+    assert set(Delivery.objects.values_list("id", flat=True)) == {
+        contact_email.pk, contact_sms.pk, member_inbox.pk, customer_inbox.pk
+    }
