@@ -31,7 +31,10 @@ run: migrate
 	@echo ""
 	DEMO_USAGE_SIMULATOR=true SMS_BACKEND=file bin/run-dev
 
+# Lint (ruff.toml), import contracts (.importlinter), then the tests.
 test: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	PARTNERCENTER_TESTING=1 $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: setup

@@ -4,7 +4,7 @@ partnercenter's root view and api/urls.py route to it; the API's console pages a
 import json
 import logging
 import time
-from datetime import datetime, timezone as dt_timezone
+from datetime import UTC, datetime
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
@@ -48,7 +48,7 @@ def _authenticate(request, header_auth: signing.Authorization, body: bytes):
             f"The request was signed at {timestamp} but the server time is {now}; a signature is valid for "
             f"{MAX_SKEW_SECONDS // 60} minutes. Check the client's clock.",
         )
-    signed_date = datetime.fromtimestamp(timestamp, tz=dt_timezone.utc).strftime("%Y-%m-%d")
+    signed_date = datetime.fromtimestamp(timestamp, tz=UTC).strftime("%Y-%m-%d")
     if header_auth.date != signed_date:
         raise ApiError(
             "AuthFailure.SignatureFailure",
@@ -96,7 +96,7 @@ def _handle(request, request_id: str):
         "signature": header_auth.signature,
         "action": name,
         "writes": action is not None and action.writes,
-        "signed_at": datetime.fromtimestamp(int(request.headers["X-TC-Timestamp"]), tz=dt_timezone.utc),
+        "signed_at": datetime.fromtimestamp(int(request.headers["X-TC-Timestamp"]), tz=UTC),
     }
     if claim["writes"]:
         return _write_once(request, key, body, request_id, claim)

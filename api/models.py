@@ -45,8 +45,9 @@ class SignedRequest(models.Model):
     # X-TC-Timestamp: the signature is accepted only within the window around it, so the row is
     # needed only that long (api.tasks.signed_requests_expire deletes it afterwards).
     signed_at = models.DateTimeField(db_index=True)
-    # The first answer of a write (the envelope's JSON), returned again to a replay; null for reads.
-    answer = models.TextField(null=True, blank=True)
+    # The first answer of a write (the envelope's JSON), returned again to a replay; null for reads
+    # (a read has no answer to replay, which "" would not say).
+    answer = models.TextField(null=True, blank=True)  # noqa: DJ001
 
     def __str__(self) -> str:
         return f"{self.action} {self.signature[:12]}…"

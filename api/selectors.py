@@ -1,7 +1,7 @@
 """Reads for the API and the API Keys pages; every customer read is scoped to one reseller."""
 
 import logging
-from datetime import datetime, timezone as dt_timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache as cache_once
 
@@ -56,7 +56,7 @@ def _aware(value):
     if isinstance(value, str):
         value = parse_datetime(value)
     if isinstance(value, datetime) and timezone.is_naive(value):
-        value = timezone.make_aware(value, dt_timezone.utc)
+        value = timezone.make_aware(value, UTC)
     return value
 
 

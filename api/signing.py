@@ -13,6 +13,7 @@ import hmac
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC
 
 from .envelope import ApiError
 
@@ -133,9 +134,9 @@ def authorization_header(
 ) -> str:
     """Sign a request as the SDK does (used by the benchmark's clients and by tests that must craft
     requests the SDK cannot, such as one that also signs X-TC-Action)."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    date = datetime.fromtimestamp(timestamp, tz=timezone.utc).strftime("%Y-%m-%d")
+    date = datetime.fromtimestamp(timestamp, tz=UTC).strftime("%Y-%m-%d")
     lowered = {name.lower(): value for name, value in headers.items()}
     canonical = canonical_request(method="POST", headers=lowered, signed_headers=signed_headers, body=body)
     sig = signature(secret_key=secret_key, date=date, timestamp=str(timestamp), canonical=canonical)

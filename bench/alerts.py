@@ -71,9 +71,8 @@ def ensure_dataset():
     from django.core.management import call_command
     from django.db import connection, transaction
 
-    from customers.models import Reseller
-
     from credits.models import AllocationRecord
+    from customers.models import Reseller
 
     t0 = time.perf_counter()
     reseller = Reseller.objects.filter(uin=BENCH_UIN).first()
@@ -248,10 +247,10 @@ class _Counter:
 
 
 def throughput(reseller_id: int) -> None:
+    import logging
+
     from aiosmtpd.controller import Controller
     from django.db import connection
-
-    import logging
 
     from notifications import tasks
     from notifications.models import Delivery

@@ -25,10 +25,7 @@ class ResellerAdminForm(forms.ModelForm):
         initial=default_reseller_time_zone,
         help_text=_("Alert days, and the times the console and the API show, follow this zone."),
     )
-
-    class Meta:
-        model = Reseller
-        fields = "__all__"
+    # No Meta: ModelAdmin.get_form builds the form for Reseller from this class, with every field.
 
 
 # Resellers are onboarded here rather than in customers/admin.py: a reseller comes with its

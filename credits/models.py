@@ -122,7 +122,8 @@ class AllocationRecord(models.Model):
     operator_name = models.CharField(max_length=150)
     source = models.CharField(max_length=16, choices=Source.choices)
     remark = models.CharField(max_length=255, blank=True)
-    idempotency_key = models.CharField(max_length=64, null=True, blank=True)
+    # Null, not "": only records with a key are unique per reseller (allocation_idempotency_key_per_reseller).
+    idempotency_key = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -1,6 +1,6 @@
 """Every write to pools, allocations and applications goes through here."""
 
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
@@ -319,7 +319,7 @@ DESCRIPTION_MAX = 255
 # Billing lags, so old charges are normal, back to INCURRED_AT_EARLIEST. A charge up to a day ahead
 # is a billing system's clock or time-zone slip we still take; beyond either end it is an input
 # error (year 1 would even be stored as a BC time that no later read can convert back).
-INCURRED_AT_EARLIEST = datetime(2000, 1, 1, tzinfo=dt_timezone.utc)
+INCURRED_AT_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 INCURRED_AT_AHEAD = timedelta(days=1)
 
 
@@ -376,13 +376,13 @@ def _parse_incurred_at(value) -> datetime:
             % {
                 "value": value.isoformat(),
                 "earliest": INCURRED_AT_EARLIEST.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "latest": latest.astimezone(dt_timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "latest": latest.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             },
             code="InvalidParameterValue.IncurredAt",
             field="incurred_at",
         )
     # In UTC: Python takes offsets up to ±23:59, PostgreSQL's timestamptz input only up to ±15:59.
-    return value.astimezone(dt_timezone.utc)
+    return value.astimezone(UTC)
 
 
 def _check_text(value, *, name: str, limit: int, required: bool = False) -> str:

@@ -1,11 +1,10 @@
 """Allocate Credit, repayments, Allocation Records and the pool's figures, in the reseller console."""
 
-from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from console.access import member_required
 from console.export import stream_csv

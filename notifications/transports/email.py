@@ -10,7 +10,6 @@ from django.core.mail.utils import DNS_NAME
 
 from . import Transport, TransportError
 
-
 # One open connection per worker process, re-dialled when the server drops it: a worker sending
 # one e-mail per task then pays the SMTP handshake once, not per message.
 _process_connection: dict = {}

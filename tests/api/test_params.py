@@ -132,7 +132,10 @@ def test_nul_and_lone_surrogates_in_any_string_are_refused(world, sdk, endpoint,
 
 def test_a_uin_filter_in_other_digits_matches_nothing(world, sdk):
     uin = str(world.customers[0].uin)
-    find = lambda text: sdk.call_json("QueryCustomersCredit", {"FilterType": "ClientUin", "Filter": text})["Response"]
+
+    def find(text):
+        return sdk.call_json("QueryCustomersCredit", {"FilterType": "ClientUin", "Filter": text})["Response"]
+
     assert find(uin)["Total"] == 1
     for text in ("²", uin.translate(FULL_WIDTH), "9" * 30, "-" + uin):
         assert find(text)["Total"] == 0, text

@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from unittest import mock
 
@@ -120,7 +120,7 @@ def test_bad_fields_are_refused(overrides):
 def test_iso_time_string_is_accepted():
     customer = CustomerFactory()
     charge, _ = record(customer.reseller, customer, incurred_at="2026-01-02T03:04:05+08:00")
-    assert charge.incurred_at == datetime(2026, 1, 1, 19, 4, 5, tzinfo=dt_timezone.utc)
+    assert charge.incurred_at == datetime(2026, 1, 1, 19, 4, 5, tzinfo=UTC)
 
 
 def test_database_refuses_non_positive_amount_and_duplicate_external_id():
@@ -195,7 +195,7 @@ def test_a_time_outside_the_window_is_refused_and_its_retry_too(incurred_at):
 def test_the_window_runs_from_2000_to_one_day_ahead():
     customer = CustomerFactory()
     first, _ = record(customer.reseller, customer, incurred_at="2000-01-01T00:00:00Z", external_id="earliest")
-    assert first.incurred_at == datetime(2000, 1, 1, tzinfo=dt_timezone.utc)
+    assert first.incurred_at == datetime(2000, 1, 1, tzinfo=UTC)
     record(customer.reseller, customer, incurred_at=timezone.now() + timedelta(hours=23), external_id="ahead")
     with pytest.raises(DomainError, match="outside the accepted window"):
         record(customer.reseller, customer, incurred_at=timezone.now() + timedelta(hours=25), external_id="too-far")
@@ -226,5 +226,5 @@ def test_an_offset_beyond_what_postgresql_takes_is_stored_in_utc():
     # Python reads offsets up to ±23:59; PostgreSQL's timestamptz input refuses beyond ±15:59.
     customer = CustomerFactory()
     charge, _ = record(customer.reseller, customer, incurred_at="2026-01-01T20:00:00+22:58")
-    assert charge.incurred_at == datetime(2025, 12, 31, 21, 2, tzinfo=dt_timezone.utc)
+    assert charge.incurred_at == datetime(2025, 12, 31, 21, 2, tzinfo=UTC)
     assert UsageCharge.objects.get().incurred_at == charge.incurred_at

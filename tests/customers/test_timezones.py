@@ -2,7 +2,7 @@
 default with a warning instead of breaking the console, the API or the alert sweep."""
 
 import logging
-from datetime import datetime, timezone as dt_timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -37,7 +37,7 @@ def test_a_bad_name_falls_back_to_the_default_with_a_warning(name, settings, cap
         assert reseller_zone(name) == ZoneInfo("Asia/Tokyo")
     assert "is not a time zone; using Asia/Tokyo" in caplog.text
     # The alert day follows the same fallback: 23:30 UTC is already the next day in Tokyo.
-    assert str(reseller_day(name, datetime(2026, 5, 1, 23, 30, tzinfo=dt_timezone.utc))) == "2026-05-02"
+    assert str(reseller_day(name, datetime(2026, 5, 1, 23, 30, tzinfo=UTC))) == "2026-05-02"
 
 
 def test_a_good_name_is_used_without_a_warning(caplog):

@@ -3,7 +3,7 @@ each with its own connection): one alert per (customer, threshold, day), one del
 (alert, recipient, channel), and every delivery sent once however many workers try."""
 
 import threading
-from datetime import datetime, timezone as dt_timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from unittest import mock
 
@@ -17,7 +17,7 @@ from notifications.services import alerts_sweep, customer_alerts_evaluate, deliv
 from tests.factories import CustomerFactory, MemberFactory, ResellerFactory, UserFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-NOW = datetime(2026, 11, 26, 4, 0, tzinfo=dt_timezone.utc)
+NOW = datetime(2026, 11, 26, 4, 0, tzinfo=UTC)
 
 
 def run_threads(targets):

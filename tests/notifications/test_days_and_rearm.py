@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 from unittest import mock
 
 import pytest
@@ -12,7 +12,7 @@ from .conftest import set_usage
 
 pytestmark = pytest.mark.django_db
 # 23:59:59 on 26 Nov in UTC+8 is 15:59:59 UTC; one second later it is 27 Nov there.
-LAST_SECOND = datetime(2026, 11, 26, 15, 59, 59, tzinfo=dt_timezone.utc)
+LAST_SECOND = datetime(2026, 11, 26, 15, 59, 59, tzinfo=UTC)
 NEXT_DAY = LAST_SECOND + timedelta(seconds=1)
 
 

@@ -11,12 +11,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from customers.models import Customer, Member, Reseller
-
 from notifications import tasks
 from notifications.models import Delivery, Message
 from notifications.services import customer_alerts_evaluate, deliveries_stuck, delivery_attempt, retry_countdown
 from notifications.transports import TransportError, sms
-
 from tests.factories import MemberFactory, UserFactory
 
 from .conftest import set_usage

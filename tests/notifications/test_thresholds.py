@@ -1,4 +1,4 @@
-from datetime import datetime, timezone as dt_timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from unittest import mock
 
@@ -13,7 +13,7 @@ from tests.factories import CustomerFactory
 from .conftest import set_usage
 
 pytestmark = pytest.mark.django_db
-NOON_UTC8 = datetime(2026, 11, 26, 4, 0, tzinfo=dt_timezone.utc)  # 12:00 in Asia/Shanghai
+NOON_UTC8 = datetime(2026, 11, 26, 4, 0, tzinfo=UTC)  # 12:00 in Asia/Shanghai
 
 
 def evaluate(customer, now=NOON_UTC8):

@@ -4,7 +4,10 @@ from credits.selectors import ledger_mismatches
 
 
 class Command(BaseCommand):
-    help = "Check for every reseller that pool.total == pool.remaining + customers' credit, and that each customer's credit equals the sum of its records."
+    help = (
+        "Check for every reseller that pool.total == pool.remaining + customers' credit, and that each customer's "
+        "credit equals the sum of its records."
+    )
 
     def handle(self, *args, **options):
         problems = ledger_mismatches()

@@ -50,7 +50,7 @@ def test_lists_only_the_resellers_customers_newest_binding_first(owner_client, c
 
 def test_row_shows_every_column(owner_client, customers):
     html = body(owner_client.get("/customers/"))
-    row = re.search(r'<tr id="customer-%d".*?</tr>' % customers[3].uin, html, re.S).group(0)
+    row = re.search(rf'<tr id="customer-{customers[3].uin}".*?</tr>', html, re.S).group(0)
     for text in ("Delta Retail", "delta@ex.example", customers[3].phone, "1,000.00", "1,200.00", "-200.00",
                  "Normal", "Allocate Credit", "Allocation Record", "Edit remark", "Custom Balance Warning", "Alert history"):
         assert text in row, text
