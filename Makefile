@@ -31,11 +31,13 @@ run: migrate
 	@echo ""
 	DEMO_USAGE_SIMULATOR=true SMS_BACKEND=file bin/run-dev
 
-# Lint (ruff.toml), import contracts (.importlinter), then the tests.
+# Lint (ruff.toml), import contracts (.importlinter), then the tests in parallel: one pytest-xdist
+# process per CPU (TEST_PROCESSES=0 runs them in this process, e.g. with pdb).
+TEST_PROCESSES ?= auto
 test: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
-	PARTNERCENTER_TESTING=1 $(PY) -m pytest $(PYTEST_ARGS)
+	PARTNERCENTER_TESTING=1 $(PY) -m pytest -n $(TEST_PROCESSES) $(PYTEST_ARGS)
 
 bench: setup
 	$(PY) -m bench $(BENCH_ARGS)

@@ -221,6 +221,12 @@ else:
             "LOCATION": str(VAR_DIR / "cache"),
         }
     }
+# pytest-xdist runs the suite in several processes, each with its own test database, against one
+# Redis (and one var/): each process keeps its own cache keys and Celery queue, so that a rate-limit
+# count, a cached count or a task of one process never reaches another.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "") if TESTING else ""
+if XDIST_WORKER:
+    CACHES["default"]["KEY_PREFIX"] = f"test-{XDIST_WORKER}"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -228,6 +234,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+if TESTING:
+    # Tests make hundreds of users: Django's default (PBKDF2, a million rounds) would spend most of
+    # the suite's time hashing their passwords. Never outside tests.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Sign-in throttle (django-axes, counted in the database, so sign-in works while Redis is down).
 # partnercenter.signin.SignInThrottle holds the rules; README "Sign-in throttle" explains them.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
@@ -329,6 +339,8 @@ else:
 # One quick retry of a failed publish (a Redis restart), not Celery's default of three.
 CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT_SECONDS
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.2, "interval_step": 0.2, "interval_max": 0.2}
+if XDIST_WORKER:
+    CELERY_TASK_DEFAULT_QUEUE = f"celery-test-{XDIST_WORKER}"
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
