@@ -1,4 +1,4 @@
-"""Every write to pools, allocations and applications goes through here."""
+"""Every write to pools, allocations and applications goes through here; so does a new reseller, which comes with its pool."""
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
