@@ -2,8 +2,9 @@ import os
 import sqlite3
 import subprocess
 import sys
-from contextlib import closing
+from contextlib import closing, contextmanager
 from pathlib import Path
+from unittest import mock
 from urllib.parse import quote
 
 import pytest
@@ -48,6 +49,32 @@ def own_task_queue_emptied_at_the_end():
         from partnercenter.celery import app
 
         app.control.purge()
+
+
+@pytest.fixture
+def enqueued(django_capture_on_commit_callbacks):
+    """`with enqueued() as sent:` runs the block, then what it left for after commit (as its commit
+    would), and lists in `sent` every task published on the way: ("app.tasks.name", args), with a
+    third item {kwargs and options such as countdown} when there are any. The broker's edge,
+    Task.apply_async, records the message instead of sending it; `failing=error` makes it raise
+    that error after recording, as an unreachable broker does."""
+    from celery.app.task import Task
+
+    @contextmanager
+    def capture(*, failing: BaseException | None = None):
+        sent: list[tuple] = []
+
+        def publish(task, args=None, kwargs=None, **options):
+            extra = {**(kwargs or {}), **options}
+            sent.append((task.name, tuple(args or ()), extra) if extra else (task.name, tuple(args or ())))
+            if failing is not None:
+                raise failing
+
+        with mock.patch.object(Task, "apply_async", autospec=True, side_effect=publish), \
+                django_capture_on_commit_callbacks(execute=True):
+            yield sent
+
+    return capture
 
 
 @pytest.fixture

@@ -3,16 +3,18 @@
 import random
 import threading
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, connections
+from django.db import connection
 
 from core.errors import InsufficientPoolBalance, RepossessTooMuch
 from credits.models import AllocationRecord, CreditPool
 from credits.services import credit_allocate, pool_grant
 from customers.models import Customer
 from tests.factories import CustomerFactory, ResellerFactory
+from tests.threads import run_together
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
@@ -26,44 +28,30 @@ def test_random_allocations_keep_the_ledger(capsys):
     customers = [CustomerFactory(reseller=reseller) for _ in range(3)]
     # Some usage so that repossession limits bite below credit.
     Customer.objects.filter(pk=customers[0].pk).update(used=Decimal("150.00"))
-    unexpected: list[BaseException] = []
     refusals = {"pool": 0, "repossess": 0}
     done = {"ok": 0}
     lock = threading.Lock()
-    start = threading.Barrier(THREADS)
 
     def worker(seed: int) -> None:
         rng = random.Random(seed)
-        try:
-            start.wait()
-            for _ in range(OPERATIONS_PER_THREAD):
-                customer = rng.choice(customers)
-                amount = Decimal(rng.randint(1, 40000)) / 100
-                if rng.random() < 0.45:
-                    amount = -amount
-                try:
-                    credit_allocate(reseller=reseller, customer=customer.pk, amount=amount, source="system")
-                    with lock:
-                        done["ok"] += 1
-                except InsufficientPoolBalance:
-                    with lock:
-                        refusals["pool"] += 1
-                except RepossessTooMuch:
-                    with lock:
-                        refusals["repossess"] += 1
-        except BaseException as error:  # a deadlock or anything else escaping to the caller
-            with lock:
-                unexpected.append(error)
-        finally:
-            connections.close_all()
+        for _ in range(OPERATIONS_PER_THREAD):
+            customer = rng.choice(customers)
+            amount = Decimal(rng.randint(1, 40000)) / 100
+            if rng.random() < 0.45:
+                amount = -amount
+            try:
+                credit_allocate(reseller=reseller, customer=customer.pk, amount=amount, source="system")
+                with lock:
+                    done["ok"] += 1
+            except InsufficientPoolBalance:
+                with lock:
+                    refusals["pool"] += 1
+            except RepossessTooMuch:
+                with lock:
+                    refusals["repossess"] += 1
 
-    threads = [threading.Thread(target=worker, args=(seed,)) for seed in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert unexpected == []
+    # A deadlock or anything else escaping to the caller is an error here.
+    assert run_together([partial(worker, seed) for seed in range(THREADS)]) == []
     assert done["ok"] + refusals["pool"] + refusals["repossess"] == THREADS * OPERATIONS_PER_THREAD
     assert done["ok"] == AllocationRecord.objects.count()
     assert done["ok"] > THREADS * OPERATIONS_PER_THREAD / 4

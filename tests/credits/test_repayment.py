@@ -1,7 +1,7 @@
 """Confirmed repayments (DESIGN §2): they take the amount off `used`, never below zero, once per key."""
 
 from decimal import Decimal
-from unittest import mock
+from functools import partial
 
 import pytest
 
@@ -10,6 +10,7 @@ from credits.models import CreditPool, Repayment
 from credits.services import credit_allocate, repayment_confirm
 from customers.models import Customer
 from tests.factories import CustomerFactory, ResellerFactory, UserFactory
+from tests.threads import run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -32,9 +33,8 @@ def state(customer):
 def test_a_repayment_returns_to_available_credit_and_leaves_credit_and_pool(funded_reseller, customer):
     user = UserFactory()
     before = state(customer)
-    with mock.patch("notifications.tasks.customer_evaluate.delay"):
-        repayment = repayment_confirm(reseller=funded_reseller, customer=customer, amount="40.50", actor=user,
-                                      remark="Invoice 2026-10", idempotency_key="k1")
+    repayment = repayment_confirm(reseller=funded_reseller, customer=customer, amount="40.50", actor=user,
+                                  remark="Invoice 2026-10", idempotency_key="k1")
     assert state(customer) == (before[0], Decimal("54.50"), before[2], 1)
     assert (repayment.amount, repayment.used_after, repayment.available_after) == (
         Decimal("40.50"), Decimal("54.50"), Decimal("45.50"))
@@ -74,46 +74,29 @@ def test_a_repeated_key_confirms_once_and_a_different_use_is_refused(funded_rese
     assert state(customer)[1] == Decimal("85.00")
 
 
-def test_a_repayment_evaluates_the_customer_after_commit(funded_reseller, customer, django_capture_on_commit_callbacks):
-    with mock.patch("notifications.tasks.customer_evaluate.delay") as delay:
-        with django_capture_on_commit_callbacks(execute=True):
-            repayment_confirm(reseller=funded_reseller, customer=customer, amount="30.00", actor=None, idempotency_key="k1")
-    delay.assert_called_once_with(customer.pk)
+def test_a_repayment_evaluates_the_customer_after_commit(funded_reseller, customer, enqueued):
+    with enqueued() as sent:
+        repayment_confirm(reseller=funded_reseller, customer=customer, amount="30.00", actor=None, idempotency_key="k1")
+    assert sent == [("notifications.tasks.customer_evaluate", (customer.pk,))]
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_racing_repayments_never_take_used_below_zero(funded_reseller):
-    import threading
-
-    from django.db import connections
-
     customer = CustomerFactory(reseller=funded_reseller)
     Customer.objects.filter(pk=customer.pk).update(used=Decimal("50.00"))
     outcomes: list[str] = []
-    start = threading.Barrier(8)
 
     def worker(index: int) -> None:
-        try:
-            start.wait()
-            for step in range(5):  # 8 x 5 x 2.00 = 80.00 asked for, 50.00 owed
-                try:
-                    repayment_confirm(reseller=funded_reseller, customer=customer, amount="2.00", actor=None,
-                                      idempotency_key=f"t{index}-{step}")
-                    outcomes.append("ok")
-                except InvalidValue:
-                    outcomes.append("refused")
-        except BaseException as error:  # noqa: BLE001 - reported below
-            outcomes.append(repr(error))
-        finally:
-            connections.close_all()
+        for step in range(5):  # 8 x 5 x 2.00 = 80.00 asked for, 50.00 owed
+            try:
+                repayment_confirm(reseller=funded_reseller, customer=customer, amount="2.00", actor=None,
+                                  idempotency_key=f"t{index}-{step}")
+                outcomes.append("ok")
+            except InvalidValue:
+                outcomes.append("refused")
 
-    with mock.patch("notifications.tasks.customer_evaluate.delay"):
-        threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+    assert run_together([partial(worker, i) for i in range(8)]) == []
     assert sorted(set(outcomes)) == ["ok", "refused"], outcomes
     assert outcomes.count("ok") == 25
     assert Customer.objects.get(pk=customer.pk).used == Decimal("0.00")

@@ -1,9 +1,9 @@
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from unittest import mock
+from functools import partial
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.errors import DomainError, IdempotencyConflict, InvalidAmount, NotFound
@@ -11,6 +11,7 @@ from credits.models import UsageCharge
 from credits.services import usage_charge_record
 from customers.models import Customer
 from tests.factories import CustomerFactory, ResellerFactory
+from tests.threads import run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -29,30 +30,28 @@ def record(reseller, customer, **overrides):
     return usage_charge_record(**fields)
 
 
-def test_records_charge_adds_to_used_and_enqueues_evaluation(django_capture_on_commit_callbacks):
+def test_records_charge_adds_to_used_and_enqueues_evaluation(enqueued):
     customer = CustomerFactory(credit=Decimal("100.00"))
-    with mock.patch("notifications.tasks.customer_evaluate.delay") as delay:
-        with django_capture_on_commit_callbacks(execute=True):
-            charge, created = record(customer.reseller, customer)
+    with enqueued() as sent:
+        charge, created = record(customer.reseller, customer)
     assert created is True
     assert charge.amount == Decimal("12.34") and charge.source == "api" and charge.product == "CVM"
     customer.refresh_from_db()
     assert customer.used == Decimal("12.34")
     assert customer.available == Decimal("87.66")
-    delay.assert_called_once_with(customer.pk)
+    assert sent == [("notifications.tasks.customer_evaluate", (customer.pk,))]
 
 
-def test_repeated_external_id_returns_first_charge_and_changes_nothing(django_capture_on_commit_callbacks):
+def test_repeated_external_id_returns_first_charge_and_changes_nothing(enqueued):
     customer = CustomerFactory(credit=Decimal("100.00"))
     first, _ = record(customer.reseller, customer)
-    with mock.patch("notifications.tasks.customer_evaluate.delay") as delay:
-        with django_capture_on_commit_callbacks(execute=True):
-            again, created = record(customer.reseller, customer)
+    with enqueued() as sent:
+        again, created = record(customer.reseller, customer)
     assert created is False and again.pk == first.pk
     customer.refresh_from_db()
     assert customer.used == Decimal("12.34")
     assert UsageCharge.objects.count() == 1
-    delay.assert_not_called()
+    assert sent == []
 
 
 def test_same_external_id_for_a_different_charge_is_refused():
@@ -133,45 +132,29 @@ def test_database_refuses_non_positive_amount_and_duplicate_external_id():
         UsageCharge.objects.create(amount=Decimal("1.00"), external_id="b", **base)
 
 
-def test_allocation_enqueues_evaluation_on_commit(funded_reseller, django_capture_on_commit_callbacks):
+def test_allocation_enqueues_evaluation_on_commit(funded_reseller, enqueued):
     from credits.services import credit_allocate
 
     customer = CustomerFactory(reseller=funded_reseller)
-    with mock.patch("notifications.tasks.customer_evaluate.delay") as delay:
-        with django_capture_on_commit_callbacks(execute=True):
-            credit_allocate(reseller=funded_reseller, customer=customer, amount="10.00")
-    delay.assert_called_once_with(customer.pk)
+    with enqueued() as sent:
+        credit_allocate(reseller=funded_reseller, customer=customer, amount="10.00")
+    assert sent == [("notifications.tasks.customer_evaluate", (customer.pk,))]
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_charges_never_lose_an_add():
-    import threading
-
     customer = CustomerFactory(credit=Decimal("1000.00"))
-    errors = []
 
     def worker(n):
-        try:
-            for i in range(10):
-                usage_charge_record(reseller=customer.reseller, customer_uin=customer.uin, amount="1.01",
-                                    incurred_at=timezone.now(), external_id=f"t{n}-{i}")
-                # the same id from every thread: exactly one of them records it
-                usage_charge_record(reseller=customer.reseller, customer_uin=customer.uin, amount="0.50",
-                                    incurred_at=timezone.now(), external_id=f"shared-{i}")
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
+        for i in range(10):
+            usage_charge_record(reseller=customer.reseller, customer_uin=customer.uin, amount="1.01",
+                                incurred_at=timezone.now(), external_id=f"t{n}-{i}")
+            # the same id from every thread: exactly one of them records it
+            usage_charge_record(reseller=customer.reseller, customer_uin=customer.uin, amount="0.50",
+                                incurred_at=timezone.now(), external_id=f"shared-{i}")
 
-    # Patched once, here: patching inside each thread races and can leave the mock in place.
-    with mock.patch("notifications.tasks.customer_evaluate.delay"):
-        threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    assert errors == []
+    assert run_together([partial(worker, n) for n in range(4)]) == []
     customer.refresh_from_db()
     assert UsageCharge.objects.count() == 50
     assert customer.used == Decimal("1.01") * 40 + Decimal("0.50") * 10

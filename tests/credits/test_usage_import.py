@@ -1,6 +1,5 @@
 from decimal import Decimal
 from io import StringIO
-from unittest import mock
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -30,8 +29,7 @@ def write(tmp_path, body):
 
 def run(path, *args):
     out, err = StringIO(), StringIO()
-    with mock.patch("notifications.tasks.customer_evaluate.delay"):
-        call_command("import_usage", path, *args, stdout=out, stderr=err)
+    call_command("import_usage", path, *args, stdout=out, stderr=err)
     return out.getvalue(), err.getvalue()
 
 
@@ -72,7 +70,7 @@ def test_bad_rows_are_reported_by_line_and_nothing_is_imported(tmp_path, custome
 def test_error_lines_name_the_problem(tmp_path, customers):
     path = write(tmp_path, GOOD + "700000000001,-3.00,2026-11-25T12:00:00Z,b-4,,\n700000000099,1.00,2026-11-25T12:00:00Z,b-5,,\n")
     err = StringIO()
-    with mock.patch("notifications.tasks.customer_evaluate.delay"), pytest.raises(CommandError):
+    with pytest.raises(CommandError):
         call_command("import_usage", path, "--reseller", "100000000777", stderr=err)
     lines = err.getvalue().splitlines()
     assert lines[0].startswith("line 5: The amount must be positive")
@@ -87,13 +85,13 @@ def test_skip_invalid_imports_the_good_rows(tmp_path, customers):
     assert UsageCharge.objects.count() == 3
 
 
-def test_each_customer_is_evaluated_once_after_commit(tmp_path, customers, django_capture_on_commit_callbacks):
+def test_each_customer_is_evaluated_once_after_commit(tmp_path, customers, enqueued):
     _, a, b, _ = customers
     path = write(tmp_path, GOOD)
-    with mock.patch("notifications.tasks.customer_evaluate.delay") as delay:
-        with django_capture_on_commit_callbacks(execute=True):
-            call_command("import_usage", path, stdout=StringIO())
-    assert sorted(c.args[0] for c in delay.call_args_list) == sorted([a.pk, b.pk])
+    with enqueued() as sent:
+        call_command("import_usage", path, stdout=StringIO())
+    assert sorted(sent) == sorted([("notifications.tasks.customer_evaluate", (a.pk,)),
+                                   ("notifications.tasks.customer_evaluate", (b.pk,))])
 
 
 @pytest.mark.parametrize(
@@ -116,8 +114,7 @@ def test_simulate_usage_pushes_a_customer_past_90(customers):
     reseller, a, b, _ = customers
     Customer.objects.filter(pk=a.pk).update(used=Decimal("80.00"))
     out = StringIO()
-    with mock.patch("notifications.tasks.customer_evaluate.delay"):
-        call_command("simulate_usage", "--reseller", str(reseller.uin), "--charges", "3", stdout=out)
+    call_command("simulate_usage", "--reseller", str(reseller.uin), "--charges", "3", stdout=out)
     a.refresh_from_db()
     assert a.usage_band >= 90
     assert UsageCharge.objects.filter(source="simulator").count() == 4
@@ -125,12 +122,11 @@ def test_simulate_usage_pushes_a_customer_past_90(customers):
         UsageCharge.objects.values_list("amount", flat=True), Decimal("80.00"))
 
 
-def test_seed_demo_records_usage_as_charges_and_runs_twice(django_capture_on_commit_callbacks):
+def test_seed_demo_records_usage_as_charges_and_runs_twice():
     from credits.selectors import ledger_mismatches
 
-    with mock.patch("notifications.tasks.customer_evaluate.delay"):
-        call_command("seed_demo", stdout=StringIO())
-        call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", stdout=StringIO())
     demo = Customer.objects.filter(reseller__uin=100000000001)
     assert demo.count() == 200
     for customer in demo.filter(used__gt=0)[:50]:
@@ -156,7 +152,7 @@ def test_seed_demo_records_usage_as_charges_and_runs_twice(django_capture_on_com
 def test_a_hostile_row_is_reported_by_line_and_nothing_is_imported(tmp_path, customers, row, message):
     path = write(tmp_path, GOOD + row + "\n")
     err = StringIO()
-    with mock.patch("notifications.tasks.customer_evaluate.delay"), pytest.raises(CommandError, match="1 invalid row"):
+    with pytest.raises(CommandError, match="1 invalid row"):
         call_command("import_usage", path, stderr=err)
     assert err.getvalue().startswith("line 5: ") and message in err.getvalue()
     assert UsageCharge.objects.count() == 0

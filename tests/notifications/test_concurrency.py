@@ -2,43 +2,20 @@
 each with its own connection): one alert per (customer, threshold, day), one delivery per
 (alert, recipient, channel), and every delivery sent once however many workers try."""
 
-import threading
 from datetime import UTC, datetime
 from decimal import Decimal
-from unittest import mock
 
 import pytest
 from django.core import mail
-from django.db import connection
 from django.db.models import Count
 
 from notifications.models import Alert, Delivery
 from notifications.services import alerts_sweep, customer_alerts_evaluate, delivery_attempt
 from tests.factories import CustomerFactory, MemberFactory, ResellerFactory, UserFactory
+from tests.threads import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 NOW = datetime(2026, 11, 26, 4, 0, tzinfo=UTC)
-
-
-def run_threads(targets):
-    barrier = threading.Barrier(len(targets))
-    errors = []
-
-    def wrap(fn):
-        try:
-            barrier.wait()
-            fn()
-        except Exception as exc:  # reported by the assertion below
-            errors.append(repr(exc))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=wrap, args=(fn,)) for fn in targets]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return errors
 
 
 def test_racing_sweeps_and_evaluations_alert_once_and_send_once():
@@ -51,8 +28,7 @@ def test_racing_sweeps_and_evaluations_alert_once_and_send_once():
     targets = [lambda: alerts_sweep(now=NOW, batch_size=7) for _ in range(3)]
     for customer in customers[:6]:
         targets += [lambda pk=customer.pk: customer_alerts_evaluate(customer_id=pk, now=NOW)] * 2
-    with mock.patch("notifications.tasks.deliveries_send.delay"):
-        errors = run_threads(targets)
+    errors = run_together(targets)
     assert errors == []
 
     per_key = Alert.objects.values("customer", "kind", "threshold", "day").annotate(n=Count("id"))
@@ -67,7 +43,7 @@ def test_racing_sweeps_and_evaluations_alert_once_and_send_once():
 
     ids = list(Delivery.objects.filter(channel="email").values_list("id", flat=True))
     mail.outbox = []
-    errors = run_threads([lambda: [delivery_attempt(delivery_id=i) for i in ids] for _ in range(4)])
+    errors = run_together([lambda: [delivery_attempt(delivery_id=i) for i in ids] for _ in range(4)])
     assert errors == []
     assert len(mail.outbox) == len(ids)
     assert set(Delivery.objects.filter(channel="email").values_list("status", "attempts")) == {("sent", 1)}

@@ -1,5 +1,4 @@
 from datetime import UTC, datetime, timedelta
-from unittest import mock
 
 import pytest
 from kombu.exceptions import OperationalError
@@ -17,8 +16,7 @@ NEXT_DAY = LAST_SECOND + timedelta(seconds=1)
 
 
 def evaluate(customer, now):
-    with mock.patch("notifications.tasks.deliveries_send.delay"):
-        return customer_alerts_evaluate(customer_id=customer.pk, now=now)
+    return customer_alerts_evaluate(customer_id=customer.pk, now=now)
 
 
 def test_day_is_counted_in_the_resellers_time_zone():
@@ -49,25 +47,23 @@ def test_reseller_in_utc_counts_its_own_day(shop):
 
 def test_daily_reminder_comes_from_the_sweep(shop):
     set_usage(shop.customer, used="100.00")
-    with mock.patch("notifications.tasks.deliveries_send.delay"):
-        alerts_sweep(now=LAST_SECOND)
-        alerts_sweep(now=LAST_SECOND + timedelta(minutes=-5))
-        alerts_sweep(now=NEXT_DAY)
-        alerts_sweep(now=NEXT_DAY + timedelta(minutes=5))
+    alerts_sweep(now=LAST_SECOND)
+    alerts_sweep(now=LAST_SECOND + timedelta(minutes=-5))
+    alerts_sweep(now=NEXT_DAY)
+    alerts_sweep(now=NEXT_DAY + timedelta(minutes=5))
     sent = list(Alert.objects.filter(covered=False).order_by("day").values_list("threshold", "reminder"))
     assert sent == [(100, False), (100, True)]
 
 
-def test_allocation_rearms_and_tells_the_reseller(shop, django_capture_on_commit_callbacks):
+def test_allocation_rearms_and_tells_the_reseller(shop, enqueued):
     pool_grant(reseller=shop.reseller, amount="1000.00")
     set_usage(shop.customer, credit="0.00", used="0.00")
     credit_allocate(reseller=shop.reseller, customer=shop.customer, amount="100.00")
     set_usage(shop.customer, used="95.00")
     evaluate(shop.customer, LAST_SECOND - timedelta(hours=2))
-    with mock.patch("notifications.tasks.customer_evaluate.delay") as delay:
-        with django_capture_on_commit_callbacks(execute=True):
-            credit_allocate(reseller=shop.reseller, customer=shop.customer, amount="100.00")  # 95 of 200 = 47.5 %
-    delay.assert_called_once_with(shop.customer.pk)
+    with enqueued() as sent:
+        credit_allocate(reseller=shop.reseller, customer=shop.customer, amount="100.00")  # 95 of 200 = 47.5 %
+    assert sent == [("notifications.tasks.customer_evaluate", (shop.customer.pk,))]
     evaluate(shop.customer, LAST_SECOND - timedelta(hours=1))
     assert Alert.objects.filter(kind="threshold", rearmed_at__isnull=True).count() == 0
     notice = Alert.objects.get(kind="rearmed")
@@ -96,28 +92,26 @@ def test_partial_rearm_keeps_the_lower_threshold_open(shop):
 BROKER_DOWN = OperationalError("Error 111 connecting to 127.0.0.1:1. Connection refused.")
 
 
-def allocate_while_the_broker_is_down(shop, amount, capture):
-    with mock.patch("notifications.tasks.customer_evaluate.delay", side_effect=BROKER_DOWN) as delay:
-        with capture(execute=True):
-            credit_allocate(reseller=shop.reseller, customer=shop.customer, amount=amount)
-    delay.assert_called_once_with(shop.customer.pk)
+def allocate_while_the_broker_is_down(shop, amount, enqueued):
+    with enqueued(failing=BROKER_DOWN) as sent:
+        credit_allocate(reseller=shop.reseller, customer=shop.customer, amount=amount)
+    assert sent == [("notifications.tasks.customer_evaluate", (shop.customer.pk,))]
 
 
 def sweep(now):
-    with mock.patch("notifications.tasks.deliveries_send.delay"):
-        return alerts_sweep(now=now)
+    return alerts_sweep(now=now)
 
 
 def open_alerts():
     return set(Alert.objects.filter(kind__in=["threshold", "custom"], rearmed_at__isnull=True).values_list("kind", "threshold"))
 
 
-def test_the_sweep_rearms_a_customer_whose_evaluation_was_lost(shop, django_capture_on_commit_callbacks):
+def test_the_sweep_rearms_a_customer_whose_evaluation_was_lost(shop, enqueued):
     pool_grant(reseller=shop.reseller, amount="1000.00")
     set_usage(shop.customer, used="95.00")
     evaluate(shop.customer, LAST_SECOND - timedelta(hours=3))
     assert open_alerts() == {("threshold", 75), ("threshold", 90)}
-    allocate_while_the_broker_is_down(shop, "100.00", django_capture_on_commit_callbacks)  # 95 of 200 = 47.5 %
+    allocate_while_the_broker_is_down(shop, "100.00", enqueued)  # 95 of 200 = 47.5 %
     shop.customer.refresh_from_db()
     assert shop.customer.usage_band == 0  # no longer among the customers the sweep walks
     assert open_alerts() == {("threshold", 75), ("threshold", 90)}
@@ -133,11 +127,11 @@ def test_the_sweep_rearms_a_customer_whose_evaluation_was_lost(shop, django_capt
     assert again.rearmed == 0 and Alert.objects.filter(kind="rearmed").count() == 1
 
 
-def test_the_sweep_rearms_a_partial_drop_and_keeps_the_lower_threshold_open(shop, django_capture_on_commit_callbacks):
+def test_the_sweep_rearms_a_partial_drop_and_keeps_the_lower_threshold_open(shop, enqueued):
     pool_grant(reseller=shop.reseller, amount="1000.00")
     set_usage(shop.customer, used="100.00")
     evaluate(shop.customer, LAST_SECOND - timedelta(hours=3))
-    allocate_while_the_broker_is_down(shop, "20.00", django_capture_on_commit_callbacks)  # 100 of 120 = 83 %
+    allocate_while_the_broker_is_down(shop, "20.00", enqueued)  # 100 of 120 = 83 %
 
     sweep(LAST_SECOND - timedelta(hours=2))
 
@@ -145,14 +139,14 @@ def test_the_sweep_rearms_a_partial_drop_and_keeps_the_lower_threshold_open(shop
     assert Alert.objects.get(kind="rearmed").threshold == 90
 
 
-def test_the_sweep_rearms_a_custom_warning_the_customer_is_back_above(shop, django_capture_on_commit_callbacks):
+def test_the_sweep_rearms_a_custom_warning_the_customer_is_back_above(shop, enqueued):
     pool_grant(reseller=shop.reseller, amount="1000.00")
     shop.customer.custom_warning_percent = 50
     shop.customer.save(update_fields=["custom_warning_percent"])
     set_usage(shop.customer, used="60.00")  # 40 % available, under the 50 % warning
     evaluate(shop.customer, LAST_SECOND - timedelta(hours=3))
     assert open_alerts() == {("custom", 50)}
-    allocate_while_the_broker_is_down(shop, "100.00", django_capture_on_commit_callbacks)  # 70 % available
+    allocate_while_the_broker_is_down(shop, "100.00", enqueued)  # 70 % available
 
     result = sweep(LAST_SECOND - timedelta(hours=2))
 

@@ -25,8 +25,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def alerted(shop):
     set_usage(shop.customer, used="91.00")
-    with mock.patch("notifications.tasks.deliveries_send.delay"):
-        customer_alerts_evaluate(customer_id=shop.customer.pk)
+    customer_alerts_evaluate(customer_id=shop.customer.pk)
     return shop
 
 
@@ -152,7 +151,7 @@ def test_smtp_refusal_is_permanent_and_outage_transient(alerted, settings):
         assert raised.value.permanent is permanent, error
 
 
-def test_delivery_left_sending_by_a_dead_worker_is_resent_once(alerted, settings):
+def test_delivery_left_sending_by_a_dead_worker_is_resent_once(alerted, settings, enqueued):
     delivery = one("email")
     long_ago = timezone.now() - timedelta(seconds=settings.DELIVERY_STALE_AFTER + 5)
     Delivery.objects.filter(pk=delivery.pk).update(status="sending", attempts=1, claimed_at=long_ago)
@@ -160,9 +159,10 @@ def test_delivery_left_sending_by_a_dead_worker_is_resent_once(alerted, settings
     Delivery.objects.filter(pk=fresh.pk).update(status="sending", attempts=1, claimed_at=timezone.now())
     lost = one("email", "customer")
     Delivery.objects.filter(pk=lost.pk).update(next_attempt_at=timezone.now() - timedelta(minutes=5))
-    with mock.patch.object(tasks.deliveries_send, "delay") as delay:
+    with enqueued() as sent:
         assert tasks.deliveries_resend_stuck() == 2
-    [queued] = [call.args[0] for call in delay.call_args_list]
+    [(task, (queued,))] = sent
+    assert task == "notifications.tasks.deliveries_send"
     assert sorted(queued) == sorted([delivery.pk, lost.pk])  # the fresh "sending" one is left alone
     tasks.deliveries_send(queued)
     tasks.deliveries_send(queued)  # a duplicate message changes nothing
@@ -182,15 +182,14 @@ def test_stale_delivery_out_of_attempts_is_failed(alerted, settings):
     assert delivery.status == "failed"
 
 
-def test_admin_retry_gives_a_failed_delivery_new_attempts(alerted, django_capture_on_commit_callbacks):
+def test_admin_retry_gives_a_failed_delivery_new_attempts(alerted, enqueued):
     from notifications.services import delivery_retry
 
     delivery = one("email")
     Delivery.objects.filter(pk=delivery.pk).update(status="failed", attempts=6, last_error="boom")
-    with mock.patch.object(tasks.delivery_send, "delay") as delay:
-        with django_capture_on_commit_callbacks(execute=True):
-            assert delivery_retry(delivery=delivery) is True
-    delay.assert_called_once_with(delivery.pk)
+    with enqueued() as sent:
+        assert delivery_retry(delivery=delivery) is True
+    assert sent == [("notifications.tasks.delivery_send", (delivery.pk,))]
     assert tasks.delivery_send(delivery.pk) == "sent"
     sent = one("email")
     assert delivery_retry(delivery=sent) is False
@@ -288,7 +287,7 @@ def test_file_sms_backend_writes_one_file_per_message(alerted, settings, tmp_pat
     assert content["to"] == "+6580001111" and str(alerted.customer.uin) in content["text"]
 
 
-def test_chunk_goes_on_after_a_transient_failure_and_schedules_its_retry(alerted):
+def test_chunk_goes_on_after_a_transient_failure_and_schedules_its_retry(alerted, enqueued):
     ids = list(Delivery.objects.order_by("id").values_list("id", flat=True))
     failing = one("email", "member").pk
     real_send = __import__("notifications.transports.email", fromlist=["EmailTransport"]).EmailTransport.send
@@ -298,11 +297,10 @@ def test_chunk_goes_on_after_a_transient_failure_and_schedules_its_retry(alerted
             raise TransportError("451 try again later")
         return real_send(self, delivery)
 
-    with mock.patch("notifications.transports.email.EmailTransport.send", flaky_send), \
-            mock.patch.object(tasks.delivery_send, "apply_async") as apply_async:
+    with mock.patch("notifications.transports.email.EmailTransport.send", flaky_send), enqueued() as sent:
         outcomes = tasks.deliveries_send(ids + [ids[0]])  # a duplicate id is claimed once
     assert outcomes == {"skipped": 0, "sent": len(ids) - 1, "retry": 1}
-    apply_async.assert_called_once_with((failing,), countdown=30)
+    assert sent == [("notifications.tasks.delivery_send", (failing,), {"countdown": 30})]
     assert Delivery.objects.get(pk=failing).status == "pending"
     assert Delivery.objects.exclude(pk=failing).filter(status="sent").count() == len(ids) - 1
     assert tasks.deliveries_send(ids) == {"skipped": len(ids)}
@@ -313,8 +311,7 @@ def test_chunk_goes_on_after_a_transient_failure_and_schedules_its_retry(alerted
 
 def evaluate_and_send(shop):
     set_usage(shop.customer, used="91.00")
-    with mock.patch("notifications.tasks.deliveries_send.delay"):
-        customer_alerts_evaluate(customer_id=shop.customer.pk)
+    customer_alerts_evaluate(customer_id=shop.customer.pk)
     for delivery_id in Delivery.objects.order_by("id").values_list("id", flat=True):
         assert tasks.delivery_send(delivery_id) == "sent"
 

@@ -1,6 +1,5 @@
 from datetime import UTC, datetime
 from decimal import Decimal
-from unittest import mock
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -17,8 +16,7 @@ NOON_UTC8 = datetime(2026, 11, 26, 4, 0, tzinfo=UTC)  # 12:00 in Asia/Shanghai
 
 
 def evaluate(customer, now=NOON_UTC8):
-    with mock.patch("notifications.tasks.deliveries_send.delay"):
-        return customer_alerts_evaluate(customer_id=customer.pk, now=now)
+    return customer_alerts_evaluate(customer_id=customer.pk, now=now)
 
 
 def sent_alerts(customer):
@@ -162,22 +160,21 @@ def test_database_refuses_a_second_alert_for_the_same_day(shop):
                                 channel=delivery.channel)
 
 
-def test_sweep_finds_the_same_crossings_in_batches(shop, django_capture_on_commit_callbacks):
+def test_sweep_finds_the_same_crossings_in_batches(shop, enqueued):
     others = [CustomerFactory(reseller=shop.reseller, credit=Decimal("100.00")) for _ in range(5)]
     for customer, used in zip([shop.customer, *others], ["10.00", "75.00", "90.00", "100.00", "50.00", "74.99"]):
         set_usage(customer, used=used)
-    with mock.patch("notifications.tasks.deliveries_send.delay") as delay:
-        with django_capture_on_commit_callbacks(execute=True):
-            result = alerts_sweep(now=NOON_UTC8, batch_size=2)
+    with enqueued() as sent:
+        result = alerts_sweep(now=NOON_UTC8, batch_size=2)
     assert result.customers == 3 and result.batches == 2
     assert sorted(Alert.objects.filter(covered=False).values_list("threshold", flat=True)) == [75, 90, 100]
-    queued = [i for call in delay.call_args_list for i in call.args[0]]
+    assert {task for task, _ in sent} == {"notifications.tasks.deliveries_send"}
+    queued = [i for _, (ids,) in sent for i in ids]
     assert sorted(queued) == sorted(Delivery.objects.values_list("id", flat=True))
     # a second sweep the same day adds nothing
-    with mock.patch("notifications.tasks.deliveries_send.delay") as delay:
-        with django_capture_on_commit_callbacks(execute=True):
-            again = alerts_sweep(now=NOON_UTC8, batch_size=2)
-    assert again.alerts == 0 and not delay.called
+    with enqueued() as sent:
+        again = alerts_sweep(now=NOON_UTC8, batch_size=2)
+    assert again.alerts == 0 and sent == []
 
 
 def test_alert_snapshot_and_title(shop):
@@ -188,13 +185,11 @@ def test_alert_snapshot_and_title(shop):
     assert str(shop.customer.uin) in alert.title and "90%" in alert.title and shop.customer.name in alert.title
 
 
-def test_evaluation_enqueues_its_deliveries_after_commit_in_one_task(shop, django_capture_on_commit_callbacks):
+def test_evaluation_enqueues_its_deliveries_after_commit_in_one_task(shop, enqueued):
     set_usage(shop.customer, used="90.00")
-    with mock.patch("notifications.tasks.deliveries_send.delay") as delay:
-        with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            customer_alerts_evaluate(customer_id=shop.customer.pk, now=NOON_UTC8)
-        assert not delay.called  # nothing is sent before the alert and its outbox commit
-        for callback in callbacks:
-            callback()
-    [call] = delay.call_args_list
-    assert sorted(call.args[0]) == sorted(Delivery.objects.values_list("id", flat=True))
+    with enqueued() as sent:
+        customer_alerts_evaluate(customer_id=shop.customer.pk, now=NOON_UTC8)
+        assert sent == []  # nothing is sent before the alert and its outbox commit
+    [(task, (delivery_ids,))] = sent
+    assert task == "notifications.tasks.deliveries_send"
+    assert sorted(delivery_ids) == sorted(Delivery.objects.values_list("id", flat=True))

@@ -1,5 +1,3 @@
-from unittest import mock
-
 import pytest
 
 from customers.models import Customer, Member, Reseller
@@ -31,8 +29,7 @@ def login(client, member):
 @pytest.fixture
 def inbox(shop):
     set_usage(shop.customer, used="95.00")
-    with mock.patch("notifications.tasks.deliveries_send.delay"):
-        customer_alerts_evaluate(customer_id=shop.customer.pk)
+    customer_alerts_evaluate(customer_id=shop.customer.pk)
     for delivery in shop.customer.alerts.get(covered=False).deliveries.filter(channel="inbox"):
         delivery_send(delivery.pk)
     return shop
@@ -88,7 +85,7 @@ def test_alert_history_of_another_resellers_customer_is_404(client, inbox, stran
     assert login(client, stranger).get(f"/customers/{inbox.customer.uin}/alerts/").status_code == 404
 
 
-def test_custom_warning_page_modal_and_save(client, shop, operator, django_capture_on_commit_callbacks):
+def test_custom_warning_page_modal_and_save(client, shop, operator, enqueued):
     c = login(client, operator)
     url = f"/customers/{shop.customer.uin}/warning/"
     page = c.get(url)
@@ -97,12 +94,11 @@ def test_custom_warning_page_modal_and_save(client, shop, operator, django_captu
     assert fragment.status_code == 200
     body = fragment.content.decode()
     assert body.lstrip().startswith("<dialog") and "<html" not in body
-    with mock.patch("notifications.tasks.customer_evaluate.delay") as delay:
-        with django_capture_on_commit_callbacks(execute=True):
-            response = c.post(url, {"percent": "30"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="modal")
+    with enqueued() as sent:
+        response = c.post(url, {"percent": "30"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="modal")
     assert response.status_code == 204
     assert "closeModal" in response["HX-Trigger"] and "customerUpdated" in response["HX-Trigger"]
-    delay.assert_called_once_with(shop.customer.pk)
+    assert sent == [("notifications.tasks.customer_evaluate", (shop.customer.pk,))]
     assert Customer.objects.get(pk=shop.customer.pk).custom_warning_percent == 30
     response = c.post(url, {"percent": ""})
     assert response.status_code == 302
@@ -190,7 +186,7 @@ def test_settings_page_renders_for_every_role(client, shop, operator):
     assert "Save alert settings" not in login(client, shop.viewer).get("/settings/").content.decode()
 
 
-def test_admin_lists_deliveries_and_retries_failed_ones(client, inbox, django_capture_on_commit_callbacks):
+def test_admin_lists_deliveries_and_retries_failed_ones(client, inbox, enqueued):
     from django.contrib.auth import get_user_model
 
     from notifications.models import Delivery
@@ -202,12 +198,11 @@ def test_admin_lists_deliveries_and_retries_failed_ones(client, inbox, django_ca
     sent = Delivery.objects.filter(status="sent").first()
     page = client.get("/admin/notifications/delivery/?status__exact=failed")
     assert page.status_code == 200 and "550 no such user" in page.content.decode()
-    with mock.patch("notifications.tasks.delivery_send.delay") as delay:
-        with django_capture_on_commit_callbacks(execute=True):
-            response = client.post("/admin/notifications/delivery/", {
-                "action": "retry_failed", "_selected_action": [failed.pk, sent.pk]})
+    with enqueued() as queued:
+        response = client.post("/admin/notifications/delivery/", {
+            "action": "retry_failed", "_selected_action": [failed.pk, sent.pk]})
     assert response.status_code == 302
-    delay.assert_called_once_with(failed.pk)
+    assert queued == [("notifications.tasks.delivery_send", (failed.pk,))]
     failed.refresh_from_db()
     assert (failed.status, failed.attempts) == ("pending", 0)
     assert Delivery.objects.get(pk=sent.pk).status == "sent"

@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from celery.app.task import Task
 from django.db import connection
 from django.utils import timezone
 
@@ -26,6 +27,7 @@ pytestmark = [
 ]
 ROOT = Path(__file__).resolve().parents[2]
 WAIT_SECONDS = 60
+APPLY_ASYNC = Task.apply_async  # as collected, before any test could patch it
 
 
 def free_port() -> int:
@@ -141,11 +143,11 @@ def test_usage_past_90_percent_reaches_email_sms_and_both_message_centers(smtp_s
 
 
 def test_enqueueing_is_not_left_mocked_by_another_test():
-    # A mock left on a task's delay (e.g. patched inside threads) would make the real-worker test
-    # wait for a message that was never sent; name the culprit instead.
-    from celery.app.task import Task
-
+    # A mock left on a task's delay or on the broker's edge (the `enqueued` fixture's) would make
+    # the real-worker test wait for a message that was never sent; name the culprit instead.
     from notifications import tasks
 
+    assert Task.apply_async is APPLY_ASYNC, "Task.apply_async is patched"
     for task in (tasks.customer_evaluate, tasks.deliveries_send, tasks.delivery_send):
         assert task.delay.__func__ is Task.delay, f"{task.name}.delay is patched"
+        assert task.apply_async.__func__ is APPLY_ASYNC, f"{task.name}.apply_async is patched"
