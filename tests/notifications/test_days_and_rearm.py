@@ -1,10 +1,12 @@
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from kombu.exceptions import OperationalError
 
-from credits.services import credit_allocate, pool_grant
-from notifications.models import Alert, Delivery
+from credits.services import credit_allocate, pool_grant, repayment_confirm
+from notifications import tasks
+from notifications.models import Alert, Delivery, Message
 from notifications.services import alerts_sweep, customer_alerts_evaluate, reseller_day
 
 from .conftest import set_usage
@@ -74,6 +76,43 @@ def test_allocation_rearms_and_tells_the_reseller(shop, enqueued):
     evaluate(shop.customer, NEXT_DAY)
     fresh = Alert.objects.get(kind="threshold", covered=False, day="2026-11-27")
     assert fresh.threshold == 90 and fresh.reminder is False
+
+
+def run_as_a_worker(sent):
+    from partnercenter.celery import app
+
+    for name, args in sent:
+        app.tasks[name](*args)
+
+
+def test_a_repayment_rearms_and_the_notice_reaches_the_members_message_centers(shop, enqueued):
+    set_usage(shop.customer, used="95.00")  # of 100.00
+    tasks.customer_evaluate(shop.customer.pk)
+    assert open_alerts() == {("threshold", 75), ("threshold", 90)}
+
+    with enqueued() as sent:
+        repayment_confirm(reseller=shop.reseller, customer=shop.customer, amount="50.00", actor=None,
+                          idempotency_key="repay-1")  # 45 of 100
+    assert sent == [("notifications.tasks.customer_evaluate", (shop.customer.pk,))]
+    with enqueued() as deliveries:
+        run_as_a_worker(sent)
+
+    assert open_alerts() == set()
+    notice = Alert.objects.get(kind="rearmed")
+    assert (notice.threshold, notice.used, notice.available) == (75, Decimal("45.00"), Decimal("55.00"))
+    [(task, (delivery_ids,))] = deliveries
+    assert task == "notifications.tasks.deliveries_send"
+    assert sorted(delivery_ids) == sorted(notice.deliveries.values_list("id", flat=True))
+    run_as_a_worker(deliveries)
+    assert set(notice.deliveries.values_list("channel", "status")) == {("inbox", "sent")}
+    messages = Message.objects.filter(alert=notice)
+    assert sorted(messages.values_list("member", flat=True)) == sorted([shop.admin.pk, shop.viewer.pk])
+    customer = shop.customer
+    for message in messages:
+        assert message.title == f"Re-armed: {customer.name} ({customer.uin}) is back under 75% of its credit"
+        assert f"(UIN {customer.uin}) is back under 75% of its credit" in message.body
+        assert "available 55.00 USD" in message.body
+        assert "allocation" not in message.body.lower()  # a repayment brought it back
 
 
 def test_partial_rearm_keeps_the_lower_threshold_open(shop):
