@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client
+from django.test.html import Element, parse_html
 
 from credits.services import credit_allocate, pool_grant
 from customers.models import Customer
@@ -79,3 +80,35 @@ def body(response) -> str:
     if response.streaming:
         return b"".join(response.streaming_content).decode()
     return response.content.decode()
+
+
+def elements(node: Element, name: str | None = None):
+    """Every `name` element (every element, without a name) of a tree from parse_html, this one
+    included, in document order: a test reads a page by its elements and their text, not by how
+    the template happens to order attributes or classes."""
+    if isinstance(node, Element):
+        if name is None or node.name == name:
+            yield node
+        for child in node.children:
+            yield from elements(child, name)
+
+
+def attribute(element: Element, name: str) -> str | None:
+    return dict(element.attributes).get(name)
+
+
+def classes(element: Element) -> set[str]:
+    return set((attribute(element, "class") or "").split())
+
+
+def by_id(html: str, element_id: str) -> Element:
+    found = [e for e in elements(parse_html(html)) if attribute(e, "id") == element_id]
+    assert len(found) == 1, f"{len(found)} elements with id {element_id!r}"
+    return found[0]
+
+
+def text(node) -> str:
+    """The text of an element and its descendants, white space collapsed."""
+    if isinstance(node, str):
+        return node
+    return " ".join("".join(text(child) for child in node.children).split())
