@@ -4,8 +4,10 @@ anonymous (sign-in redirect) and a user of no reseller (an explanation, not an e
 import pytest
 from django.test import Client
 
+from console.access import membership_of
 from credits.models import AllocationRecord, PoolApplication
 from customers.models import Customer
+from tests.factories import UserFactory
 from tests.pages import HTMX, body
 
 pytestmark = pytest.mark.django_db
@@ -146,3 +148,13 @@ def test_no_template_syntax_reaches_the_page(owner_client, customer, url, header
 def test_no_template_syntax_on_the_sign_in_page():
     text = Client().get("/login/").content.decode()
     assert not any(token in text for token in TEMPLATE_TOKENS)
+
+
+def test_membership_of_is_the_users_member_with_its_reseller_in_one_query(operator, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        member = membership_of(operator.user)
+        assert (member, member.reseller.name, member.role) == (operator, "Owner Reseller", "operator")
+
+
+def test_a_user_of_no_reseller_has_no_membership():
+    assert membership_of(UserFactory()) is None
