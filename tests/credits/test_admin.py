@@ -99,3 +99,55 @@ def test_a_user_who_allocated_cannot_be_deleted_only_deactivated(operator_client
     page = operator_client.post(reverse("admin:auth_user_delete", args=[user.pk]), {"post": "yes"})
     assert page.status_code == 200 and "<title>Cannot delete user" in page.content.decode()
     assert django_user_model.objects.filter(pk=user.pk).exists()
+
+
+def reseller_form(**fields) -> dict:
+    """The admin's add-reseller form as a browser posts it, with its members inline."""
+    members = fields.pop("members", [])
+    data = {
+        "name": "Harbor Cloud", "uin": "500000000777", "contact_email": "ops@harbor.example", "contact_phone": "",
+        "time_zone": "Asia/Singapore", "customer_alerts_enabled": "on", "contact_alert_email": "on",
+        "created_at_0": "2026-01-05", "created_at_1": "09:00:00",
+        "members-TOTAL_FORMS": str(len(members)), "members-INITIAL_FORMS": "0",
+        "members-MIN_NUM_FORMS": "0", "members-MAX_NUM_FORMS": "1000",
+    }
+    for index, (user, role) in enumerate(members):
+        data.update({f"members-{index}-user": user.pk, f"members-{index}-role": role,
+                     f"members-{index}-alert_email": "on", f"members-{index}-alert_inbox": "on"})
+    return {**data, **fields}
+
+
+def test_a_reseller_onboarded_in_admin_comes_with_its_pool_and_members(operator_client):
+    from customers.models import Member, Reseller
+    from tests.factories import UserFactory
+
+    user = UserFactory(username="harbor-admin")
+    response = operator_client.post(reverse("admin:customers_reseller_add"), reseller_form(members=[(user, "admin")]))
+    assert response.status_code == 302
+    reseller = Reseller.objects.get(uin=500000000777)
+    assert (reseller.name, reseller.time_zone, reseller.contact_email) == ("Harbor Cloud", "Asia/Singapore", "ops@harbor.example")
+    pool = CreditPool.objects.get(reseller=reseller)
+    assert (pool.total, pool.remaining) == (0, 0)
+    assert list(Member.objects.filter(reseller=reseller).values_list("user__username", "role")) == [("harbor-admin", "admin")]
+    # The pool takes the channel manager's first grant.
+    operator_client.post(reverse("admin:credits_poolgrant_add"), {"reseller": reseller.pk, "amount": "1000.00", "note": ""})
+    assert CreditPool.objects.get(reseller=reseller).remaining == Decimal("1000.00")
+
+
+@pytest.mark.parametrize("fields", [
+    {"uin": ""}, {"uin": "abc"}, {"uin": str(2**63)}, {"name": "  "}, {"name": "Harbor\x00Cloud"}, {"time_zone": "Mars/Base"},
+])
+def test_a_refused_reseller_in_admin_writes_nothing(operator_client, fields):
+    from customers.models import Reseller
+
+    response = operator_client.post(reverse("admin:customers_reseller_add"), reseller_form(**fields))
+    assert response.status_code == 200 and response.context["adminform"].form.errors
+    assert not Reseller.objects.filter(name__startswith="Harbor").exists() and not CreditPool.objects.exists()
+
+
+def test_a_reseller_uin_already_onboarded_is_refused_in_admin(operator_client, reseller):
+    from customers.models import Reseller
+
+    response = operator_client.post(reverse("admin:customers_reseller_add"), reseller_form(uin=str(reseller.uin)))
+    assert response.status_code == 200 and "uin" in response.context["adminform"].form.errors
+    assert Reseller.objects.filter(uin=reseller.uin).count() == 1 and CreditPool.objects.count() == 1

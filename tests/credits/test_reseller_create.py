@@ -1,0 +1,40 @@
+"""reseller_create: a reseller comes with its customer-credit pool, empty, in one write."""
+
+from decimal import Decimal
+
+import pytest
+from django.conf import settings
+
+from credits.models import CreditPool
+from credits.services import credit_allocate, pool_grant, reseller_create
+from customers.models import Reseller
+from customers.services import customer_create
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_new_reseller_has_an_empty_pool():
+    reseller = reseller_create(name="Harbor Cloud", uin=500000000777, contact_email="ops@harbor.example",
+                               contact_phone="+6580007777")
+    reseller = Reseller.objects.get(pk=reseller.pk)
+    assert (reseller.name, reseller.uin, reseller.contact_email, reseller.contact_phone) == (
+        "Harbor Cloud", 500000000777, "ops@harbor.example", "+6580007777")
+    assert reseller.time_zone == settings.DEFAULT_RESELLER_TIME_ZONE
+    pool = CreditPool.objects.get(reseller=reseller)
+    assert (pool.total, pool.remaining, pool.allocated) == (0, 0, 0)
+
+
+def test_other_reseller_fields_are_passed_on():
+    reseller = reseller_create(name="Night Owl", uin=500000000778, time_zone="UTC", customer_alerts_enabled=False)
+    reseller = Reseller.objects.get(pk=reseller.pk)
+    assert (reseller.time_zone, reseller.customer_alerts_enabled) == ("UTC", False)
+
+
+def test_the_new_resellers_pool_takes_grants_and_allocations():
+    reseller = reseller_create(name="Harbor Cloud", uin=500000000777)
+    pool_grant(reseller=reseller, amount="300.00")
+    customer = customer_create(reseller=reseller, uin=700000000777, name="First Customer")
+    credit_allocate(reseller=reseller, customer=customer, amount="120.00")
+    pool = CreditPool.objects.get(reseller=reseller)
+    assert (pool.total, pool.remaining, pool.allocated) == (Decimal("300.00"), Decimal("180.00"), Decimal("120.00"))
+    assert CreditPool.objects.filter(reseller=reseller).count() == 1
