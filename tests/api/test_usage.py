@@ -1,11 +1,15 @@
 """ReportCustomerUsage: our own action in the same envelope, through the SDK's call_json."""
 
 from decimal import Decimal
+from functools import partial
+
+import pytest
 
 from credits.models import UsageCharge
 from customers.models import Customer
+from tests.threads import run_together
 
-from .conftest import error_code
+from .conftest import error_code, sdk_client
 
 
 def _charge(uin, external_id, amount="12.34", **extra):
@@ -64,3 +68,42 @@ def test_viewer_cannot_report_usage(world, viewer_sdk):
     batch = [_charge(world.customers[0].uin, "v-1")]
     assert error_code(viewer_sdk.call_json, "ReportCustomerUsage", {"Charges": batch}) == "UnauthorizedOperation"
     assert not UsageCharge.objects.exists()
+
+
+@pytest.mark.postgres
+def test_concurrent_batches_over_the_same_customers_add_every_charge_once(world, endpoint):
+    """Batches racing over the same customers (each listing them in another order, as billing
+    exports do) with some charges sent by every batch: no deadlock, no lost add, no double count."""
+    key = world.operator_key
+    customers = world.customers
+    senders, batches_each, own_per_customer = 6, 2, 5
+    shared = [_charge(customer.uin, f"shared-{customer.uin}-{n}", "0.50") for customer in customers for n in range(3)]
+
+    def batch(sender: int, number: int) -> list[dict]:
+        order = customers[sender % 3:] + customers[:sender % 3]
+        own = [_charge(c.uin, f"s{sender}-b{number}-{c.uin}-{n}", f"{sender + 1}.{n}1")
+               for n in range(own_per_customer) for c in order]
+        return own + shared
+
+    answers: list[dict] = []
+
+    def sender(number: int) -> None:
+        client = sdk_client(endpoint, key.secret_id, key.secret_key)
+        for b in range(batches_each):
+            answers.append(client.call_json("ReportCustomerUsage", {"Charges": batch(number, b)})["Response"])
+
+    assert run_together([partial(sender, n) for n in range(senders)]) == []
+
+    sent = senders * batches_each * (own_per_customer * len(customers) + len(shared))
+    recorded = UsageCharge.objects.count()
+    assert recorded == senders * batches_each * own_per_customer * len(customers) + len(shared)
+    assert sum(a["Accepted"] for a in answers) == recorded and sum(a["Duplicates"] for a in answers) == sent - recorded
+    expected = {c.pk: Decimal("0.00") for c in customers}
+    for n in range(senders):
+        for b in range(batches_each):
+            for charge in batch(n, b)[: own_per_customer * len(customers)]:
+                expected[Customer.objects.get(uin=charge["ClientUin"]).pk] += Decimal(charge["Amount"])
+    for customer in customers:
+        expected[customer.pk] += Decimal("1.50")  # its three shared charges, once
+        charged = sum(UsageCharge.objects.filter(customer=customer).values_list("amount", flat=True))
+        assert _used(customer) == charged == expected[customer.pk]
