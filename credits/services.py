@@ -515,6 +515,14 @@ def usage_charges_import(*, reseller: Reseller, rows: list[dict]) -> tuple[int, 
     created = replayed = 0
     customers: set[int] = set()
     with transaction.atomic():
+        # The batch's customers are locked first, in ascending id (DESIGN §2): rows come in any
+        # order (a CSV file's), and locking as they come lets two batches deadlock.
+        list(
+            Customer.objects.select_for_update()
+            .filter(reseller=reseller, uin__in={fields["customer_uin"] for fields in rows})
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
         for fields in rows:
             charge, is_new = _usage_charge_apply(reseller=reseller, fields=fields, enqueue=False)
             if is_new:

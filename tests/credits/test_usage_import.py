@@ -1,12 +1,16 @@
 from decimal import Decimal
+from functools import partial
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from credits.models import UsageCharge
+from credits.services import usage_charge_check, usage_charges_import
 from customers.models import Customer
 from tests.factories import CustomerFactory, ResellerFactory
+from tests.threads import run_together
 
 pytestmark = pytest.mark.django_db
 HEADER = "customer_uin,amount,incurred_at,external_id,product,description\n"
@@ -172,3 +176,24 @@ def test_a_field_larger_than_csv_allows_is_a_clear_error(tmp_path, customers):
     with pytest.raises(CommandError, match="line 5: field larger than field limit"):
         run(path)
     assert UsageCharge.objects.count() == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_imports_listing_the_same_customers_in_any_order_all_go_in():
+    """Two CSV files over the same customers, rows in different orders, imported at once: the
+    batches used to lock the customers in row order and deadlock (PostgreSQL then aborts one)."""
+    reseller = ResellerFactory()
+    a, b, c = (CustomerFactory(reseller=reseller) for _ in range(3))
+
+    def import_in_order(tag: str, order: list) -> None:
+        rows = [usage_charge_check(customer_uin=customer.uin, amount="1.25", incurred_at=timezone.now(),
+                                   external_id=f"{tag}-{n}-{customer.uin}", source="import")
+                for n in range(20) for customer in order]
+        usage_charges_import(reseller=reseller, rows=rows)
+
+    orders = [[a, b, c], [c, b, a], [b, c, a], [c, a, b]]
+    assert run_together([partial(import_in_order, f"file{n}", order) for n, order in enumerate(orders)]) == []
+    for customer in (a, b, c):
+        assert Customer.objects.get(pk=customer.pk).used == Decimal("1.25") * 20 * len(orders)
+    assert UsageCharge.objects.count() == 20 * 3 * len(orders)
