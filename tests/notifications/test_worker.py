@@ -113,7 +113,19 @@ def worker(smtp_server, tmp_path):
             process.wait(5)
 
 
+def assert_enqueueing_is_real():
+    """A mock left on a task's delay, or on the broker's edge, by an earlier test in this process
+    would make the test below wait out its timeouts for messages never sent: name it at once."""
+    from notifications import tasks
+
+    assert Task.apply_async is APPLY_ASYNC, "Task.apply_async is patched"
+    for task in (tasks.customer_evaluate, tasks.deliveries_send, tasks.delivery_send):
+        assert task.delay.__func__ is Task.delay, f"{task.name}.delay is patched"
+        assert task.apply_async.__func__ is APPLY_ASYNC, f"{task.name}.apply_async is patched"
+
+
 def test_usage_past_90_percent_reaches_email_sms_and_both_message_centers(smtp_server, worker):
+    assert_enqueueing_is_real()
     _, inbox = smtp_server
     reseller = ResellerFactory(contact_email="ops@live.example", contact_phone="+6580004444", customer_alert_email=False)
     admin = MemberFactory(reseller=reseller, role="admin", user=UserFactory(username="live-admin", email="admin@live.example"))
@@ -141,13 +153,3 @@ def test_usage_past_90_percent_reaches_email_sms_and_both_message_centers(smtp_s
         print("".join(worker.output[-60:]))
         raise
 
-
-def test_enqueueing_is_not_left_mocked_by_another_test():
-    # A mock left on a task's delay or on the broker's edge (the `enqueued` fixture's) would make
-    # the real-worker test wait for a message that was never sent; name the culprit instead.
-    from notifications import tasks
-
-    assert Task.apply_async is APPLY_ASYNC, "Task.apply_async is patched"
-    for task in (tasks.customer_evaluate, tasks.deliveries_send, tasks.delivery_send):
-        assert task.delay.__func__ is Task.delay, f"{task.name}.delay is patched"
-        assert task.apply_async.__func__ is APPLY_ASYNC, f"{task.name}.apply_async is patched"
