@@ -174,7 +174,7 @@ def test_the_sweep_keeps_alerts_open_while_the_customer_stays_above(shop):
 def test_the_sweeps_rearm_goes_through_the_partial_index_of_open_alerts(shop):
     from django.db import connection, transaction
 
-    from notifications.services import _REARM, _REARMABLE
+    from notifications.services.evaluation import _REARM, _REARMABLE
 
     statement = _REARM.format(candidates=_REARMABLE, scope="c.id IN (SELECT id FROM rearmable)")
     with transaction.atomic(), connection.cursor() as cursor:
