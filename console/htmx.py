@@ -12,9 +12,9 @@ The modal convention (every dialog of the console follows it):
   field), keeps Tab inside, and closes it on Escape, on [data-close-modal], or on `closeModal`.
 - A form inside posts with hx-post="<URL>" hx-target="#modal": invalid, 200 with the re-rendered
   `modal` partial; success, 204 from modal_done() (HX-Trigger closeModal and showMessage, plus the
-  view's own events, such as `creditAllocated` / `customerUpdated` {"uin": ...}). What listens to
-  those events says so itself, declaratively (the customer's row: hx-trigger="customerUpdated[...]
-  from:body" in templates/customers/_customer_row.html).
+  view's own events, such as `creditAllocated` {"uin": ...}). What listens to those events says so
+  itself, declaratively (the pool figures: hx-trigger="creditAllocated from:body"; a customer's
+  row: its own event, see customers.modals.customer_updated).
 """
 
 from django.contrib import messages

@@ -32,7 +32,7 @@ POOL_AMOUNT_MAX = Decimal("9999999999.99")
 OPERATOR_NAME_MAX = AllocationRecord._meta.get_field("operator_name").max_length
 NOTE_MAX = PoolGrant._meta.get_field("note").max_length
 REVIEW_NOTE_MAX = PoolApplication._meta.get_field("review_note").max_length
-REASON_MAX = 1000
+REASON_MAX = PoolApplication._meta.get_field("reason").max_length
 
 
 def _idempotency_key_clean(value) -> str:

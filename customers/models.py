@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
-from core.rules import FULL, THRESHOLDS, used_percent
+from core.rules import FULL, THRESHOLDS
 from core.timezones import reseller_zone, validate_time_zone
 
 ZERO = Decimal("0.00")
@@ -161,11 +161,6 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.uin})"
-
-    @property
-    def used_percent(self) -> Decimal | None:
-        """core.rules.used_percent of this customer."""
-        return used_percent(self.used, self.credit)
 
     @property
     def repossessable(self) -> Decimal:

@@ -33,7 +33,7 @@ def default_thresholds() -> str:
 
 @register.simple_tag(name="used_percent")
 def used_percent_tag(used, credit) -> str:
-    """`{% used_percent used credit %}`: "12.35 %", or "over 100 %" with no credit (core.rules)."""
+    """`{% used_percent used credit %}`: "12.35%", or "over 100%" with no credit (core.rules)."""
     return used_percent_text(used, credit)
 
 
