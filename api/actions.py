@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
-from core.errors import DomainError
+from core.errors import CustomerNotBound, DomainError
 from core.money import parse_amount
 from credits import services as credit_services
 from credits.models import AllocationRecord
@@ -97,14 +97,11 @@ def _in_scope(ctx: Context, uins: list[int]) -> dict[int, Customer]:
     found = selectors.customers_by_uin(ctx.reseller, uins)
     for uin in uins:
         if uin not in found:
-            raise ApiError(
-                "UnauthorizedOperation.UinNoAuth",
-                f"UIN {uin} is not a customer of your account.",
-            )
+            raise CustomerNotBound(uin)
     return found
 
 
-UIN_NO_AUTH = ("UnauthorizedOperation.UinNoAuth", "a UIN is not one of your customers")
+UIN_NO_AUTH = (CustomerNotBound.code, "a UIN is not one of your customers")
 INVALID_UIN = (
     "InvalidParameterValue.InvalidUin", "a UIN is not a positive integer of ASCII digits 0-9 (at most 2^63 − 1)"
 )
@@ -254,7 +251,7 @@ def AllocateCustomerCredit(ctx: Context, params: dict) -> dict:
     amount = parse_amount(params["AddedCredit"])
     customer_id = selectors.customer_id_for_uin(ctx.reseller, params["ClientUin"])
     if customer_id is None:
-        raise ApiError("UnauthorizedOperation.UinNoAuth", f"UIN {params['ClientUin']} is not a customer of your account.")
+        raise CustomerNotBound(params["ClientUin"])
     record = credit_services.credit_allocate(
         reseller=ctx.reseller,
         customer=customer_id,

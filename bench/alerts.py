@@ -161,7 +161,7 @@ def sweep_child(reseller_id: int) -> None:
     from django.utils import timezone
 
     from customers.models import Reseller
-    from notifications.services import _ALERT_COLUMNS, _sweep_rearm, alerts_sweep
+    from notifications.services.evaluation import _ALERT_COLUMNS, _sweep_rearm, alerts_sweep
 
     rss_before = _peak_rss_mb()
     t0 = time.perf_counter()

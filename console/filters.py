@@ -1,4 +1,19 @@
+"""Filters of the console's lists: a filter set that selects nothing for an invalid value, and the
+fields every list reads the same way (a day, a UIN)."""
+
+from datetime import date
+
 import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from core.inputs import uin_or_none
+
+# Wide enough for every record, and narrow enough that midnight after the last day exists in every
+# time zone (9999-12-31 has no day after it; 0001-01-01 in UTC+8 is before the first UTC instant).
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2099, 12, 31)
 
 
 class StrictFilterSet(django_filters.FilterSet):
@@ -9,3 +24,38 @@ class StrictFilterSet(django_filters.FilterSet):
         if not self.form.is_valid():
             return queryset.none()
         return super().filter_queryset(queryset)
+
+
+class FilterDateField(forms.DateField):
+    widget = forms.DateInput(attrs={"type": "date", "min": FIRST_DAY.isoformat(), "max": LAST_DAY.isoformat()})
+
+    def validate(self, value):
+        super().validate(value)
+        if value is not None and not FIRST_DAY <= value <= LAST_DAY:
+            raise ValidationError(
+                _("Enter a date from %(first)s to %(last)s."), code="out_of_range",
+                params={"first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()},
+            )
+
+
+class UinField(forms.CharField):
+    """A customer UIN: ASCII digits only, as everywhere a UIN is read (core.inputs)."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        uin = uin_or_none(value)
+        if uin is None:
+            raise ValidationError(
+                _("Enter a customer UIN: a whole number of up to 19 digits 0-9, such as 100012345678."), code="invalid"
+            )
+        return uin
+
+
+class DayFilter(django_filters.DateFilter):
+    field_class = FilterDateField
+
+
+class UinFilter(django_filters.Filter):
+    field_class = UinField

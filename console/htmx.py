@@ -1,5 +1,21 @@
 """How console pages answer htmx: the fragment a request targets or the whole page, modals, and
-the events a successful modal form sends."""
+the events a successful modal form sends.
+
+The modal convention (every dialog of the console follows it):
+- A link opens it: href is the dialog's URL, plus hx-get="<same URL>" hx-target="#modal" (the empty
+  container at the end of templates/console/layout.html).
+- The URL renders a page template whose dialog is the partial named `modal`: one
+  <dialog class="modal" aria-labelledby="modal-title"> with console/_modal_header.html inside.
+  render_modal() returns just that partial to htmx, and the whole page otherwise (without
+  JavaScript the dialog shows open, inline in the page).
+- static/js/console.js opens it with showModal(), focuses the first invalid field (else the first
+  field), keeps Tab inside, and closes it on Escape, on [data-close-modal], or on `closeModal`.
+- A form inside posts with hx-post="<URL>" hx-target="#modal": invalid, 200 with the re-rendered
+  `modal` partial; success, 204 from modal_done() (HX-Trigger closeModal and showMessage, plus the
+  view's own events, such as `creditAllocated` {"uin": ...}). What listens to those events says so
+  itself, declaratively (the pool figures: hx-trigger="creditAllocated from:body"; a customer's
+  row: its own event, see customers.modals.customer_updated).
+"""
 
 from django.contrib import messages
 from django.http import HttpResponse
@@ -29,7 +45,7 @@ def render_fragment(request, template: str, context: dict, *, fragments: tuple[s
 
 
 def render_modal(request, template: str, context: dict, *, status: int = 200):
-    """The modal convention (see templates/console/modal.html): an htmx request gets the template's
+    """The modal convention (see the top of this module): an htmx request gets the template's
     `modal` partial (a <dialog>, put into #modal); a plain request gets the whole page."""
     return render_fragment(request, template, context, fragments=("modal",), status=status)
 
@@ -48,14 +64,13 @@ def modal_done(request, *, message: str, redirect_to: str, events: dict | None =
     return response
 
 
-def customer_form_modal(
-    request, *, customer, form_class, initial: dict, save, message, template: str, redirect_to: str,
-    context: dict | None = None,
+def form_modal(
+    request, *, form_class, initial: dict, save, message, template: str, redirect_to: str,
+    events: dict | None = None, context: dict | None = None,
 ):
-    """A small form about one customer in a modal (remark, custom warning, alert channels): GET shows
-    it; a valid POST calls `save(cleaned_data)` (a service) and closes the modal with `message` (text,
-    or a function of cleaned_data) and refreshes the customer's row; a domain error shows in the form
-    and changes nothing."""
+    """A small form in a modal: GET shows it; a valid POST calls `save(cleaned_data)` (a service)
+    and closes the modal with `message` (text, or a function of cleaned_data) and `events`; a domain
+    error shows in the form and changes nothing. `context` is the template's, besides `form`."""
     if request.method == "POST":
         form = form_class(request.POST)
         if form.is_valid():
@@ -65,8 +80,7 @@ def customer_form_modal(
                 error.add_to(form)
             else:
                 text = message(form.cleaned_data) if callable(message) else message
-                return modal_done(request, message=text, redirect_to=redirect_to,
-                                  events={"customerUpdated": {"uin": customer.uin}})
+                return modal_done(request, message=text, redirect_to=redirect_to, events=events)
     else:
         form = form_class(initial=initial)
-    return render_modal(request, template, {"nav": "customers", "customer": customer, "form": form, **(context or {})})
+    return render_modal(request, template, {**(context or {}), "form": form})

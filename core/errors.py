@@ -1,6 +1,8 @@
 """One family of domain errors. Each carries a stable code (the Tencent Cloud error code where
 DESIGN.md names one), a message a person can act on, and optionally the form field it concerns."""
 
+from django.utils.translation import gettext
+
 
 class DomainError(Exception):
     code = "FailedOperation"
@@ -43,6 +45,21 @@ class IdempotencyConflict(DomainError):
 
 class NotFound(DomainError):
     code = "ResourceNotFound"
+
+
+class CustomerNotBound(NotFound):
+    """A customer UIN that is not one of the reseller's customers, whether it belongs to another
+    reseller or to nobody: the answer does not tell the two apart (DESIGN §5)."""
+
+    code = "UnauthorizedOperation.UinNoAuth"
+
+    def __init__(self, uin: int | None = None, *, field: str | None = None):
+        if uin is None:
+            message = gettext("This customer does not exist or is not bound to your account.")
+        else:
+            message = gettext("Customer %(uin)s does not exist or is not bound to your account.") % {"uin": uin}
+        super().__init__(message, field=field)
+        self.uin = uin
 
 
 class NotPermitted(DomainError):

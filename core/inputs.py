@@ -1,5 +1,5 @@
-"""Two rules every input path shares (API parameters, console forms and filters, the CSV import,
-services): how a UIN is read, and which text can be stored at all.
+"""Rules every input path shares (API parameters, console forms and filters, the CSV import,
+services): how a UIN is read, which text can be stored at all, and how long text may be.
 
 UINs are ASCII digits 0-9. `str.isdigit()` and `int()` also take other scripts' digits: full-width
 "１２３" becomes 123, and superscript "²" passes isdigit() and then fails int(). One rule, here, so
@@ -11,6 +11,8 @@ JSON's "\\ud800" escape can produce) cannot be encoded as UTF-8; either would fa
 import re
 
 from django.utils.translation import gettext
+
+from core.errors import InvalidValue
 
 # PostgreSQL's bigint, the UIN columns' type.
 UIN_MAX = 2**63 - 1
@@ -56,3 +58,29 @@ def text_problem(text: str) -> str | None:
     except UnicodeEncodeError:
         return gettext("it contains a lone surrogate (\\ud800-\\udfff), which is not a character")
     return None
+
+
+def text_clean(
+    value, *, label: str, limit: int, field: str | None = None, required: bool = False,
+    too_long_code: str = InvalidValue.code,
+) -> str:
+    """`value` as text without surrounding white space, or InvalidValue saying why it cannot be kept:
+    it holds a character that cannot be stored, it is empty when `required`, or it is longer than
+    `limit`. Over-long text is refused with the limit in the message, never cut short: a value one
+    path refuses is not stored cut by another. `label` names the value in the message ("remark")."""
+    text = "" if value is None else str(value).strip()
+    problem = text_problem(text)
+    if problem:
+        raise InvalidValue(
+            gettext("The %(label)s is refused: %(problem)s.") % {"label": label, "problem": problem}, field=field
+        )
+    if required and not text:
+        raise InvalidValue(gettext("The %(label)s is required.") % {"label": label}, field=field)
+    if len(text) > limit:
+        raise InvalidValue(
+            gettext("The %(label)s is %(length)d characters long; it can be at most %(limit)d.")
+            % {"label": label, "length": len(text), "limit": limit},
+            code=too_long_code,
+            field=field,
+        )
+    return text

@@ -1,4 +1,5 @@
-"""The one money parser shared by forms, the API and commands.
+"""Money, one way everywhere: the parser shared by forms, the API and commands, and the one way an
+amount is written for a person (`format_money`: screens, e-mail, SMS and the messages of errors).
 
 Amounts are US dollars as Decimal with at most 2 places. Input with more places is refused, not
 rounded; only derived values are rounded (half-up) with `quantize_money`.
@@ -24,6 +25,13 @@ _TOO_LARGE = 10**INTEGER_DIGITS_MAX
 
 def quantize_money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def format_money(value: Decimal) -> str:
+    """An amount as a person reads it (DESIGN §9): thousands separators and 2 decimals, "1,430.50",
+    "-25.00". The same in every language the console speaks, and without the currency, which the
+    text around it names (USD)."""
+    return f"{quantize_money(Decimal(value)):,.2f}"
 
 
 def max_per_operation() -> Decimal:
@@ -105,7 +113,7 @@ def parse_amount(
 
 def _over(ceiling: Decimal) -> InvalidAmount:
     return InvalidAmount(
-        gettext("The amount must not exceed %(ceiling)s USD per operation.") % {"ceiling": f"{ceiling:,.2f}"}
+        gettext("The amount must not exceed %(ceiling)s USD per operation.") % {"ceiling": format_money(ceiling)}
     )
 
 

@@ -1,12 +1,15 @@
-"""A reseller's time zone: one rule for which names are valid, and one fallback for a stored name
-that is not (saved before it was validated, or dropped from the zoneinfo database since)."""
+"""A reseller's time zone: one rule for which names are valid, one fallback for a stored name that
+is not (saved before it was validated, or dropped from the zoneinfo database since), and one way a
+time is written for a person, naming its zone."""
 
 import logging
 import zoneinfo
+from datetime import datetime, timedelta, tzinfo
 from functools import cache
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext
 
 logger = logging.getLogger(__name__)
@@ -41,3 +44,22 @@ def reseller_zone(name: str) -> zoneinfo.ZoneInfo:
         name, settings.DEFAULT_RESELLER_TIME_ZONE,
     )
     return zoneinfo.ZoneInfo(settings.DEFAULT_RESELLER_TIME_ZONE)
+
+
+def zone_label(offset: timedelta) -> str:
+    """A UTC offset as the console names a zone: "UTC", "UTC+8", "UTC-3:30"."""
+    minutes = int(offset.total_seconds()) // 60
+    if minutes == 0:
+        return "UTC"
+    sign = "+" if minutes > 0 else "-"
+    hours, minutes = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours}" + (f":{minutes:02d}" if minutes else "")
+
+
+def format_time(value: datetime, *, zone: tzinfo | None = None, seconds: bool = False) -> str:
+    """A time as a person reads it, in `zone` (default: the active one, which console pages set to
+    the reseller's) and naming it (DESIGN §9): "2026-11-30 18:05 UTC+8". The offset is the one in
+    force at that moment, so a zone with summer time is named right on both sides of the change."""
+    local = timezone.localtime(value, zone)
+    text = local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+    return f"{text} {zone_label(local.utcoffset())}"

@@ -38,8 +38,13 @@ class ResellerAdmin(admin.ModelAdmin):
     inlines = [MemberInline]
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        CreditPool.objects.get_or_create(reseller=obj)
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # A new reseller comes with its customer-credit pool: the service writes both, as every
+        # other way of onboarding does. The members of the inline are then saved against it.
+        created = services.reseller_create(**form.cleaned_data)
+        obj.pk, obj._state.adding, obj._state.db = created.pk, False, created._state.db
 
 
 @admin.register(CreditPool)

@@ -7,6 +7,7 @@ from django.db import connection
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
+from core.rules import THRESHOLDS, band_label
 from customers.models import Customer, Reseller
 
 from .models import AllocationRecord, CreditPool, PoolApplication, PoolGrant
@@ -62,15 +63,22 @@ def ledger_mismatches() -> list[LedgerMismatch]:
     return problems
 
 
+@dataclass(frozen=True)
+class UsageBand:
+    threshold: int
+    label: str
+    customers: int
+
+
 def pool_summary(reseller: Reseller) -> dict:
-    """The pool figures plus how many customers are past each default threshold."""
+    """The pool figures, the number of customers and, for each default threshold, how many
+    customers have reached it (`bands`, lowest threshold first), in one query."""
     counts = Customer.objects.filter(reseller=reseller).aggregate(
         customers=Count("id"),
-        past_75=Count("id", filter=Q(usage_band__gte=75)),
-        past_90=Count("id", filter=Q(usage_band__gte=90)),
-        past_100=Count("id", filter=Q(usage_band__gte=100)),
+        **{f"band_{t}": Count("id", filter=Q(usage_band__gte=t)) for t in THRESHOLDS},
     )
-    return {**pool_figures(reseller=reseller), **counts}
+    bands = [UsageBand(t, band_label(t), counts[f"band_{t}"]) for t in THRESHOLDS]
+    return {**pool_figures(reseller=reseller), "customers": counts["customers"], "bands": bands}
 
 
 def pool_figures(*, reseller: Reseller) -> dict:

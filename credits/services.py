@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from core.errors import (
+    CustomerNotBound,
     DomainError,
     IdempotencyConflict,
     InsufficientPoolBalance,
@@ -16,14 +17,22 @@ from core.errors import (
     NotFound,
     RepossessTooMuch,
 )
-from core.inputs import quoted, text_problem, uin_or_none, uin_rule
-from core.money import CENT, parse_amount
+from core.inputs import quoted, text_clean, text_problem, uin_or_none, uin_rule
+from core.money import CENT, format_money, parse_amount
 from customers.models import Customer, Reseller
 from customers.services import remark_clean
+from notifications.services import customer_evaluation_enqueue
 
 from .models import AllocationRecord, CreditPool, PoolApplication, PoolGrant, Repayment, UsageCharge
 
 IDEMPOTENCY_KEY_MAX = 64
+# The most one grant or application adds to a pool: far above any real pool, and far inside the
+# money columns (16 digits), so that a typing slip of a few extra digits is refused.
+POOL_AMOUNT_MAX = Decimal("9999999999.99")
+OPERATOR_NAME_MAX = AllocationRecord._meta.get_field("operator_name").max_length
+NOTE_MAX = PoolGrant._meta.get_field("note").max_length
+REVIEW_NOTE_MAX = PoolApplication._meta.get_field("review_note").max_length
+REASON_MAX = PoolApplication._meta.get_field("reason").max_length
 
 
 def _idempotency_key_clean(value) -> str:
@@ -43,8 +52,9 @@ def _idempotency_key_clean(value) -> str:
 
 
 def _operator_name(actor, operator_name: str | None) -> str:
+    # A label the system composes (the API's "user (API key AKID...)"), not input: shortened to fit.
     if operator_name:
-        return operator_name[:150]
+        return operator_name[:OPERATOR_NAME_MAX]
     if actor is not None:
         return actor.get_username()
     return "system"
@@ -108,14 +118,12 @@ def credit_allocate(
             if row is None:
                 current = Customer.objects.filter(pk=customer_id, reseller=reseller).only("credit", "used").first()
                 if current is None:
-                    raise NotFound(
-                        "This customer does not exist or is not bound to your account.",
-                        code="UnauthorizedOperation.UinNoAuth",
-                    )
-                repossessable = max(current.credit - current.used, Decimal("0.00"))
+                    raise CustomerNotBound()
                 raise RepossessTooMuch(
-                    "The maximum credit you can repossess must be not greater than the customer's "
-                    f"available credit ({repossessable:,.2f} USD)."
+                    gettext(
+                        "The maximum credit you can repossess must be not greater than the customer's "
+                        "available credit (%(available)s USD)."
+                    ) % {"available": format_money(current.repossessable)}
                 )
             credit_after, used = _money(row[0]), _money(row[1])
             record = AllocationRecord.objects.create(
@@ -133,7 +141,7 @@ def credit_allocate(
                 idempotency_key=idempotency_key,
             )
             # A credit change can cross or re-arm a usage threshold (DESIGN §3).
-            _enqueue_customer_evaluation(customer_id)
+            customer_evaluation_enqueue(customer_id)
             return record
     except IntegrityError:
         # Only a key raced in by another path (e.g. without a pool lock) lands here.
@@ -165,8 +173,10 @@ def _insufficient_pool(reseller: Reseller, amount: Decimal) -> InsufficientPoolB
     pool = CreditPool.objects.filter(reseller=reseller).first()
     remaining = pool.remaining if pool else Decimal("0.00")
     return InsufficientPoolBalance(
-        f"Your remaining customer credit is {remaining:,.2f} USD; you cannot allocate "
-        f"{amount:,.2f} USD. Apply to your channel manager for more customer credit."
+        gettext(
+            "Your remaining customer credit is %(remaining)s USD; you cannot allocate %(amount)s USD. "
+            "Apply to your channel manager for more customer credit."
+        ) % {"remaining": format_money(remaining), "amount": format_money(amount)}
     )
 
 
@@ -177,8 +187,10 @@ def _money(value) -> Decimal:
 def _replay(previous: AllocationRecord, *, customer_id: int, amount: Decimal) -> AllocationRecord:
     if previous.customer_id != customer_id or previous.amount != amount:
         raise IdempotencyConflict(
-            "This request token was already used for a different allocation "
-            f"({previous.amount:+,.2f} USD to customer {previous.customer.uin}). Use a new token."
+            gettext(
+                "This request token was already used for a different allocation (%(amount)s USD to "
+                "customer %(uin)s). Use a new token."
+            ) % {"amount": ("+" if previous.amount > 0 else "") + format_money(previous.amount), "uin": previous.customer.uin}
         )
     previous.replayed = True
     return previous
@@ -200,7 +212,7 @@ def repayment_confirm(
     remark = remark_clean(remark)
     idempotency_key = _idempotency_key_clean(idempotency_key)
     if customer.reseller_id != reseller.pk:
-        raise NotFound("This customer does not exist or is not bound to your account.", code="UnauthorizedOperation.UinNoAuth")
+        raise CustomerNotBound()
     try:
         with transaction.atomic():
             previous = Repayment.objects.filter(reseller=reseller, idempotency_key=idempotency_key).first()
@@ -214,7 +226,9 @@ def repayment_confirm(
             if row is None:
                 used = Customer.objects.filter(pk=customer.pk).values_list("used", flat=True).first() or Decimal("0.00")
                 raise InvalidValue(
-                    f"A repayment can be at most what the customer has used ({used:,.2f} USD).", field="amount"
+                    gettext("A repayment can be at most what the customer has used (%(used)s USD).")
+                    % {"used": format_money(used)},
+                    field="amount",
                 )
             credit, used = _money(row[0]), _money(row[1])
             repayment = Repayment.objects.create(
@@ -222,7 +236,7 @@ def repayment_confirm(
                 remark=remark, confirmed_by=actor, confirmed_by_name=_operator_name(actor, None),
                 idempotency_key=idempotency_key,
             )
-            _enqueue_customer_evaluation(customer.pk)
+            customer_evaluation_enqueue(customer.pk)
             return repayment
     except IntegrityError:
         # A twin with the same key committed while this one waited on the customer row.
@@ -253,8 +267,10 @@ def reseller_create(*, name: str, uin: int, contact_email: str = "", contact_pho
 def pool_grant(
     *, reseller: Reseller, amount, actor=None, note: str = "", application: PoolApplication | None = None
 ) -> PoolGrant:
-    """Add an approved grant to the pool: total and remaining both grow by `amount`."""
-    amount = parse_amount(amount, allow_negative=False, limit=Decimal("9999999999.99"))
+    """Add an approved grant to the pool: total and remaining both grow by `amount`. A note longer
+    than its column is refused, not cut short."""
+    amount = parse_amount(amount, allow_negative=False, limit=POOL_AMOUNT_MAX)
+    note = text_clean(note, label=gettext("note"), limit=NOTE_MAX, field="note")
     with transaction.atomic():
         CreditPool.objects.get_or_create(reseller=reseller)
         pool = CreditPool.objects.select_for_update().get(reseller=reseller)
@@ -263,21 +279,20 @@ def pool_grant(
         pool.updated_at = timezone.now()
         pool.save(update_fields=["total", "remaining", "updated_at"])
         return PoolGrant.objects.create(
-            reseller=reseller, amount=amount, granted_by=actor, note=(note or "")[:255], application=application
+            reseller=reseller, amount=amount, granted_by=actor, note=note, application=application
         )
 
 
 def pool_application_submit(*, reseller: Reseller, amount, reason: str, actor=None) -> PoolApplication:
-    amount = parse_amount(amount, allow_negative=False, limit=Decimal("9999999999.99"))
-    reason = (reason or "").strip()
+    amount = parse_amount(amount, allow_negative=False, limit=POOL_AMOUNT_MAX)
+    reason = text_clean(reason, label=gettext("reason"), limit=REASON_MAX, field="reason")
     if not reason:
-        raise InvalidValue("Tell your channel manager why you need the credit.", field="reason")
-    if len(reason) > 1000:
-        raise InvalidValue("The reason can be at most 1000 characters.", field="reason")
+        raise InvalidValue(gettext("Tell your channel manager why you need the credit."), field="reason")
     return PoolApplication.objects.create(reseller=reseller, amount=amount, reason=reason, submitted_by=actor)
 
 
 def _review(application_id: int, *, actor, note: str, status: str) -> PoolApplication:
+    note = text_clean(note, label=gettext("review note"), limit=REVIEW_NOTE_MAX, field="note")
     application = PoolApplication.objects.select_for_update().select_related("reseller").get(pk=application_id)
     if application.status != PoolApplication.Status.PENDING:
         raise DomainError(
@@ -287,7 +302,7 @@ def _review(application_id: int, *, actor, note: str, status: str) -> PoolApplic
     application.status = status
     application.reviewed_by = actor
     application.reviewed_at = timezone.now()
-    application.review_note = (note or "")[:255]
+    application.review_note = note
     application.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note"])
     return application
 
@@ -321,14 +336,6 @@ DESCRIPTION_MAX = 255
 # error (year 1 would even be stored as a BC time that no later read can convert back).
 INCURRED_AT_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 INCURRED_AT_AHEAD = timedelta(days=1)
-
-
-def _enqueue_customer_evaluation(customer_id: int) -> None:
-    """After commit, evaluate the customer's usage thresholds on a worker (if the broker is down,
-    the periodic sweep does it instead)."""
-    from notifications.tasks import customer_evaluate
-
-    customer_evaluate.delay_on_commit(customer_id)
 
 
 def _parse_uin(value) -> int:
@@ -386,20 +393,7 @@ def _parse_incurred_at(value) -> datetime:
 
 
 def _check_text(value, *, name: str, limit: int, required: bool = False) -> str:
-    text = "" if value is None else str(value).strip()
-    problem = text_problem(text)
-    if problem:
-        raise InvalidValue(
-            gettext("The %(name)s is refused: %(problem)s.") % {"name": name.replace("_", " "), "problem": problem},
-            field=name,
-        )
-    if required and not text:
-        raise InvalidValue(f"The {name.replace('_', ' ')} is required.", field=name)
-    if len(text) > limit:
-        raise InvalidValue(
-            f"The {name.replace('_', ' ')} is {len(text)} characters long; it can be at most {limit}.", field=name
-        )
-    return text
+    return text_clean(value, label=name.replace("_", " "), limit=limit, field=name, required=required)
 
 
 def usage_charge_check(
@@ -465,7 +459,7 @@ def _usage_charge_apply(*, reseller: Reseller, fields: dict, enqueue: bool):
             )
             Customer.objects.filter(pk=customer.pk).update(used=F("used") + fields["amount"])
             if enqueue:
-                _enqueue_customer_evaluation(customer.pk)
+                customer_evaluation_enqueue(customer.pk)
             return charge, True
     except IntegrityError:
         # A twin with the same external id (for another customer, so not behind our row lock) won.
@@ -531,7 +525,7 @@ def usage_charges_import(*, reseller: Reseller, rows: list[dict]) -> tuple[int, 
             else:
                 replayed += 1
         for customer_id in sorted(customers):
-            _enqueue_customer_evaluation(customer_id)
+            customer_evaluation_enqueue(customer_id)
     return created, replayed
 
 

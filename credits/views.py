@@ -12,6 +12,7 @@ from console.htmx import modal_done, render_fragment, render_modal
 from console.tables import CappedCountPaginator, configure_table, without
 from core.errors import DomainError, IdempotencyConflict
 from customers import selectors as customer_selectors
+from customers.modals import customer_updated
 
 from . import selectors
 from .filters import AllocationRecordFilter
@@ -39,8 +40,9 @@ def allocate(request, uin: int):
             except DomainError as error:
                 _refused(form, error)
             else:
-                return modal_done(request, message="Allocation successful", redirect_to="/customers/",
-                                  events={"creditAllocated": {"uin": customer.uin}})
+                # creditAllocated: the pool figures refresh; the customer's row listens for its own event.
+                return modal_done(request, message=_("Allocation successful"), redirect_to="/customers/",
+                                  events={"creditAllocated": {"uin": customer.uin}, **customer_updated(customer.uin)})
     else:
         form = AllocateForm(initial={"idempotency_key": new_idempotency_key()})
     context = {
@@ -78,8 +80,8 @@ def repayment(request, uin: int):
             except DomainError as error:
                 _refused(form, error)
             else:
-                return modal_done(request, message="Repayment confirmed", redirect_to="/customers/",
-                                  events={"customerUpdated": {"uin": customer.uin}})
+                return modal_done(request, message=_("Repayment confirmed"), redirect_to="/customers/",
+                                  events=customer_updated(customer.uin))
     else:
         form = RepaymentForm(initial={"idempotency_key": new_idempotency_key()})
     context = {

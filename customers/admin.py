@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from .models import Customer, Member
+from .services import customer_create
 
 
 @admin.register(Member)
@@ -22,7 +23,21 @@ class CustomerAdmin(admin.ModelAdmin):
     readonly_fields = ["credit", "used", "available", "usage_band"]
     autocomplete_fields = ["reseller"]
 
+    # A new customer is bound through customer_create, so only what it takes is asked for; credit
+    # and usage start at 0 and change through the services afterwards.
+    add_fields = ["reseller", "uin", "name", "email", "phone", "remark", "identity_type", "bound_at"]
+
+    def get_fields(self, request, obj=None):
+        return self.add_fields if obj is None else super().get_fields(request, obj)
+
     def get_readonly_fields(self, request, obj=None):
         if obj is not None:
             return [*self.readonly_fields, "reseller", "uin"]
-        return self.readonly_fields
+        return []
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        created = customer_create(**{name: form.cleaned_data[name] for name in self.add_fields})
+        obj.pk, obj._state.adding, obj._state.db = created.pk, False, created._state.db

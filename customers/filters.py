@@ -4,10 +4,11 @@ from django.db.models import Q
 
 from console.filters import StrictFilterSet
 from core.inputs import uin_or_none
+from core.rules import THRESHOLDS, band_label
 
 from .models import Customer
 
-USAGE_BANDS = [("75", "Used ≥ 75 %"), ("90", "Used ≥ 90 %"), ("100", "Used ≥ 100 %")]
+USAGE_BANDS = [(str(threshold), band_label(threshold)) for threshold in THRESHOLDS]
 
 
 class CustomerFilter(StrictFilterSet):

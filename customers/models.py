@@ -7,9 +7,22 @@ from django.db import models
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
+from core.rules import FULL, THRESHOLDS
 from core.timezones import reseller_zone, validate_time_zone
 
 ZERO = Decimal("0.00")
+
+
+def usage_band_expression() -> Case:
+    """The highest default threshold (core.rules.THRESHOLDS) the customer's usage reaches, else 0.
+    Full credit is `used >= credit` with something used, so credit 0 with usage counts as FULL; the
+    lower thresholds need credit. The stored column's SQL comes from its migration: a change here
+    shows up as a new migration (makemigrations), never silently."""
+    whens = [When(Q(used__gt=0) & Q(used__gte=F("credit")), then=Value(FULL))]
+    for threshold in sorted((t for t in THRESHOLDS if t != FULL), reverse=True):
+        share = (Decimal(threshold) / 100).quantize(Decimal("0.01"))
+        whens.append(When(Q(credit__gt=0) & Q(used__gte=F("credit") * Value(share)), then=Value(threshold)))
+    return Case(*whens, default=Value(0), output_field=models.SmallIntegerField())
 
 
 def default_reseller_time_zone() -> str:
@@ -102,15 +115,10 @@ class Customer(models.Model):
         output_field=models.DecimalField(max_digits=17, decimal_places=2),
         db_persist=True,
     )
-    # Highest default threshold reached: 0, 75, 90 or 100 (credit 0 with usage counts as 100).
+    # Highest default threshold reached (0 for none): stored and indexed, so that the usage filter,
+    # the Overview's counts and the alert sweep read a column rather than compute used / credit.
     usage_band = models.GeneratedField(
-        expression=Case(
-            When(Q(used__gt=0) & Q(used__gte=F("credit")), then=Value(100)),
-            When(Q(credit__gt=0) & Q(used__gte=F("credit") * Value(Decimal("0.90"))), then=Value(90)),
-            When(Q(credit__gt=0) & Q(used__gte=F("credit") * Value(Decimal("0.75"))), then=Value(75)),
-            default=Value(0),
-            output_field=models.SmallIntegerField(),
-        ),
+        expression=usage_band_expression(),
         output_field=models.SmallIntegerField(),
         db_persist=True,
     )
@@ -153,13 +161,6 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.uin})"
-
-    @property
-    def used_percent(self) -> Decimal | None:
-        """used / credit as a percentage; None when credit is 0 (over 100 % if anything is used)."""
-        if self.credit > 0:
-            return (self.used * 100 / self.credit).quantize(Decimal("0.01"))
-        return None
 
     @property
     def repossessable(self) -> Decimal:

@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from core.errors import InvalidValue
-from core.inputs import text_problem, uin_or_none, uin_rule
+from core.inputs import text_clean, uin_or_none, uin_rule
 
 from .models import Customer, Member, Reseller
 
@@ -16,6 +16,10 @@ def member_create(*, reseller: Reseller, username: str, password: str, role: str
     with transaction.atomic():
         user = User.objects.create_user(username=username, password=password, email=email)
         return Member.objects.create(user=user, reseller=reseller, role=role)
+
+
+def _field_max(name: str) -> int:
+    return Customer._meta.get_field(name).max_length
 
 
 def customer_create(
@@ -29,13 +33,15 @@ def customer_create(
     identity_type: str = Customer.IdentityType.ENTERPRISE,
     bound_at=None,
 ) -> Customer:
-    """Bind a new customer (credit 0, used 0) to the reseller. UINs are unique platform-wide."""
-    name = (name or "").strip()
-    if not name:
-        raise InvalidValue("The customer needs a name.", field="name")
+    """Bind a new customer (credit 0, used 0) to the reseller. UINs are unique platform-wide. Text
+    longer than its column is refused with the limit, never cut short (as remark_clean does)."""
+    name = text_clean(name, label=gettext("customer's name"), limit=_field_max("name"), field="name", required=True)
     uin = uin_or_none(uin)
     if uin is None:
         raise InvalidValue(gettext("Enter a valid UIN: %(rule)s.") % {"rule": uin_rule()}, field="uin")
+    email = text_clean(email, label=gettext("e-mail address"), limit=_field_max("email"), field="email")
+    phone = text_clean(phone, label=gettext("phone number"), limit=_field_max("phone"), field="phone")
+    remark = remark_clean(remark)
     try:
         with transaction.atomic():
             return Customer.objects.create(
@@ -44,33 +50,29 @@ def customer_create(
                 name=name,
                 email=email,
                 phone=phone,
-                remark=remark[:255],
+                remark=remark,
                 identity_type=identity_type,
                 bound_at=bound_at or timezone.now(),
             )
     except IntegrityError as exc:
         if Customer.objects.filter(uin=uin).exists():
-            raise InvalidValue(f"UIN {uin} is already bound to a reseller.", field="uin") from exc
+            raise InvalidValue(
+                gettext("UIN %(uin)s is already bound to a reseller.") % {"uin": uin}, field="uin"
+            ) from exc
         raise
 
 
+# The column that backs a remark, of a customer or of an allocation record.
 REMARK_MAX = 255
 
 
 def remark_clean(remark: str) -> str:
-    """A remark (customer or allocation record) stripped, or refused when longer than the
-    255-character column that backs it."""
-    remark = (remark or "").strip()
-    problem = text_problem(remark)
-    if problem:
-        raise InvalidValue(gettext("The remark is refused: %(problem)s.") % {"problem": problem}, field="remark")
-    if len(remark) > REMARK_MAX:
-        raise InvalidValue(
-            f"The remark is {len(remark)} characters long; it can be at most {REMARK_MAX}.",
-            code="InvalidParameterValue.RemarkTooLong",
-            field="remark",
-        )
-    return remark
+    """A remark (customer or allocation record) stripped, or refused when it cannot be stored or is
+    longer than the 255-character column that backs it."""
+    return text_clean(
+        remark, label=gettext("remark"), limit=REMARK_MAX, field="remark",
+        too_long_code="InvalidParameterValue.RemarkTooLong",
+    )
 
 
 def customer_remark_update(*, customer: Customer, remark: str) -> Customer:

@@ -1,7 +1,7 @@
 import django_tables2 as tables
 
 from console.tables import NUMBER
-from core.money import quantize_money
+from core.rules import used_percent
 
 from .models import Customer
 
@@ -47,11 +47,10 @@ EXPORT_FIELDS = ["uin", "name", "remark", "email", "phone", "bound_at", "credit"
 
 def export_row(values: tuple, tz) -> list:
     uin, name, remark, email, phone, bound_at, credit, used, available, status = values
-    if credit > 0:
-        percent = str(quantize_money(used * 100 / credit))
-    else:
+    percent = used_percent(used, credit)
+    if percent is None:
         percent = "over 100" if used > 0 else ""
     return [
         uin, name, remark, email, phone, bound_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
-        f"{credit:.2f}", f"{used:.2f}", f"{available:.2f}", percent, Customer.AccountStatus(status).label,
+        f"{credit:.2f}", f"{used:.2f}", f"{available:.2f}", str(percent), Customer.AccountStatus(status).label,
     ]

@@ -8,12 +8,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from console.access import member_required
 from console.export import stream_csv
-from console.htmx import customer_form_modal, render_fragment
+from console.htmx import render_fragment
 from console.tables import configure_table, without
 
 from . import selectors
 from .filters import CustomerFilter
 from .forms import RemarkForm
+from .modals import customer_form_modal
 from .services import customer_remark_update
 from .tables import EXPORT_FIELDS, EXPORT_HEADER, CustomerTable, export_row
 
@@ -72,5 +73,5 @@ def customer_remark(request, uin: int):
     return customer_form_modal(
         request, customer=customer, form_class=RemarkForm, initial={"remark": customer.remark},
         save=lambda data: customer_remark_update(customer=customer, remark=data["remark"]),
-        message="Remark saved", template="customers/remark.html", redirect_to="/customers/",
+        message=_("Remark saved"), template="customers/remark.html", redirect_to="/customers/",
     )

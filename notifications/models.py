@@ -5,10 +5,10 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower, Trim
 from django.utils import timezone
+from django.utils.translation import gettext
 
+from core.rules import FULL
 from customers.models import Customer, Member, Reseller
-
-DEFAULT_THRESHOLDS = (75, 90, 100)
 
 
 class Alert(models.Model):
@@ -23,7 +23,7 @@ class Alert(models.Model):
     reseller = models.ForeignKey(Reseller, on_delete=models.CASCADE, related_name="alerts", db_index=False)
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="alerts", db_index=False)
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    # Percent: 75 / 90 / 100 for the defaults, the custom warning's percent of available credit.
+    # Percent: one of core.rules.THRESHOLDS, or the custom warning's percent of available credit.
     threshold = models.PositiveSmallIntegerField()
     # Calendar day in the reseller's time zone: the unit of "at most one alert a day".
     day = models.DateField()
@@ -35,7 +35,8 @@ class Alert(models.Model):
     used = models.DecimalField(max_digits=16, decimal_places=2)
     available = models.DecimalField(max_digits=17, decimal_places=2)
     created_at = models.DateTimeField(default=timezone.now)
-    # Set when the customer went back under this threshold (an allocation re-armed it).
+    # Set when the customer went back under this threshold (an allocation raised its credit or a
+    # repayment lowered its usage): the next crossing alerts again.
     rearmed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -60,17 +61,24 @@ class Alert(models.Model):
 
     @property
     def title(self) -> str:
-        customer = self.customer
+        return self.sentence()
+
+    def sentence(self, *, for_customer: bool = False) -> str:
+        """What happened, in one sentence: the e-mail's subject and first line, the SMS, the
+        Message Center title and the alert history all say it this way. `for_customer`: addressed
+        to the customer itself (only usage thresholds reach customers)."""
+        names = {"name": self.customer.name, "uin": self.customer.uin, "threshold": self.threshold}
         if self.kind == self.Kind.CUSTOM:
-            return (
-                f"Custom balance warning: {customer.name} ({customer.uin}) has less than "
-                f"{self.threshold}% of its credit available"
-            )
-        if self.kind == self.Kind.REARMED:
-            return f"Re-armed: {customer.name} ({customer.uin}) is back under {self.threshold}% of its credit"
-        if self.threshold >= 100:
-            return f"{customer.name} ({customer.uin}) has used all of its credit"
-        return f"{customer.name} ({customer.uin}) has used {self.threshold}% of its credit"
+            text = gettext("Custom balance warning: %(name)s (UIN %(uin)s) has less than %(threshold)s%% of its credit available")
+        elif self.kind == self.Kind.REARMED:
+            text = gettext("Re-armed: %(name)s (UIN %(uin)s) is back under %(threshold)s%% of its credit")
+        elif self.threshold >= FULL:
+            text = (gettext("Your account %(name)s (UIN %(uin)s) has used all of its credit") if for_customer
+                    else gettext("%(name)s (UIN %(uin)s) has used all of its credit"))
+        else:
+            text = (gettext("Your account %(name)s (UIN %(uin)s) has used %(threshold)s%% of its credit") if for_customer
+                    else gettext("%(name)s (UIN %(uin)s) has used %(threshold)s%% of its credit"))
+        return text % names
 
 
 class Delivery(models.Model):
@@ -117,7 +125,7 @@ class Delivery(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["alert", "recipient_key", "channel"], name="delivery_once_per_recipient"),
             # One message per alert to an address, however many recipients share it (the contact's
-            # address is often a member's too). Written as notifications.services._ADDRESS_KEY.
+            # address is often a member's too). Written as notifications.services.outbox._ADDRESS_KEY.
             models.UniqueConstraint(
                 F("alert"), F("channel"), Lower(Trim("address")),
                 condition=Q(channel__in=["email", "sms"]) & ~Q(address=""),
@@ -170,7 +178,3 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return self.title
-
-    @property
-    def is_read(self) -> bool:
-        return self.read_at is not None

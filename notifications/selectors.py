@@ -20,16 +20,12 @@ def inbox(*, member: Member, unread_only: bool = False) -> QuerySet[Message]:
     ).order_by("-created_at", "-id")
 
 
-def customer_inbox(*, customer: Customer) -> QuerySet[Message]:
-    """The customer's own Message Center (what a customer portal will show)."""
-    return Message.objects.filter(customer=customer, for_customer=True).order_by("-created_at", "-id")
-
-
 def customer_alert_history(*, reseller: Reseller, customer: Customer) -> QuerySet[Alert]:
     """The customer's alerts, newest first, each with its deliveries (covered ones have none)."""
     deliveries = Delivery.objects.select_related("member__user").order_by("recipient_kind", "recipient_key", "channel")
     return (
         Alert.objects.filter(reseller=reseller, customer=customer)
+        .select_related("customer")
         .prefetch_related(Prefetch("deliveries", queryset=deliveries))
         .order_by("-created_at", "-id")
     )

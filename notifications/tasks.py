@@ -4,14 +4,11 @@ Delivery tasks acknowledge late (a worker killed mid-send leaves the message in 
 are safe to run twice: the service claims each delivery with a conditional UPDATE. Only a
 transient transport error is retried, with exponential backoff and a cap (DeliveryRetry)."""
 
-import smtplib
-
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import get_connection
 
 from . import services
-from .transports import TransportError
+from .transports.email import batch_transport
 
 
 @shared_task(ignore_result=True)
@@ -32,41 +29,11 @@ def delivery_send(self, delivery_id: int) -> str:
 def deliveries_send(delivery_ids: list[int]) -> dict:
     """A chunk of the sweep's deliveries, e-mails over one SMTP connection. A transient failure
     becomes its own delivery_send task with the backoff countdown."""
-    from .transports.email import EmailTransport
-
-    connection = get_connection()
-    try:
-        try:
-            connection.open()
-        except (OSError, smtplib.SMTPException):
-            pass  # each e-mail then dials on its own and records its own transient error
-        outcomes, retries = services.deliveries_attempt(
-            delivery_ids=delivery_ids, transport=_Routed(EmailTransport(connection=connection))
-        )
-    finally:
-        connection.close()
+    with batch_transport() as transport:
+        outcomes, retries = services.deliveries_attempt(delivery_ids=delivery_ids, transport=transport)
     for delivery_id, countdown in retries:
         delivery_send.apply_async((delivery_id,), countdown=countdown)
     return outcomes
-
-
-class _Routed:
-    """E-mail through the chunk's shared connection, other channels through their own transport."""
-
-    def __init__(self, email):
-        self.email = email
-
-    def send(self, delivery) -> str:
-        from .transports import transport_for
-
-        if delivery.channel != "email":
-            return transport_for(delivery.channel).send(delivery)
-        try:
-            return self.email.send(delivery)
-        except TransportError:
-            # A broken SMTP session would fail the rest of the chunk too: the next one re-dials.
-            self.email.connection.close()
-            raise
 
 
 @shared_task(ignore_result=True)

@@ -6,12 +6,13 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from console.access import member_required
-from console.htmx import customer_form_modal
 from core.errors import DomainError, NotFound, NotPermitted
 from customers import selectors as customer_selectors
+from customers.modals import customer_form_modal
 from customers.models import Member
 
 from . import selectors, services
@@ -146,7 +147,9 @@ def custom_warning(request, uin: int):
 
     def message(data):
         percent = data["percent"]
-        return "Custom warning switched off" if percent is None else f"Custom warning set to {percent}%"
+        if percent is None:
+            return gettext("Custom warning switched off")
+        return gettext("Custom warning set to %(percent)s%%") % {"percent": percent}
 
     return customer_form_modal(
         request, customer=customer, form_class=CustomWarningForm, initial={"percent": customer.custom_warning_percent},
@@ -164,6 +167,6 @@ def customer_channels(request, uin: int):
         request, customer=customer, form_class=CustomerChannelsForm,
         initial={"alert_email": customer.alert_email, "alert_sms": customer.alert_sms, "alert_inbox": customer.alert_inbox},
         save=lambda data: services.customer_alert_channels_update(member=request.member, customer=customer, **data),
-        message=f"Alert channels of {customer.name} saved", template="notifications/customer_channels.html",
+        message=gettext("Alert channels of %(name)s saved") % {"name": customer.name}, template="notifications/customer_channels.html",
         redirect_to=f"/customers/{customer.uin}/alerts/", context={"reseller": request.reseller},
     )

@@ -138,6 +138,8 @@ INSTALLED_APPS = [
     "django_tables2",
     "django_filters",
     "axes",
+    # console has no models: it is installed for its template tags ({% load console %}).
+    "console",
     "customers",
     "credits",
     "notifications",

@@ -4,6 +4,7 @@ every app (see .importlinter): they may import any of them, and no app imports t
 from django.contrib import messages
 from django.contrib.auth.views import LoginView
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -12,6 +13,7 @@ from api import endpoint as api_endpoint
 from console.access import member_required
 from console.htmx import render_fragment
 from core.errors import DomainError
+from core.money import format_money
 from credits import selectors as credit_selectors
 from credits.forms import PoolApplicationForm
 from credits.services import pool_application_submit
@@ -56,7 +58,11 @@ def pool_application_create(request):
         except DomainError as error:
             error.add_to(form)
     if submitted is not None and not request.htmx:
-        messages.success(request, f"Application for {submitted.amount:,.2f} USD submitted; your channel manager will review it.")
+        messages.success(
+            request,
+            gettext("Application for %(amount)s USD submitted; your channel manager will review it.")
+            % {"amount": format_money(submitted.amount)},
+        )
         return redirect("/")
     context = overview_context(request, application_form=PoolApplicationForm() if submitted else form, submitted=submitted)
     return render_fragment(request, "overview.html", context, fragments=("pool-applications",))

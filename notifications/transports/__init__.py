@@ -3,6 +3,8 @@ message to the channel and returns the provider's reference, or raises Transport
 
 from django.template.loader import render_to_string
 
+from core.rules import used_percent_text
+
 
 class TransportError(Exception):
     """The channel did not accept the message. permanent=True: retrying cannot help."""
@@ -26,25 +28,20 @@ class Transport:
         from django.conf import settings
 
         alert = delivery.alert
-        customer = alert.customer
+        for_customer = delivery.recipient_kind == "customer"
         return {
             "delivery": delivery,
             "alert": alert,
-            "customer": customer,
+            "customer": alert.customer,
             "reseller": alert.reseller,
-            "for_customer": delivery.recipient_kind == "customer",
-            "used_percent": customer_used_percent(alert),
+            "for_customer": for_customer,
+            "sentence": alert.sentence(for_customer=for_customer),
+            "used_percent": used_percent_text(alert.used, alert.credit),
             "console_url": settings.CONSOLE_BASE_URL.rstrip("/"),
         }
 
     def render(self, template: str, delivery) -> str:
         return render_to_string(template, self.context(delivery)).strip()
-
-
-def customer_used_percent(alert) -> str:
-    if alert.credit > 0:
-        return f"{alert.used * 100 / alert.credit:.2f}"
-    return "100.00+" if alert.used > 0 else "0.00"
 
 
 def transport_for(channel: str, **kwargs) -> Transport:

@@ -1,7 +1,9 @@
 """E-mail through Django's e-mail backends (SMTP in production, files in development, the
-locmem outbox in tests): plain text with an HTML alternative."""
+locmem outbox in tests): plain text with an HTML alternative. The SMTP connections live here too:
+one kept open per worker process for single sends, one per chunk for the sweep's batches."""
 
 import smtplib
+from contextlib import contextmanager
 from email.utils import make_msgid
 
 from django.conf import settings
@@ -37,7 +39,7 @@ class EmailTransport(Transport):
         self.connection = connection
 
     def subject(self, delivery) -> str:
-        return f"[Partner Center] {delivery.alert.title}"
+        return f"[Partner Center] {self.context(delivery)['sentence']}"
 
     def send(self, delivery) -> str:
         message = EmailMultiAlternatives(
@@ -75,3 +77,37 @@ class EmailTransport(Transport):
         if sent != 1:
             raise TransportError("The e-mail backend accepted no message.")
         return message.extra_headers.get("Message-ID", "")
+
+
+class _Routed:
+    """E-mail through the chunk's shared connection, other channels through their own transport."""
+
+    def __init__(self, email: EmailTransport):
+        self.email = email
+
+    def send(self, delivery) -> str:
+        from . import transport_for
+
+        if delivery.channel != EmailTransport.channel:
+            return transport_for(delivery.channel).send(delivery)
+        try:
+            return self.email.send(delivery)
+        except TransportError:
+            # A broken SMTP session would fail the rest of the chunk too: the next one re-dials.
+            self.email.connection.close()
+            raise
+
+
+@contextmanager
+def batch_transport():
+    """A transport for a chunk of deliveries of any channel, its e-mails over one SMTP connection
+    (opened here, closed at the end)."""
+    connection = get_connection()
+    try:
+        try:
+            connection.open()
+        except (OSError, smtplib.SMTPException):
+            pass  # each e-mail then dials on its own and records its own transient error
+        yield _Routed(EmailTransport(connection=connection))
+    finally:
+        connection.close()

@@ -4,11 +4,16 @@ from . import Transport
 
 
 class InboxTransport(Transport):
+    """The message's title is the alert's sentence. A customer name near its 200-character limit can
+    make the sentence longer than the title column: the title keeps what fits, and the name and UIN
+    are still the message's customer."""
+
     channel = "inbox"
 
     def send(self, delivery) -> str:
         from notifications.models import Message
 
+        title_max = Message._meta.get_field("title").max_length
         message, _ = Message.objects.get_or_create(
             delivery=delivery,
             defaults={
@@ -17,7 +22,7 @@ class InboxTransport(Transport):
                 "customer_id": delivery.alert.customer_id,
                 "for_customer": delivery.recipient_kind == "customer",
                 "alert_id": delivery.alert_id,
-                "title": delivery.alert.title[:255],
+                "title": self.context(delivery)["sentence"][:title_max],
                 "body": self.render("notifications/inbox/alert.txt", delivery),
             },
         )

@@ -12,7 +12,10 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from . import Transport, TransportError, customer_used_percent
+from core.money import format_money
+from core.rules import used_percent
+
+from . import Transport, TransportError
 
 # The locmem backend's sent messages (tests read and clear it).
 outbox: list[dict] = []
@@ -132,9 +135,14 @@ class SmsTransport(Transport):
         self.backend = backend
 
     def params(self, delivery) -> list[str]:
-        """The Tencent template's parameters: {1} customer UIN, {2} threshold %, {3} used %, {4} available USD."""
+        """The Tencent template's parameters: {1} customer UIN, {2} threshold %, {3} used % (the
+        number, or "over 100" with no credit), {4} available USD; numbers written as everywhere else."""
         alert = delivery.alert
-        return [str(alert.customer.uin), str(alert.threshold), customer_used_percent(alert), f"{alert.available:.2f}"]
+        percent = used_percent(alert.used, alert.credit)
+        return [
+            str(alert.customer.uin), str(alert.threshold), "over 100" if percent is None else str(percent),
+            format_money(alert.available),
+        ]
 
     def send(self, delivery) -> str:
         backend = self.backend or get_backend()

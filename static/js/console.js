@@ -1,6 +1,18 @@
 /* Partner Center console behaviour. All script lives here: the Content-Security-Policy allows no
- * inline script and no inline event handlers. htmx (static/vendor/htmx) does the requests; this file
- * runs the modal convention (see templates/credits/allocate.html), toasts, row refreshes and menus. */
+ * inline script and no inline event handlers (nor eval, so htmx's event filters are off too).
+ *
+ * htmx (static/vendor/htmx) does the requests, and the page says declaratively who refreshes on
+ * which server event: the pool figures on `creditAllocated` (templates/credits/pool_figures.html),
+ * a customer's row on its own `customerUpdated-<uin>` (templates/customers/_customer_row.html).
+ *
+ * What is left here is what htmx cannot do:
+ * - the modal convention (console/htmx.py): showModal(), focus on the first invalid field, Tab kept
+ *   inside, Escape and [data-close-modal] and the `closeModal` event close it, focus goes back to
+ *   the control that opened it (also after its row was replaced);
+ * - the modal's tabs (arrow keys, aria-selected), the row menus (one open at a time, Escape and
+ *   outside clicks close them, floating above the scrolling table);
+ * - toasts for `showMessage` and for failed requests;
+ * - typed filter values kept in the snapshot htmx restores on Back. */
 (function () {
   "use strict";
 
@@ -133,12 +145,6 @@
   }
 
   // ---- events from HX-Trigger headers -----------------------------------------------------
-  function refreshRow(uin) {
-    var row = document.getElementById("customer-" + uin);
-    if (!row || !window.htmx) { return; }
-    window.htmx.ajax("GET", row.getAttribute("data-row-url"), { target: row, swap: "outerHTML" });
-  }
-
   // The modal gave focus back to a link in the old row; give it to the same link in the new row
   // once htmx has settled it (and so wired up its hx-get), so that Enter on it opens the modal.
   document.addEventListener("htmx:afterSettle", function (event) {
@@ -165,9 +171,6 @@
   document.body.addEventListener("showMessage", function (event) {
     toast(event.detail && event.detail.text, event.detail && event.detail.level);
   });
-  // The pool figures refresh themselves on creditAllocated (hx-trigger in credits/pool_figures.html).
-  document.body.addEventListener("creditAllocated", function (event) { refreshRow(event.detail.uin); });
-  document.body.addEventListener("customerUpdated", function (event) { refreshRow(event.detail.uin); });
 
   document.body.addEventListener("htmx:responseError", function (event) {
     var status = event.detail.xhr ? event.detail.xhr.status : 0;

@@ -47,7 +47,7 @@ def test_customer_create_keeps_a_given_binding_time(reseller):
 def test_a_customer_needs_a_name(reseller, name):
     with pytest.raises(InvalidValue) as refused:
         customer_create(reseller=reseller, uin=700000000125, name=name)
-    assert (refused.value.field, refused.value.message) == ("name", "The customer needs a name.")
+    assert (refused.value.field, refused.value.message) == ("name", "The customer's name is required.")
     assert not Customer.objects.exists()
 
 

@@ -81,7 +81,7 @@ def test_transient_error_is_retried_with_backoff_then_delivered(alerted, setting
     settings.DELIVERY_RETRY_BACKOFF = 0
     delivery = one("email")
     flaky = Flaky([TransportError("connection reset")])
-    with mock.patch("notifications.services.transport_for", return_value=flaky):
+    with mock.patch("notifications.services.outbox.transport_for", return_value=flaky):
         # apply() runs the task eagerly, retries included (countdowns are not waited for).
         result = tasks.delivery_send.apply(args=(delivery.pk,))
     delivery.refresh_from_db()
@@ -111,7 +111,7 @@ def test_retries_stop_at_the_attempt_cap(alerted, settings):
     settings.DELIVERY_MAX_ATTEMPTS, settings.DELIVERY_RETRY_BACKOFF = 3, 0
     delivery = one("email")
     flaky = Flaky([TransportError("down")] * 5)
-    with mock.patch("notifications.services.transport_for", return_value=flaky):
+    with mock.patch("notifications.services.outbox.transport_for", return_value=flaky):
         result = tasks.delivery_send.apply(args=(delivery.pk,))
     delivery.refresh_from_db()
     assert result.result == "failed"
@@ -122,7 +122,7 @@ def test_retries_stop_at_the_attempt_cap(alerted, settings):
 def test_permanent_error_is_failed_and_not_retried(alerted):
     delivery = one("sms")
     flaky = Flaky([TransportError("InvalidParameterValue.IncorrectPhoneNumber", permanent=True)])
-    with mock.patch("notifications.services.transport_for", return_value=flaky), \
+    with mock.patch("notifications.services.outbox.transport_for", return_value=flaky), \
             mock.patch.object(tasks.delivery_send, "retry") as retry:
         assert tasks.delivery_send(delivery.pk) == "failed"
     retry.assert_not_called()

@@ -77,7 +77,8 @@ def test_anonymous_is_sent_to_login(client, url):
 
 def test_alert_history_shows_each_delivery(client, inbox):
     html = login(client, inbox.viewer).get(f"/customers/{inbox.customer.uin}/alerts/").content.decode()
-    assert "Usage threshold 90%" in html and "Covered" in html
+    # Each alert in the sentence the e-mail, SMS and Message Center use.
+    assert f"{inbox.customer.name} (UIN {inbox.customer.uin}) has used 90% of its credit" in html and "Covered" in html
     assert "ops@shop.example" in html and "Pending" in html and "Sent" in html and "attempt" in html
 
 

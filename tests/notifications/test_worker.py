@@ -139,7 +139,7 @@ def test_usage_past_90_percent_reaches_email_sms_and_both_message_centers(smtp_s
     try:
         wait_for(lambda: any("ops@live.example" in to for to, _ in inbox.messages), "the e-mail at the SMTP server")
         to, content = next(m for m in inbox.messages if "ops@live.example" in m[0])
-        assert f"({customer.uin}) has used 90% of its credit" in content
+        assert f"(UIN {customer.uin}) has used 90% of its credit" in content
         assert "text/html" in content
         wait_for(lambda: len(list(worker.sms_dir.glob("*.sms"))) >= 2, "two SMS files")
         texts = sorted(p.read_text() for p in worker.sms_dir.glob("*.sms"))

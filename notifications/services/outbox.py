@@ -1,0 +1,255 @@
+"""The delivery outbox (DESIGN §3): which deliveries an alert gets (written in the evaluation's
+transaction), then sending each one after commit: claimed with a conditional UPDATE, handed to its
+channel's transport, retried with capped backoff when the failure is transient.
+
+One delivery per (alert, recipient, channel) and per (alert, channel, address), each backed by a
+UNIQUE constraint; a delivery is marked sent only after its transport accepted it."""
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from ..models import Delivery
+from ..transports import TransportError, transport_for
+from .sql import ids_param, in_ids
+
+logger = logging.getLogger(__name__)
+
+# A pending delivery older than this has lost its queued task (broker restart, crash between
+# commit and publish): the stuck-delivery sweep enqueues it again.
+PENDING_GRACE = timedelta(seconds=60)
+# Deliveries per task when the sweep enqueues them (fewer broker round trips).
+ENQUEUE_CHUNK = 500
+# A transport's error and reference are the provider's text, kept as far as their columns hold.
+ERROR_MAX = Delivery._meta.get_field("last_error").max_length
+PROVIDER_REF_MAX = Delivery._meta.get_field("provider_ref").max_length
+
+
+_DELIVERY_COLUMNS = (
+    "alert_id, recipient_kind, member_id, recipient_key, channel, address, "
+    "status, attempts, last_error, created_at, next_attempt_at, provider_ref"
+)
+# Who gets what (DESIGN §3): the reseller's contact address and phone, its members on the channels
+# they chose, and the customer unless the reseller switched customer alerts off. Custom warnings go
+# to the reseller only; re-arm notices to the members' Message Center only.
+# One address gets one message per alert, whoever it belongs to: of the recipients sharing an
+# e-mail address (compared trimmed and case-insensitively) or a phone number, the contact keeps the
+# delivery, else the member with the lowest id, else the customer. The reseller's side is settled
+# once per reseller (`staff`, a few rows each), so the alerts need no sort; the unique index
+# delivery_once_per_address backs the rule (ON CONFLICT DO NOTHING when evaluations race).
+# Message Center deliveries are one per inbox, never merged.
+_MEMBER_KEY = "'member:' || CAST(m.id AS VARCHAR(20))"
+_ADDRESS_KEY = "LOWER(TRIM({address}))"
+_DELIVERIES = f"""
+WITH a AS MATERIALIZED (SELECT id, reseller_id, customer_id, kind FROM notifications_alert WHERE {{ids}}),
+staff AS MATERIALIZED (
+  SELECT reseller_id, recipient_kind, member_id, recipient_key, channel, address FROM (
+    SELECT s.*, ROW_NUMBER() OVER (
+             PARTITION BY reseller_id, channel,
+                          CASE WHEN channel = 'inbox' THEN recipient_key ELSE {_ADDRESS_KEY.format(address="address")} END
+             ORDER BY precedence, member_id) AS nth
+    FROM (
+      SELECT r.id AS reseller_id, 'contact' AS recipient_kind, CAST(NULL AS BIGINT) AS member_id,
+             'contact' AS recipient_key, 'email' AS channel, r.contact_email AS address, 0 AS precedence
+        FROM customers_reseller r
+       WHERE r.id IN (SELECT reseller_id FROM a) AND r.contact_alert_email AND r.contact_email <> ''
+      UNION ALL
+      SELECT r.id, 'contact', NULL, 'contact', 'sms', r.contact_phone, 0
+        FROM customers_reseller r
+       WHERE r.id IN (SELECT reseller_id FROM a) AND r.contact_alert_sms AND r.contact_phone <> ''
+      UNION ALL
+      SELECT m.reseller_id, 'member', m.id, {_MEMBER_KEY}, 'email', u.email, 1
+        FROM customers_member m JOIN auth_user u ON u.id = m.user_id
+       WHERE m.reseller_id IN (SELECT reseller_id FROM a) AND m.alert_email AND u.is_active AND u.email <> ''
+      UNION ALL
+      SELECT m.reseller_id, 'member', m.id, {_MEMBER_KEY}, 'sms', m.phone, 1
+        FROM customers_member m JOIN auth_user u ON u.id = m.user_id
+       WHERE m.reseller_id IN (SELECT reseller_id FROM a) AND m.alert_sms AND u.is_active AND m.phone <> ''
+      UNION ALL
+      SELECT m.reseller_id, 'member', m.id, {_MEMBER_KEY}, 'inbox', '', 1
+        FROM customers_member m JOIN auth_user u ON u.id = m.user_id
+       WHERE m.reseller_id IN (SELECT reseller_id FROM a) AND m.alert_inbox AND u.is_active
+    ) AS s
+  ) AS ranked
+  WHERE nth = 1
+)
+INSERT INTO notifications_delivery ({_DELIVERY_COLUMNS})
+SELECT * FROM (
+  SELECT a.id, s.recipient_kind, s.member_id, s.recipient_key, s.channel, s.address,
+         'pending', 0, '', %(now)s, %(now)s, ''
+    FROM a JOIN staff s ON s.reseller_id = a.reseller_id
+   WHERE a.kind IN ('threshold', 'custom') OR s.channel = 'inbox'
+  UNION ALL
+  SELECT a.id, 'customer', NULL, 'customer', 'email', c.email,
+         'pending', 0, '', %(now)s, %(now)s, ''
+    FROM a JOIN customers_reseller r ON r.id = a.reseller_id
+    JOIN customers_customer c ON c.id = a.customer_id
+   WHERE a.kind = 'threshold' AND r.customer_alerts_enabled AND r.customer_alert_email AND c.alert_email
+     AND c.email <> ''
+     AND NOT EXISTS (SELECT 1 FROM staff s WHERE s.reseller_id = a.reseller_id AND s.channel = 'email'
+                        AND {_ADDRESS_KEY.format(address="s.address")} = {_ADDRESS_KEY.format(address="c.email")})
+  UNION ALL
+  SELECT a.id, 'customer', NULL, 'customer', 'sms', c.phone,
+         'pending', 0, '', %(now)s, %(now)s, ''
+    FROM a JOIN customers_reseller r ON r.id = a.reseller_id
+    JOIN customers_customer c ON c.id = a.customer_id
+   WHERE a.kind = 'threshold' AND r.customer_alerts_enabled AND r.customer_alert_sms AND c.alert_sms
+     AND c.phone <> ''
+     AND NOT EXISTS (SELECT 1 FROM staff s WHERE s.reseller_id = a.reseller_id AND s.channel = 'sms'
+                        AND {_ADDRESS_KEY.format(address="s.address")} = {_ADDRESS_KEY.format(address="c.phone")})
+  UNION ALL
+  SELECT a.id, 'customer', NULL, 'customer', 'inbox', '',
+         'pending', 0, '', %(now)s, %(now)s, ''
+    FROM a JOIN customers_reseller r ON r.id = a.reseller_id
+    JOIN customers_customer c ON c.id = a.customer_id
+   WHERE a.kind = 'threshold' AND r.customer_alerts_enabled AND r.customer_alert_inbox AND c.alert_inbox
+) AS recipients WHERE TRUE
+ON CONFLICT DO NOTHING
+RETURNING id
+"""
+
+
+def deliveries_create(cursor, *, alert_ids: list[int], now: datetime) -> list[int]:
+    """Write the deliveries of these alerts (inside the evaluation's transaction); their ids."""
+    if not alert_ids:
+        return []
+    cursor.execute(_DELIVERIES.format(ids=in_ids("id")), {"now": now, "ids": ids_param(alert_ids)})
+    return [row[0] for row in cursor.fetchall()]
+
+
+def deliveries_enqueue(delivery_ids: list[int], *, batch: bool) -> None:
+    """Send these deliveries on a worker after commit: `batch`, in chunks of ENQUEUE_CHUNK (one
+    SMTP session each), else one task each."""
+    from .. import tasks
+
+    if batch:
+        for start in range(0, len(delivery_ids), ENQUEUE_CHUNK):
+            chunk = delivery_ids[start : start + ENQUEUE_CHUNK]
+            tasks.deliveries_send.delay_on_commit(chunk)
+    else:
+        for delivery_id in delivery_ids:
+            tasks.delivery_send.delay_on_commit(delivery_id)
+
+
+class DeliveryRetry(Exception):
+    """A transient transport failure: try again in `countdown` seconds."""
+
+    def __init__(self, countdown: int, message: str):
+        super().__init__(message)
+        self.countdown = countdown
+
+
+def retry_countdown(attempts: int) -> int:
+    """Exponential backoff with a cap: base, 2×base, 4×base, … up to DELIVERY_RETRY_BACKOFF_MAX."""
+    return min(settings.DELIVERY_RETRY_BACKOFF * 2 ** max(attempts - 1, 0), settings.DELIVERY_RETRY_BACKOFF_MAX)
+
+
+def _claimable(now: datetime) -> Q:
+    stale = now - timedelta(seconds=settings.DELIVERY_STALE_AFTER)
+    # A retry's task may arrive a moment before its next_attempt_at: allow a second of skew.
+    return Q(status=Delivery.Status.PENDING, next_attempt_at__lte=now + timedelta(seconds=1)) | Q(
+        status=Delivery.Status.SENDING, claimed_at__lt=stale, attempts__lt=settings.DELIVERY_MAX_ATTEMPTS
+    )
+
+
+def _claim(delivery_ids: list[int], now: datetime) -> list[Delivery]:
+    """Claim the claimable ones among these deliveries with one conditional UPDATE (two workers
+    never both win a row; `claimed_at` is the claim's token) and return them, ready to send."""
+    claimed = (
+        Delivery.objects.filter(pk__in=delivery_ids)
+        .filter(_claimable(now))
+        .update(status=Delivery.Status.SENDING, attempts=F("attempts") + 1, claimed_at=now)
+    )
+    if not claimed:
+        return []
+    return list(
+        Delivery.objects.filter(pk__in=delivery_ids, status=Delivery.Status.SENDING, claimed_at=now)
+        .select_related("alert__customer", "alert__reseller")
+        .order_by("id")
+    )
+
+
+def _send_claimed(delivery: Delivery, *, transport, now: datetime) -> str:
+    mine = Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING, claimed_at=now)
+    transport = transport or transport_for(delivery.channel)
+    try:
+        reference = transport.send(delivery)
+    except TransportError as exc:
+        error = str(exc)[:ERROR_MAX]
+        if exc.permanent or delivery.attempts >= settings.DELIVERY_MAX_ATTEMPTS:
+            if not exc.permanent:
+                error = f"Gave up after {delivery.attempts} attempts: {error}"[:ERROR_MAX]
+            mine.update(status=Delivery.Status.FAILED, last_error=error)
+            logger.warning("delivery %s failed: %s", delivery.pk, error)
+            return "failed"
+        countdown = retry_countdown(delivery.attempts)
+        mine.update(
+            status=Delivery.Status.PENDING, last_error=error, next_attempt_at=now + timedelta(seconds=countdown)
+        )
+        raise DeliveryRetry(countdown, error) from exc
+    # Marked one by one, right after the transport accepted it: a crash repeats at most this one.
+    mine.update(status=Delivery.Status.SENT, sent_at=timezone.now(), provider_ref=(reference or "")[:PROVIDER_REF_MAX], last_error="")
+    return "sent"
+
+
+def delivery_attempt(*, delivery_id: int, transport=None, now: datetime | None = None) -> str:
+    """Send one delivery once: claim it with a conditional UPDATE (so two workers never both send
+    it), hand it to its transport, then record the outcome. Returns "sent", "failed" or "skipped"
+    (not claimable: done, failed, or someone else's); raises DeliveryRetry after a transient error
+    while attempts remain. A crash after the transport accepted it and before "sent" is recorded
+    leaves it in "sending": the stuck sweep sends it again (repeat possible, loss not)."""
+    now = now or timezone.now()
+    claimed = _claim([delivery_id], now)
+    if not claimed:
+        return "skipped"
+    return _send_claimed(claimed[0], transport=transport, now=now)
+
+
+def deliveries_attempt(*, delivery_ids: list[int], transport=None, now: datetime | None = None) -> tuple[dict, list]:
+    """delivery_attempt for a chunk: one claim and one read for all of them, then each sent and
+    recorded on its own. Returns (outcome counts, [(delivery id, retry countdown)])."""
+    now = now or timezone.now()
+    claimed = _claim(delivery_ids, now)
+    outcomes = {"skipped": len(set(delivery_ids)) - len(claimed)}
+    retries = []
+    for delivery in claimed:
+        try:
+            outcome = _send_claimed(delivery, transport=transport, now=now)
+        except DeliveryRetry as retry:
+            outcome = "retry"
+            retries.append((delivery.pk, retry.countdown))
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes, retries
+
+
+def deliveries_stuck(*, now: datetime | None = None, limit: int = 10_000) -> list[int]:
+    """Deliveries a worker should be sending but is not: pending past their time (their task was
+    lost) or left in "sending" by a worker that died. Stale ones out of attempts are marked failed."""
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.DELIVERY_STALE_AFTER)
+    Delivery.objects.filter(
+        status=Delivery.Status.SENDING, claimed_at__lt=stale, attempts__gte=settings.DELIVERY_MAX_ATTEMPTS
+    ).update(status=Delivery.Status.FAILED, last_error="Gave up: the worker sending it stopped on the last attempt.")
+    return list(
+        Delivery.objects.filter(
+            Q(status=Delivery.Status.PENDING, next_attempt_at__lt=now - PENDING_GRACE)
+            | Q(status=Delivery.Status.SENDING, claimed_at__lt=stale)
+        )
+        .order_by("next_attempt_at")
+        .values_list("id", flat=True)[:limit]
+    )
+
+
+def delivery_retry(*, delivery: Delivery) -> bool:
+    """Give a failed delivery a fresh set of attempts (admin action); enqueued after commit."""
+    with transaction.atomic():
+        updated = Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.FAILED).update(
+            status=Delivery.Status.PENDING, attempts=0, next_attempt_at=timezone.now(), claimed_at=None
+        )
+        if updated:
+            deliveries_enqueue([delivery.pk], batch=False)
+    return bool(updated)

@@ -1,0 +1,51 @@
+"""{% load console %}: the template side of core's money, time and usage rules."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.template import Context, Template
+from django.utils import timezone
+
+
+def render(source: str, **context) -> str:
+    return Template("{% load console %}" + source).render(Context(context))
+
+
+def test_money_filter():
+    assert render("{{ v|money }}", v=Decimal("1430.5")) == "1,430.50"
+    assert render("{{ v|money }}", v=Decimal("-20000")) == "-20,000.00"
+    assert render("[{{ v|money }}]", v=None) == "[]"
+
+
+def test_zoned_filter_names_the_active_zone():
+    moment = datetime(2026, 11, 30, 10, 5, 7, tzinfo=UTC)
+    with timezone.override(ZoneInfo("Asia/Shanghai")):
+        assert render("{{ t|zoned }}", t=moment) == "2026-11-30 18:05 UTC+8"
+        assert render('{{ t|zoned:"seconds" }}', t=moment) == "2026-11-30 18:05:07 UTC+8"
+    assert render("[{{ t|zoned }}]", t=None) == "[]"
+
+
+@pytest.mark.parametrize(
+    ("used", "credit", "band", "value", "text"),
+    [
+        ("24.69", "200.00", 0, "12.35", "12.35%"),
+        ("190.00", "200.00", 90, "95.00", "95.00%"),
+        ("250.00", "200.00", 100, "100", "125.00%"),  # the meter stops at its max; the text says how far over
+        ("5.00", "0.00", 100, "100", "over 100%"),
+    ],
+)
+def test_usage_meter(used, credit, band, value, text):
+    html = render("{% usage_meter used credit band %}", used=Decimal(used), credit=Decimal(credit), band=band)
+    assert f'value="{value}"' in html and 'low="75" high="90"' in html
+    assert f">{text}</meter>" in html
+
+
+def test_usage_meter_with_nothing_used_and_no_credit():
+    assert render("{% usage_meter u c 0 %}", u=Decimal("0.00"), c=Decimal("0.00")) == '<span class="muted">—</span>'
+
+
+def test_used_percent_and_default_thresholds():
+    assert render("{% used_percent u c %}", u=Decimal("24.69"), c=Decimal("200.00")) == "12.35%"
+    assert render("{% default_thresholds %}") == "75 %, 90 % and 100 %"
