@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 
 from core.errors import DomainError
 from credits.models import UsageCharge
-from credits.services import usage_charge_check, usage_charges_import
+from credits.services import usage_charge_check, usage_charges_ingest
 from customers.models import Customer, Reseller
 
 REQUIRED = ("customer_uin", "amount", "incurred_at", "external_id")
@@ -59,7 +59,8 @@ class Command(BaseCommand):
         created = replayed = 0
         with transaction.atomic():
             for reseller_id, rows in by_reseller.items():
-                new, old = usage_charges_import(reseller=Reseller.objects.get(pk=reseller_id), rows=rows)
+                result = usage_charges_ingest(reseller=Reseller.objects.get(pk=reseller_id), rows=rows)
+                new, old = result.created, result.replayed
                 created, replayed = created + new, replayed + old
         summary = f"Imported {created} usage charge(s); {replayed} already imported"
         if errors:
