@@ -423,11 +423,13 @@ class UsageIngest(NamedTuple):
 
 
 def _usage_conflict(external_id: str, *, amount: Decimal, uin: int) -> IdempotencyConflict:
-    return IdempotencyConflict(
+    conflict = IdempotencyConflict(
         f"The external id {external_id!r} was already used for a different charge "
         f"({amount:,.2f} USD to customer {uin}).",
         field="external_id",
     )
+    conflict.external_id = external_id  # so that a caller can name the row (import_usage: its line)
+    return conflict
 
 
 # Lock the batch's customers in ascending id (DESIGN §2) before anything is written: rows come in
