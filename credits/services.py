@@ -443,9 +443,12 @@ def _usage_conflict(external_id: str, *, amount: Decimal, uin: int) -> Idempoten
 _CUSTOMERS_LOCK = (
     "SELECT id, uin FROM customers_customer WHERE reseller_id = %s AND uin = ANY(%s) ORDER BY id FOR UPDATE"
 )
-# One statement inserts the batch; a charge whose (reseller, external id) is already there (even
-# committed an instant ago by a concurrent batch: ON CONFLICT waits for it) is skipped, and
-# RETURNING names the ones inserted. usage_charge_amount_positive backs "amount > 0".
+# One statement inserts the batch. A charge whose (reseller, external id) is already recorded is
+# skipped; RETURNING names the ones inserted. The table is partitioned by month (migration 0007), so
+# the key table credits_usagechargekey holds the UNIQUE (reseller, external id): the trigger on
+# the charges writes each key in this same statement, and a twin a concurrent batch inserted an
+# instant before makes it fail with IntegrityError (then the batch is tried again and meets the
+# twin as recorded). usage_charge_amount_positive backs "amount > 0".
 _CHARGES_INSERT = """
 INSERT INTO credits_usagecharge
     (reseller_id, customer_id, amount, incurred_at, external_id, product, description, source, created_at)
@@ -454,8 +457,15 @@ SELECT %(reseller)s, r.customer_id, r.amount, r.incurred_at, r.external_id, r.pr
 FROM unnest(%(customer_ids)s::bigint[], %(amounts)s::numeric[], %(incurred_at)s::timestamptz[],
             %(external_ids)s::text[], %(products)s::text[], %(descriptions)s::text[], %(sources)s::text[])
      AS r(customer_id, amount, incurred_at, external_id, product, description, source)
-ON CONFLICT (reseller_id, external_id) DO NOTHING
+WHERE NOT EXISTS (SELECT 1 FROM credits_usagechargekey k
+                  WHERE k.reseller_id = %(reseller)s AND k.external_id = r.external_id)
 RETURNING external_id, customer_id, amount
+"""
+# What was recorded under the batch's external ids that were not inserted, from the key table (it
+# also knows the charges of archived months).
+_KEYS_RECORDED = """
+SELECT k.external_id, c.uin, k.amount FROM credits_usagechargekey k JOIN customers_customer c ON c.id = k.customer_id
+WHERE k.reseller_id = %s AND k.external_id = ANY(%s)
 """
 # The one place a charge batch changes customers' `used` (per-customer sums of the charges just
 # inserted). customer_used_not_negative backs it; the rows are already locked (_CUSTOMERS_LOCK).
@@ -523,18 +533,46 @@ def _replays_check(reseller: Reseller, rows: list[dict]) -> None:
     """Charges not inserted were there already: each must be the same charge (customer and amount)
     as the one recorded, else the whole batch is refused."""
     ids = [r["external_id"] for r in rows]
-    recorded: dict[str, tuple[int, Decimal]] = {}
-    for start in range(0, len(ids), 1000):
-        recorded.update(
-            (external_id, (uin, amount))
-            for external_id, uin, amount in UsageCharge.objects.filter(
-                reseller=reseller, external_id__in=ids[start : start + 1000]
-            ).values_list("external_id", "customer__uin", "amount")
-        )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_KEYS_RECORDED, [reseller.pk, ids])
+            recorded = {external_id: (uin, _money(amount)) for external_id, uin, amount in cursor.fetchall()}
+    else:
+        recorded = {}
+        for start in range(0, len(ids), 500):
+            recorded.update(
+                (external_id, (uin, amount))
+                for external_id, uin, amount in UsageCharge.objects.filter(
+                    reseller=reseller, external_id__in=ids[start : start + 500]
+                ).values_list("external_id", "customer__uin", "amount")
+            )
     for row in rows:
         uin, amount = recorded[row["external_id"]]
         if (uin, amount) != (row["customer_uin"], row["amount"]):
             raise _usage_conflict(row["external_id"], amount=amount, uin=uin)
+
+
+def _usage_batch_apply(reseller: Reseller, batch: dict[str, dict], uins: list[int]) -> tuple[int, list[int]]:
+    with transaction.atomic(), connection.cursor() as cursor:
+        owned = _customers_lock(cursor, reseller, uins)
+        for fields in batch.values():
+            if fields["customer_uin"] not in owned:
+                raise CustomerNotBound(fields["customer_uin"], field="customer_uin")
+        # Inserted in external-id order: two batches sharing external ids meet them in one order.
+        charges = [{**fields, "customer_id": owned[fields["customer_uin"]]}
+                   for _, fields in sorted(batch.items())]
+        inserted = _charges_insert(cursor, reseller, charges, timezone.now())
+        if len(inserted) < len(charges):
+            new = {external_id for external_id, _, _ in inserted}
+            _replays_check(reseller, [c for c in charges if c["external_id"] not in new])
+        sums: dict[int, Decimal] = {}
+        for _, customer_id, amount in inserted:
+            sums[customer_id] = sums.get(customer_id, Decimal("0.00")) + Decimal(amount)
+        _customers_used_add(cursor, sums)
+        customer_ids = sorted(sums)
+        if customer_ids:
+            customers_evaluation_enqueue(customer_ids)
+    return len(inserted), customer_ids
 
 
 def usage_charges_ingest(*, reseller: Reseller, rows: list[dict]) -> UsageIngest:
@@ -561,26 +599,15 @@ def usage_charges_ingest(*, reseller: Reseller, rows: list[dict]) -> UsageIngest
     if not batch:
         return UsageIngest(0, duplicates, [])
     uins = sorted({fields["customer_uin"] for fields in batch.values()})
-    with transaction.atomic(), connection.cursor() as cursor:
-        owned = _customers_lock(cursor, reseller, uins)
-        for fields in batch.values():
-            if fields["customer_uin"] not in owned:
-                raise CustomerNotBound(fields["customer_uin"], field="customer_uin")
-        # Inserted in external-id order: two batches sharing external ids meet them in one order.
-        charges = [{**fields, "customer_id": owned[fields["customer_uin"]]}
-                   for _, fields in sorted(batch.items())]
-        inserted = _charges_insert(cursor, reseller, charges, timezone.now())
-        created = len(inserted)
-        if created < len(charges):
-            new = {external_id for external_id, _, _ in inserted}
-            _replays_check(reseller, [c for c in charges if c["external_id"] not in new])
-        sums: dict[int, Decimal] = {}
-        for _, customer_id, amount in inserted:
-            sums[customer_id] = sums.get(customer_id, Decimal("0.00")) + Decimal(amount)
-        _customers_used_add(cursor, sums)
-        customer_ids = sorted(sums)
-        if customer_ids:
-            customers_evaluation_enqueue(customer_ids)
+    for attempt in (1, 2):
+        try:
+            created, customer_ids = _usage_batch_apply(reseller, batch, uins)
+            break
+        except IntegrityError:
+            # A concurrent batch recorded one of these external ids after our check: the second
+            # attempt finds it recorded (a replay, or a conflict refusing the batch).
+            if attempt == 2:
+                raise
     return UsageIngest(created, len(rows) - created, customer_ids)
 
 
@@ -609,6 +636,40 @@ def usage_charge_record(
     result = usage_charges_ingest(reseller=reseller, rows=[fields])
     charge = UsageCharge.objects.select_related("customer").get(reseller=reseller, external_id=fields["external_id"])
     return charge, result.created == 1
+
+
+# --- Usage charge partitions (PostgreSQL; migration 0007) ---------------------------------------
+
+PARTITIONS_AHEAD = 3
+
+
+def _month_start(year: int, month: int) -> datetime:
+    return datetime(year + (month - 1) // 12, (month - 1) % 12 + 1, 1, tzinfo=UTC)
+
+
+def usage_partitions_ensure(*, now: datetime | None = None, months_ahead: int = PARTITIONS_AHEAD) -> list[str]:
+    """Make the monthly partitions of the usage charges (by the month, in UTC, a charge is recorded)
+    for this month and the `months_ahead` after it, if missing; return the names made. Beat runs it
+    daily, so a month's partition exists long before its first charge; with none (beat stopped for
+    months) PostgreSQL refuses the insert ("no partition of relation … found for row") rather than
+    putting the charge anywhere else. SQLite keeps a plain table: nothing to do."""
+    if connection.vendor != "postgresql":
+        return []
+    now = (now or timezone.now()).astimezone(UTC)
+    made = []
+    with connection.cursor() as cursor:
+        for offset in range(months_ahead + 1):
+            start = _month_start(now.year, now.month + offset)
+            end = _month_start(start.year, start.month + 1)
+            name = f"credits_usagecharge_y{start.year:04d}m{start.month:02d}"
+            cursor.execute("SELECT to_regclass(%s) IS NULL", [name])
+            if cursor.fetchone()[0]:
+                cursor.execute(
+                    f"CREATE TABLE IF NOT EXISTS {name} PARTITION OF credits_usagecharge "
+                    "FOR VALUES FROM (%s) TO (%s)", [start, end]
+                )
+                made.append(name)
+    return made
 
 
 def usage_simulate(*, reseller: Reseller, charges: int = 5, rng=None) -> list:
