@@ -1,6 +1,8 @@
 """Usage ingestion at scale (issue 10), against the hand-written set-based SQL on the same tables in
-the same run: one `INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING RETURNING` and one
-`UPDATE … FROM` the per-customer sums per batch, on one connection.
+the same run: one `INSERT … SELECT FROM unnest(…) … RETURNING` and one `UPDATE … FROM` the
+per-customer sums per batch, on one connection. The charges table is partitioned by month (credits
+migration 0007), where ON CONFLICT has no UNIQUE (reseller, external id) to act on: the insert skips
+keys already in credits_usagechargekey with NOT EXISTS instead (its trigger writes the keys).
 
 - ReportCustomerUsage through gunicorn: signed requests of 1,000 charges over random customers of
   the 100,000-customer benchmark reseller, one client, alternating in rounds with the SQL baseline
@@ -46,7 +48,7 @@ INSERT INTO credits_usagecharge
 SELECT %s, r.customer_id, r.amount, r.incurred_at, r.external_id, r.product, '', 'import', now()
 FROM unnest(%s::bigint[], %s::numeric[], %s::timestamptz[], %s::text[], %s::text[])
      AS r(customer_id, amount, incurred_at, external_id, product)
-ON CONFLICT (reseller_id, external_id) DO NOTHING
+WHERE NOT EXISTS (SELECT 1 FROM credits_usagechargekey k WHERE k.reseller_id = %s AND k.external_id = r.external_id)
 RETURNING customer_id, amount
 """
 _SQL_UPDATE = """
@@ -68,7 +70,7 @@ def _sql_batch(conn, reseller_id: int, batch: list[tuple]) -> int:
     with conn.transaction():
         inserted = conn.execute(_SQL_INSERT, [
             reseller_id, [c[0] for c in batch], [c[2] for c in batch], [c[3] for c in batch],
-            [c[4] for c in batch], [c[5] for c in batch],
+            [c[4] for c in batch], [c[5] for c in batch], reseller_id,
         ]).fetchall()
         conn.execute(_SQL_UPDATE, [[row[0] for row in inserted], [row[1] for row in inserted]])
     return len(inserted)
