@@ -47,9 +47,8 @@ class Progress:
         share = min(done / self.total, 1.0)
         bar = "#" * int(share * 30)
         rate = rows / max(now - self.started, 1e-6)
-        self.out.write(
-            f"\r{self.label} {share:4.0%} [{bar:<30}] {rows:,} rows, {rate:,.0f} rows/s", ending="\n" if final else ""
-        )
+        counts = gettext("%(rows)s rows, %(rate)s rows/s") % {"rows": f"{rows:,}", "rate": f"{rate:,.0f}"}
+        self.out.write(f"\r{self.label} {share:4.0%} [{bar:<30}] {counts}", ending="\n" if final else "")
         self.out.flush()
 
 
