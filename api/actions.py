@@ -451,12 +451,10 @@ def ReportCustomerUsage(ctx: Context, params: dict) -> dict:
                 f"`Charges.{index}.ExternalId` repeats Charges.{seen[charge['external_id']]}; each charge needs its own id.",
             )
         seen[charge["external_id"]] = index
-    _in_scope(ctx, list(dict.fromkeys(charge["customer_uin"] for charge in charges)))
-    # All or nothing, so a retry of a failed batch is safe. Charges go in customer order so that two
-    # concurrent batches lock customer rows in the same order and cannot deadlock.
-    ordered = sorted(charges, key=lambda c: (c["customer_uin"], c["incurred_at"], c["external_id"]))
-    accepted, duplicates = credit_services.usage_charges_import(reseller=ctx.reseller, rows=ordered)
-    return {"Accepted": accepted, "Duplicates": duplicates}
+    # One set-based batch, all or nothing (so a retry of a failed batch is safe); the service names
+    # the first UIN that is not one of the reseller's customers and locks customers in id order.
+    result = credit_services.usage_charges_ingest(reseller=ctx.reseller, rows=charges)
+    return {"Accepted": result.created, "Duplicates": result.replayed}
 
 
 def run(action_: Action, ctx: Context, body: dict) -> dict:

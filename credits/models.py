@@ -154,7 +154,12 @@ class AllocationRecord(models.Model):
 
 class UsageCharge(models.Model):
     """One charge of consumption against a customer's credit (DESIGN §3). Each adds its amount to
-    the customer's `used`; the external id (the billing system's) makes ingestion idempotent."""
+    the customer's `used`; the external id (the billing system's) makes ingestion idempotent.
+
+    On PostgreSQL the table is partitioned by month of `created_at` (migration 0007; partitions are
+    made ahead by usage_partitions_ensure): its primary key is (id, created_at), and the UNIQUE
+    (reseller, external id) below is kept by UsageChargeKey instead, which a trigger writes in the
+    same statement as each charge. SQLite keeps a plain table with this constraint."""
 
     class Source(models.TextChoices):
         API = "api", "API"
@@ -182,6 +187,24 @@ class UsageCharge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.amount} ({self.external_id})"
+
+
+class UsageChargeKey(models.Model):
+    """PostgreSQL: one row per usage charge ever recorded, by (reseller, external id), with its
+    customer and amount. A partitioned table cannot hold a UNIQUE constraint without its partition
+    key, so this table's primary key is what keeps one charge per external id across every month;
+    the trigger credits_usagecharge_key writes it in the same statement as the charge (a duplicate
+    is refused by the database whatever path inserts it). It outlives an archived month, so an
+    external id billed in a detached month is still recognised. Unused (empty) on SQLite."""
+
+    pk = models.CompositePrimaryKey("reseller_id", "external_id")
+    reseller_id = models.BigIntegerField()
+    external_id = models.CharField(max_length=128)
+    customer_id = models.BigIntegerField()
+    amount = money_field()
+
+    def __str__(self) -> str:
+        return f"{self.reseller_id}/{self.external_id}"
 
 
 class Repayment(models.Model):

@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
@@ -14,14 +15,13 @@ from core.errors import (
     IdempotencyConflict,
     InsufficientPoolBalance,
     InvalidValue,
-    NotFound,
     RepossessTooMuch,
 )
 from core.inputs import quoted, text_clean, text_problem, uin_or_none, uin_rule
 from core.money import CENT, format_money, parse_amount
 from customers.models import Customer, Reseller
 from customers.services import remark_clean
-from notifications.services import customer_evaluation_enqueue
+from notifications.services import customer_evaluation_enqueue, customers_evaluation_enqueue
 
 from .models import AllocationRecord, CreditPool, PoolApplication, PoolGrant, Repayment, UsageCharge
 
@@ -403,11 +403,15 @@ def _check_text(value, *, name: str, limit: int, required: bool = False) -> str:
     return text_clean(value, label=name.replace("_", " "), limit=limit, field=name, required=required)
 
 
+# Read once: Source.values builds its list on every call, a third of checking a charge.
+_USAGE_SOURCES = frozenset(UsageCharge.Source.values)
+
+
 def usage_charge_check(
     *, customer_uin, amount, incurred_at, external_id, product="", description="", source: str = "api"
 ) -> dict:
     """Validate one charge's fields without touching the database; return them normalised."""
-    if source not in UsageCharge.Source.values:
+    if source not in _USAGE_SOURCES:
         raise InvalidValue(f"Unknown usage source {source!r}.", field="source")
     return {
         "customer_uin": _parse_uin(customer_uin),
@@ -420,64 +424,198 @@ def usage_charge_check(
     }
 
 
-def _usage_replay(previous, *, customer_uin: int, amount: Decimal):
-    if previous.customer.uin != customer_uin or previous.amount != amount:
-        raise IdempotencyConflict(
-            f"The external id {previous.external_id!r} was already used for a different charge "
-            f"({previous.amount:,.2f} USD to customer {previous.customer.uin}).",
-            field="external_id",
-        )
-    return previous, False
+class UsageIngest(NamedTuple):
+    """What one batch did: charges recorded, charges already recorded (replays, not counted again),
+    and the customers whose `used` grew (their evaluation is enqueued after commit)."""
+
+    created: int
+    replayed: int
+    customer_ids: list[int]
 
 
-def _usage_charge_apply(*, reseller: Reseller, fields: dict, enqueue: bool):
-    uin = fields["customer_uin"]
-    try:
-        with transaction.atomic():
-            previous = (
-                UsageCharge.objects.select_related("customer")
-                .filter(reseller=reseller, external_id=fields["external_id"])
-                .first()
-            )
-            if previous is not None:
-                return _usage_replay(previous, customer_uin=uin, amount=fields["amount"])
-            # The customer row lock serialises charges to one customer, so `used` never loses an add.
-            customer = (
-                Customer.objects.select_for_update()
-                .filter(reseller=reseller, uin=uin)
-                .only("id", "uin", "reseller_id")
-                .first()
-            )
-            if customer is None:
-                raise NotFound(
-                    f"Customer {uin} does not exist or is not bound to your account.",
-                    code="UnauthorizedOperation.UinNoAuth",
-                    field="customer_uin",
-                )
-            charge = UsageCharge.objects.create(
-                reseller=reseller,
-                customer=customer,
-                amount=fields["amount"],
-                incurred_at=fields["incurred_at"],
-                external_id=fields["external_id"],
-                product=fields["product"],
-                description=fields["description"],
-                source=fields["source"],
-            )
-            Customer.objects.filter(pk=customer.pk).update(used=F("used") + fields["amount"])
-            if enqueue:
-                customer_evaluation_enqueue(customer.pk)
-            return charge, True
-    except IntegrityError:
-        # A twin with the same external id (for another customer, so not behind our row lock) won.
-        previous = (
-            UsageCharge.objects.select_related("customer")
-            .filter(reseller=reseller, external_id=fields["external_id"])
-            .first()
+def _usage_conflict(external_id: str, *, amount: Decimal, uin: int) -> IdempotencyConflict:
+    conflict = IdempotencyConflict(
+        f"The external id {external_id!r} was already used for a different charge "
+        f"({amount:,.2f} USD to customer {uin}).",
+        field="external_id",
+    )
+    conflict.external_id = external_id  # so that a caller can name the row (import_usage: its line)
+    return conflict
+
+
+# Lock the batch's customers in ascending id (DESIGN §2) before anything is written: rows come in
+# any order (a CSV file's, an API batch's), and locking as they come lets two batches deadlock.
+# Every batch holds all its customer locks before it inserts, so a batch waiting on another's
+# unique-index entry (ON CONFLICT) is never waited on in turn for a customer lock.
+_CUSTOMERS_LOCK = (
+    "SELECT id, uin FROM customers_customer WHERE reseller_id = %s AND uin = ANY(%s) ORDER BY id FOR UPDATE"
+)
+# One statement inserts the batch. A charge whose (reseller, external id) is already recorded is
+# skipped; RETURNING names the ones inserted. The table is partitioned by month (migration 0007), so
+# the key table credits_usagechargekey holds the UNIQUE (reseller, external id): the trigger on
+# the charges writes each key in this same statement, and a twin a concurrent batch inserted an
+# instant before makes it fail with IntegrityError (then the batch is tried again and meets the
+# twin as recorded). usage_charge_amount_positive backs "amount > 0".
+_CHARGES_INSERT = """
+INSERT INTO credits_usagecharge
+    (reseller_id, customer_id, amount, incurred_at, external_id, product, description, source, created_at)
+SELECT %(reseller)s, r.customer_id, r.amount, r.incurred_at, r.external_id, r.product, r.description,
+       r.source, %(now)s
+FROM unnest(%(customer_ids)s::bigint[], %(amounts)s::numeric[], %(incurred_at)s::timestamptz[],
+            %(external_ids)s::text[], %(products)s::text[], %(descriptions)s::text[], %(sources)s::text[])
+     AS r(customer_id, amount, incurred_at, external_id, product, description, source)
+WHERE NOT EXISTS (SELECT 1 FROM credits_usagechargekey k
+                  WHERE k.reseller_id = %(reseller)s AND k.external_id = r.external_id)
+RETURNING external_id, customer_id, amount
+"""
+# What was recorded under the batch's external ids that were not inserted, from the key table (it
+# also knows the charges of archived months).
+_KEYS_RECORDED = """
+SELECT k.external_id, c.uin, k.amount FROM credits_usagechargekey k JOIN customers_customer c ON c.id = k.customer_id
+WHERE k.reseller_id = %s AND k.external_id = ANY(%s)
+"""
+# The one place a charge batch changes customers' `used` (per-customer sums of the charges just
+# inserted). customer_used_not_negative backs it; the rows are already locked (_CUSTOMERS_LOCK).
+_CUSTOMER_USED_ADD = """
+UPDATE customers_customer c SET used = c.used + s.amount
+FROM unnest(%s::bigint[], %s::numeric[]) AS s(id, amount)
+WHERE c.id = s.id
+"""
+
+
+def _customers_lock(cursor, reseller: Reseller, uins: list[int]) -> dict[int, int]:
+    """{uin: customer id} of the reseller's customers among `uins`, locked in ascending id."""
+    if connection.vendor == "postgresql":
+        cursor.execute(_CUSTOMERS_LOCK, [reseller.pk, uins])
+        return {uin: customer_id for customer_id, uin in cursor.fetchall()}
+    # SQLite has no row locks: its IMMEDIATE transactions (see settings) take the write lock instead.
+    found: dict[int, int] = {}
+    for start in range(0, len(uins), 500):
+        found.update(
+            (uin, customer_id)
+            for customer_id, uin in Customer.objects.filter(reseller=reseller, uin__in=uins[start : start + 500])
+            .values_list("id", "uin")
         )
-        if previous is None:
-            raise
-        return _usage_replay(previous, customer_uin=uin, amount=fields["amount"])
+    return found
+
+
+def _charges_insert(cursor, reseller: Reseller, rows: list[dict], now: datetime) -> list[tuple[str, int, Decimal]]:
+    """Insert the charges that are not there yet; return (external id, customer id, amount) of each
+    one inserted."""
+    if connection.vendor == "postgresql":
+        cursor.execute(_CHARGES_INSERT, {
+            "reseller": reseller.pk, "now": now,
+            "customer_ids": [r["customer_id"] for r in rows], "amounts": [r["amount"] for r in rows],
+            "incurred_at": [r["incurred_at"] for r in rows], "external_ids": [r["external_id"] for r in rows],
+            "products": [r["product"] for r in rows], "descriptions": [r["description"] for r in rows],
+            "sources": [r["source"] for r in rows],
+        })
+        return cursor.fetchall()
+    # SQLite: its IMMEDIATE transaction holds the database's write lock, so no twin races in.
+    there: set[str] = set()
+    ids = [r["external_id"] for r in rows]
+    for start in range(0, len(ids), 500):
+        there.update(UsageCharge.objects.filter(reseller=reseller, external_id__in=ids[start : start + 500])
+                     .values_list("external_id", flat=True))
+    new = [r for r in rows if r["external_id"] not in there]
+    UsageCharge.objects.bulk_create(
+        [UsageCharge(reseller=reseller, customer_id=r["customer_id"], amount=r["amount"],
+                     incurred_at=r["incurred_at"], external_id=r["external_id"], product=r["product"],
+                     description=r["description"], source=r["source"], created_at=now) for r in new],
+        batch_size=500,
+    )
+    return [(r["external_id"], r["customer_id"], r["amount"]) for r in new]
+
+
+def _customers_used_add(cursor, sums: dict[int, Decimal]) -> None:
+    ids = sorted(sums)
+    if connection.vendor == "postgresql":
+        cursor.execute(_CUSTOMER_USED_ADD, [ids, [sums[i] for i in ids]])
+        return
+    for customer_id in ids:
+        Customer.objects.filter(pk=customer_id).update(used=F("used") + sums[customer_id])
+
+
+def _replays_check(reseller: Reseller, rows: list[dict]) -> None:
+    """Charges not inserted were there already: each must be the same charge (customer and amount)
+    as the one recorded, else the whole batch is refused."""
+    ids = [r["external_id"] for r in rows]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_KEYS_RECORDED, [reseller.pk, ids])
+            recorded = {external_id: (uin, _money(amount)) for external_id, uin, amount in cursor.fetchall()}
+    else:
+        recorded = {}
+        for start in range(0, len(ids), 500):
+            recorded.update(
+                (external_id, (uin, amount))
+                for external_id, uin, amount in UsageCharge.objects.filter(
+                    reseller=reseller, external_id__in=ids[start : start + 500]
+                ).values_list("external_id", "customer__uin", "amount")
+            )
+    for row in rows:
+        uin, amount = recorded[row["external_id"]]
+        if (uin, amount) != (row["customer_uin"], row["amount"]):
+            raise _usage_conflict(row["external_id"], amount=amount, uin=uin)
+
+
+def _usage_batch_apply(reseller: Reseller, batch: dict[str, dict], uins: list[int]) -> tuple[int, list[int]]:
+    with transaction.atomic(), connection.cursor() as cursor:
+        owned = _customers_lock(cursor, reseller, uins)
+        for fields in batch.values():
+            if fields["customer_uin"] not in owned:
+                raise CustomerNotBound(fields["customer_uin"], field="customer_uin")
+        # Inserted in external-id order: two batches sharing external ids meet them in one order.
+        charges = [{**fields, "customer_id": owned[fields["customer_uin"]]}
+                   for _, fields in sorted(batch.items())]
+        inserted = _charges_insert(cursor, reseller, charges, timezone.now())
+        if len(inserted) < len(charges):
+            new = {external_id for external_id, _, _ in inserted}
+            _replays_check(reseller, [c for c in charges if c["external_id"] not in new])
+        sums: dict[int, Decimal] = {}
+        for _, customer_id, amount in inserted:
+            sums[customer_id] = sums.get(customer_id, Decimal("0.00")) + Decimal(amount)
+        _customers_used_add(cursor, sums)
+        customer_ids = sorted(sums)
+        if customer_ids:
+            customers_evaluation_enqueue(customer_ids)
+    return len(inserted), customer_ids
+
+
+def usage_charges_ingest(*, reseller: Reseller, rows: list[dict]) -> UsageIngest:
+    """Record a batch of already-checked charges (from usage_charge_check), all or nothing, in one
+    transaction of set-based statements: lock the batch's customers in ascending id, insert the
+    batch skipping external ids already recorded, add each customer's sum of new charges to its
+    `used`.
+
+    Keeps: one charge per (reseller, external id), a repeat counted as a replay and not again (a
+    repeat that differs in customer or amount refuses the whole batch, here or within the batch);
+    only the reseller's own customers (the first other UIN refuses the batch); `used` grows by
+    exactly the sum of its charges. One evaluation task for the customers whose `used` grew is
+    enqueued after commit."""
+    batch: dict[str, dict] = {}
+    duplicates = 0
+    for fields in rows:
+        first = batch.get(fields["external_id"])
+        if first is None:
+            batch[fields["external_id"]] = fields
+        elif (first["customer_uin"], first["amount"]) == (fields["customer_uin"], fields["amount"]):
+            duplicates += 1
+        else:
+            raise _usage_conflict(first["external_id"], amount=first["amount"], uin=first["customer_uin"])
+    if not batch:
+        return UsageIngest(0, duplicates, [])
+    uins = sorted({fields["customer_uin"] for fields in batch.values()})
+    for attempt in (1, 2):
+        try:
+            created, customer_ids = _usage_batch_apply(reseller, batch, uins)
+            break
+        except IntegrityError:
+            # A concurrent batch recorded one of these external ids after our check: the second
+            # attempt finds it recorded (a replay, or a conflict refusing the batch).
+            if attempt == 2:
+                raise
+    return UsageIngest(created, len(rows) - created, customer_ids)
 
 
 def usage_charge_record(
@@ -491,13 +629,8 @@ def usage_charge_record(
     description: str = "",
     source: str = "api",
 ) -> tuple[UsageCharge, bool]:
-    """Record one usage charge and add its amount to the customer's `used`, in one transaction.
-
-    Keeps: amount > 0 with at most 2 places; one charge per (reseller, external id) — a repeat
-    returns the first charge with created=False and changes nothing (a repeat that differs in
-    customer or amount is refused); only the reseller's own customers; `used` grows by exactly the
-    sum of its charges. Threshold evaluation is enqueued after commit.
-    """
+    """Record one usage charge (a batch of one, usage_charges_ingest) and return it with
+    created=False when its external id was already recorded for the same charge."""
     fields = usage_charge_check(
         customer_uin=customer_uin,
         amount=amount,
@@ -507,54 +640,64 @@ def usage_charge_record(
         description=description,
         source=source,
     )
-    return _usage_charge_apply(reseller=reseller, fields=fields, enqueue=True)
+    result = usage_charges_ingest(reseller=reseller, rows=[fields])
+    charge = UsageCharge.objects.select_related("customer").get(reseller=reseller, external_id=fields["external_id"])
+    return charge, result.created == 1
 
 
-def usage_charges_import(*, reseller: Reseller, rows: list[dict]) -> tuple[int, int]:
-    """Record already-checked charges (from usage_charge_check) all or nothing; return
-    (created, already there). Each customer is evaluated once, after commit."""
-    created = replayed = 0
-    customers: set[int] = set()
-    with transaction.atomic():
-        # The batch's customers are locked first, in ascending id (DESIGN §2): rows come in any
-        # order (a CSV file's), and locking as they come lets two batches deadlock.
-        list(
-            Customer.objects.select_for_update()
-            .filter(reseller=reseller, uin__in={fields["customer_uin"] for fields in rows})
-            .order_by("id")
-            .values_list("id", flat=True)
-        )
-        for fields in rows:
-            charge, is_new = _usage_charge_apply(reseller=reseller, fields=fields, enqueue=False)
-            if is_new:
-                created += 1
-                customers.add(charge.customer_id)
-            else:
-                replayed += 1
-        for customer_id in sorted(customers):
-            customer_evaluation_enqueue(customer_id)
-    return created, replayed
+# --- Usage charge partitions (PostgreSQL; migration 0007) ---------------------------------------
+
+PARTITIONS_AHEAD = 3
+
+
+def _month_start(year: int, month: int) -> datetime:
+    return datetime(year + (month - 1) // 12, (month - 1) % 12 + 1, 1, tzinfo=UTC)
+
+
+def usage_partitions_ensure(*, now: datetime | None = None, months_ahead: int = PARTITIONS_AHEAD) -> list[str]:
+    """Make the monthly partitions of the usage charges (by the month, in UTC, a charge is recorded)
+    for this month and the `months_ahead` after it, if missing; return the names made. Beat runs it
+    daily, so a month's partition exists long before its first charge; with none (beat stopped for
+    months) PostgreSQL refuses the insert ("no partition of relation … found for row") rather than
+    putting the charge anywhere else. SQLite keeps a plain table: nothing to do."""
+    if connection.vendor != "postgresql":
+        return []
+    now = (now or timezone.now()).astimezone(UTC)
+    made = []
+    with connection.cursor() as cursor:
+        for offset in range(months_ahead + 1):
+            start = _month_start(now.year, now.month + offset)
+            end = _month_start(start.year, start.month + 1)
+            name = f"credits_usagecharge_y{start.year:04d}m{start.month:02d}"
+            cursor.execute("SELECT to_regclass(%s) IS NULL", [name])
+            if cursor.fetchone()[0]:
+                cursor.execute(
+                    f"CREATE TABLE IF NOT EXISTS {name} PARTITION OF credits_usagecharge "
+                    "FOR VALUES FROM (%s) TO (%s)", [start, end]
+                )
+                made.append(name)
+    return made
 
 
 def usage_simulate(*, reseller: Reseller, charges: int = 5, rng=None) -> list:
     """Demo usage: `charges` small random charges (0.5–3 % of credit), plus one customer between
-    75 % and 90 % pushed just past 90 % so that an alert appears while you watch. Each charge goes
-    through usage_charge_record (source "simulator"); returns the charges recorded."""
+    75 % and 90 % pushed just past 90 % so that an alert appears while you watch. The charges go in
+    as one batch through usage_charges_ingest (source "simulator"); returns the charges recorded."""
     import random
     import uuid
 
     rng = rng or random.Random()
     customers = Customer.objects.filter(reseller=reseller, credit__gt=0)
-    recorded = []
+    rows = []
     now = timezone.now()
 
     def charge(customer_uin: int, amount: Decimal):
         amount = max(amount.quantize(CENT), CENT)
-        recorded.append(usage_charge_record(
-            reseller=reseller, customer_uin=customer_uin, amount=amount, incurred_at=now,
+        rows.append(usage_charge_check(
+            customer_uin=customer_uin, amount=amount, incurred_at=now,
             external_id=f"sim-{uuid.uuid4().hex}", product=rng.choice(["CVM", "COS", "CDN", "TencentDB"]),
             description="Demo usage", source="simulator",
-        )[0])
+        ))
 
     target = customers.filter(usage_band=75).order_by("?").values_list("uin", "credit", "used").first()
     if target is None:
@@ -566,4 +709,9 @@ def usage_simulate(*, reseller: Reseller, charges: int = 5, rng=None) -> list:
     for _ in range(charges if count else 0):
         uin, credit = customers.order_by("id").values_list("uin", "credit")[rng.randrange(count)]
         charge(uin, credit * Decimal(rng.randint(5, 30)) / Decimal(1000))
-    return recorded
+    if not rows:
+        return []
+    usage_charges_ingest(reseller=reseller, rows=rows)
+    order = {fields["external_id"]: n for n, fields in enumerate(rows)}
+    recorded = UsageCharge.objects.select_related("customer").filter(reseller=reseller, external_id__in=list(order))
+    return sorted(recorded, key=lambda c: order[c.external_id])

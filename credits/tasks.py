@@ -17,4 +17,12 @@ def usage_simulate(reseller_uin: int | None = None, charges: int = 5) -> int:
     return len(simulate(reseller=reseller, charges=charges))
 
 
+@shared_task(ignore_result=True)
+def usage_partitions_ensure() -> list[str]:
+    """The usage charges' monthly partitions, this month and the next ones (beat: daily)."""
+    from .services import usage_partitions_ensure as ensure
+
+    return ensure()
+
+
 DEMO_RESELLER_UIN = 100000000001

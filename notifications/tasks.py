@@ -16,6 +16,12 @@ def customer_evaluate(customer_id: int) -> None:
     services.customer_alerts_evaluate(customer_id=customer_id)
 
 
+@shared_task(ignore_result=True)
+def customers_evaluate(customer_ids: list[int]) -> None:
+    """A usage batch's customers, enqueued once per batch."""
+    services.customers_alerts_evaluate(customer_ids=customer_ids)
+
+
 @shared_task(bind=True, ignore_result=True, acks_late=True, reject_on_worker_lost=True,
              max_retries=settings.DELIVERY_MAX_ATTEMPTS)
 def delivery_send(self, delivery_id: int) -> str:

@@ -8,6 +8,8 @@ BEAT_SCHEDULE: dict = {}
 # in the reseller's time zone re-alerts customers still above a threshold.
 BEAT_SCHEDULE["alerts-sweep"] = {"task": "notifications.tasks.alerts_sweep", "schedule": 300.0}
 BEAT_SCHEDULE["deliveries-resend-stuck"] = {"task": "notifications.tasks.deliveries_resend_stuck", "schedule": 60.0}
+# Usage charges are partitioned by month on PostgreSQL: make the coming months' partitions ahead.
+BEAT_SCHEDULE["usage-partitions-ensure"] = {"task": "credits.tasks.usage_partitions_ensure", "schedule": 86400.0}
 if settings.DEMO_USAGE_SIMULATOR:
     BEAT_SCHEDULE["demo-usage-simulator"] = {"task": "credits.tasks.usage_simulate", "schedule": 60.0}
 # Partner API (DESIGN §5): signatures older than the replay window are refused by their timestamp,

@@ -1,7 +1,8 @@
 """Usage alerts (DESIGN §3): every write of notifications, one module per job.
 
 - evaluation: thresholds evaluated per customer and by the periodic sweep, re-arming, and the one
-  way to enqueue a customer's evaluation after a write (customer_evaluation_enqueue);
+  way to enqueue a customer's evaluation after a write (customer_evaluation_enqueue; a usage batch's
+  customers as one task: customers_evaluation_enqueue);
 - outbox: the deliveries an alert gets, and sending them (claim, transport, retry, stuck sweep);
 - inbox: the Message Center's writes (marking messages read);
 - alert_settings: who is alerted by which channel, and the custom balance warning.
@@ -20,6 +21,8 @@ from .evaluation import (
     alerts_sweep,
     customer_alerts_evaluate,
     customer_evaluation_enqueue,
+    customers_alerts_evaluate,
+    customers_evaluation_enqueue,
     reseller_day,
 )
 from .inbox import message_mark_read, messages_mark_all_read
@@ -45,6 +48,8 @@ __all__ = [
     "customer_alert_channels_update",
     "customer_alerts_evaluate",
     "customer_evaluation_enqueue",
+    "customers_alerts_evaluate",
+    "customers_evaluation_enqueue",
     "deliveries_attempt",
     "deliveries_stuck",
     "delivery_attempt",

@@ -38,6 +38,20 @@ def customer_evaluation_enqueue(customer_id: int) -> None:
     tasks.customer_evaluate.delay_on_commit(customer_id)
 
 
+def customers_evaluation_enqueue(customer_ids: list[int]) -> None:
+    """One task for a batch's customers (a usage batch touches up to thousands of them): evaluate
+    them all once the current transaction commits. One customer goes as customer_evaluate, the
+    task every single write enqueues. A failed enqueue is logged and the sweep catches up, as for
+    customer_evaluation_enqueue."""
+    from .. import tasks
+
+    ids = sorted({int(customer_id) for customer_id in customer_ids})
+    if len(ids) == 1:
+        tasks.customer_evaluate.delay_on_commit(ids[0])
+    elif ids:
+        tasks.customers_evaluate.delay_on_commit(ids)
+
+
 # The default thresholds (core.rules.THRESHOLDS) as a table of one column.
 _THRESHOLDS_TABLE = " UNION ALL ".join(f"SELECT {int(t)} AS threshold" for t in THRESHOLDS)
 _ALERT_COLUMNS = "reseller_id, customer_id, kind, threshold, day, covered, reminder, credit, used, available, created_at"
@@ -230,6 +244,33 @@ def customer_alerts_evaluate(*, customer_id: int, now: datetime | None = None) -
         if result.deliveries:
             deliveries_enqueue(result.deliveries, batch=True)
     return result
+
+
+def customers_alerts_evaluate(*, customer_ids: list[int], now: datetime | None = None) -> Evaluation:
+    """Evaluate a batch of customers now, each exactly as customer_alerts_evaluate would (the same
+    statements, re-arming included, run over the batch's ids), one transaction per reseller; the
+    new deliveries are enqueued after commit in chunks of one SMTP session each."""
+    now = now or timezone.now()
+    total = Evaluation()
+    by_reseller: dict[tuple[int, str], list[int]] = {}
+    ids = sorted({int(customer_id) for customer_id in customer_ids})
+    for start in range(0, len(ids), settings.ALERT_SWEEP_BATCH):
+        rows = Customer.objects.filter(pk__in=ids[start : start + settings.ALERT_SWEEP_BATCH]).values_list(
+            "id", "reseller_id", "reseller__time_zone"
+        )
+        for customer_id, reseller_id, time_zone in rows:
+            by_reseller.setdefault((reseller_id, time_zone), []).append(customer_id)
+    for (reseller_id, time_zone), reseller_customers in sorted(by_reseller.items()):
+        with transaction.atomic():
+            result = _evaluate(
+                reseller_id=reseller_id, time_zone=time_zone, customer_ids=sorted(reseller_customers), now=now
+            )
+            if result.deliveries:
+                deliveries_enqueue(result.deliveries, batch=True)
+        total.alerts += result.alerts
+        total.rearmed += result.rearmed
+        total.deliveries += result.deliveries
+    return total
 
 
 @dataclass

@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from credits.models import UsageCharge
-from credits.services import usage_charge_check, usage_charges_import
+from credits.services import usage_charge_check, usage_charges_ingest
 from customers.models import Customer
 from tests.factories import CustomerFactory, ResellerFactory
 from tests.threads import run_together
@@ -89,13 +89,12 @@ def test_skip_invalid_imports_the_good_rows(tmp_path, customers):
     assert UsageCharge.objects.count() == 3
 
 
-def test_each_customer_is_evaluated_once_after_commit(tmp_path, customers, enqueued):
+def test_the_batch_customers_are_evaluated_by_one_task_after_commit(tmp_path, customers, enqueued):
     _, a, b, _ = customers
     path = write(tmp_path, GOOD)
     with enqueued() as sent:
         call_command("import_usage", path, stdout=StringIO())
-    assert sorted(sent) == sorted([("notifications.tasks.customer_evaluate", (a.pk,)),
-                                   ("notifications.tasks.customer_evaluate", (b.pk,))])
+    assert sent == [("notifications.tasks.customers_evaluate", (sorted([a.pk, b.pk]),))]
 
 
 @pytest.mark.parametrize(
@@ -190,7 +189,7 @@ def test_concurrent_imports_listing_the_same_customers_in_any_order_all_go_in():
         rows = [usage_charge_check(customer_uin=customer.uin, amount="1.25", incurred_at=timezone.now(),
                                    external_id=f"{tag}-{n}-{customer.uin}", source="import")
                 for n in range(20) for customer in order]
-        usage_charges_import(reseller=reseller, rows=rows)
+        usage_charges_ingest(reseller=reseller, rows=rows)
 
     orders = [[a, b, c], [c, b, a], [b, c, a], [c, a, b]]
     assert run_together([partial(import_in_order, f"file{n}", order) for n, order in enumerate(orders)]) == []

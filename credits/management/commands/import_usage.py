@@ -1,44 +1,156 @@
-"""manage.py import_usage FILE.csv: usage charges from a billing export.
+"""manage.py import_usage FILE.csv: usage charges from a billing export, of any size.
 
 Columns (header row required): customer_uin, amount, incurred_at (ISO 8601 with a zone, from
-2000-01-01T00:00:00Z to one day ahead of now), external_id, and optionally product and description. Every row is checked first; a bad row is
-reported by its line number and nothing is imported unless --skip-invalid. Re-running the same
-file imports nothing twice (the external id is the key)."""
+2000-01-01T00:00:00Z to one day ahead of now), external_id, and optionally product and description.
+
+The file is read twice, a batch of rows at a time, so memory stays the same whatever its size:
+first every row is checked (fields, the customer's reseller, an external id used before or twice in
+a batch for a different charge) and each bad row is reported by its line number; if there is one,
+nothing is imported unless --skip-invalid. Then the rows go in by batches (--batch-size), each
+batch all or nothing in its own transaction (credits.services.usage_charges_ingest). A conflict
+only the import itself can find (an external id used again further down the file for a different
+charge, or by a concurrent writer) stops the import at that batch, naming the line: the batches
+before it stay imported. Re-running the file is always safe: charges already imported are
+recognised by their external id and counted as "already imported", never added twice."""
 
 import csv
+import os
+import time
 from collections import defaultdict
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 from django.utils.translation import gettext
 
 from core.errors import DomainError
 from credits.models import UsageCharge
-from credits.services import usage_charge_check, usage_charges_import
+from credits.services import usage_charge_check, usage_charges_ingest
 from customers.models import Customer, Reseller
 
 REQUIRED = ("customer_uin", "amount", "incurred_at", "external_id")
 OPTIONAL = ("product", "description")
+BATCH_SIZE = 2000
+
+
+class Progress:
+    """A progress bar on stdout when it is a terminal (never in a pipe or a log file)."""
+
+    def __init__(self, stdout, total: int, label: str):
+        self.out, self.total, self.label = stdout, max(total, 1), label
+        self.shown = stdout.isatty()
+        self.started = self.last = time.monotonic()
+
+    def update(self, done: int, rows: int, *, final: bool = False) -> None:
+        now = time.monotonic()
+        if not self.shown or (not final and now - self.last < 0.2):
+            return
+        self.last = now
+        share = min(done / self.total, 1.0)
+        bar = "#" * int(share * 30)
+        rate = rows / max(now - self.started, 1e-6)
+        counts = gettext("%(rows)s rows, %(rate)s rows/s") % {"rows": f"{rows:,}", "rate": f"{rate:,.0f}"}
+        self.out.write(f"\r{self.label} {share:4.0%} [{bar:<30}] {counts}", ending="\n" if final else "")
+        self.out.flush()
 
 
 class Command(BaseCommand):
-    help = "Import usage charges from a CSV file (all or nothing unless --skip-invalid)."
+    help = "Import usage charges from a CSV file of any size, in batches (see --batch-size)."
 
     def add_arguments(self, parser):
         parser.add_argument("file")
         parser.add_argument("--reseller", type=int, help="only accept customers of the reseller with this UIN")
         parser.add_argument("--skip-invalid", action="store_true", help="import the good rows, report the bad ones")
+        parser.add_argument("--batch-size", type=int, default=BATCH_SIZE,
+                            help=f"rows per transaction (1 to 10000, default {BATCH_SIZE})")
 
-    def handle(self, *args, file, reseller, skip_invalid, **options):
+    def handle(self, *args, file, reseller, skip_invalid, batch_size, **options):
+        if not 1 <= batch_size <= 10000:
+            raise CommandError(gettext("--batch-size must be from 1 to 10000."))
         only = None
         if reseller is not None:
             only = Reseller.objects.filter(uin=reseller).first()
             if only is None:
                 raise CommandError(f"No reseller with UIN {reseller}.")
+        invalid = 0
+        for _, errors in self._batches(file, only, batch_size, gettext("checking "), against_imported=True):
+            for line, message in errors:
+                self.stderr.write(f"line {line}: {message}")
+            invalid += len(errors)
+        if invalid and not skip_invalid:
+            raise CommandError(f"{invalid} invalid row(s); nothing imported. Fix them or use --skip-invalid.")
+        created = replayed = 0
+        # The rows the check refused are left out again (and were reported); what the batches
+        # imported so far must not be mistaken for a conflict, so only the import itself judges
+        # external ids against what is recorded.
+        for good, _ in self._batches(file, only, batch_size, gettext("importing"), against_imported=False):
+            new, old, refused = self._ingest(good, skip_invalid=skip_invalid, imported=created)
+            created, replayed, invalid = created + new, replayed + old, invalid + refused
+        summary = f"Imported {created} usage charge(s); {replayed} already imported"
+        if invalid:
+            summary += f"; skipped {invalid} invalid row(s)"
+        self.stdout.write(self.style.SUCCESS(summary + "."))
+
+    def _ingest(self, good: list, *, skip_invalid: bool, imported: int) -> tuple[int, int, int]:
+        """One batch, all or nothing per reseller: (created, already imported, refused rows). A row
+        refused only now is reported by line; with --skip-invalid the batch goes in without it."""
+        by_reseller = defaultdict(list)
+        for line, reseller_id, fields in good:
+            by_reseller[reseller_id].append((line, fields))
+        created = replayed = refused = 0
+        for reseller_id, rows in by_reseller.items():
+            reseller = Reseller.objects.get(pk=reseller_id)
+            while rows:
+                try:
+                    result = usage_charges_ingest(reseller=reseller, rows=[fields for _, fields in rows])
+                except DomainError as error:
+                    line = self._line_of(error, rows)
+                    if not skip_invalid:
+                        raise CommandError(
+                            gettext(
+                                "line %(line)d: %(problem)s Nothing from line %(first)d on was imported; the "
+                                "%(count)d charge(s) before it were. Fix the row and run the file again: charges "
+                                "already imported are recognised by their external id and not added twice."
+                            ) % {"line": line, "problem": error.message, "first": rows[0][0],
+                                 "count": imported + created}
+                        ) from error
+                    self.stderr.write(f"line {line}: {error.message}")
+                    rows = [(n, fields) for n, fields in rows if n != line]
+                    refused += 1
+                    continue
+                created, replayed = created + result.created, replayed + result.replayed
+                break
+        return created, replayed, refused
+
+    @staticmethod
+    def _line_of(error: DomainError, rows: list) -> int:
+        """The line of the row a refusal names (by its external id or its customer's UIN)."""
+        for line, fields in rows:
+            if getattr(error, "external_id", None) == fields["external_id"]:
+                return line
+            if getattr(error, "uin", None) == fields["customer_uin"]:
+                return line
+        return rows[0][0]
+
+    def _batches(self, file: str, only, batch_size: int, label: str, *, against_imported: bool):
+        """Read the file a batch at a time: yield ([(line, reseller_id, fields)], [(line, error)])."""
         try:
             with open(file, newline="", encoding="utf-8-sig") as handle:
+                progress = Progress(self.stdout, os.fstat(handle.fileno()).st_size, label)
                 reader = csv.reader(handle)
-                good, errors = self._check_rows(reader, only)
+                columns = self._header(reader)
+                rows = 0
+                while True:
+                    chunk = []
+                    for row in reader:
+                        if any(cell.strip() for cell in row):
+                            chunk.append((reader.line_num, row))
+                            if len(chunk) == batch_size:
+                                break
+                    if not chunk:
+                        break
+                    rows += len(chunk)
+                    yield self._check(chunk, columns, only, against_imported=against_imported)
+                    progress.update(handle.buffer.tell(), rows)
+                progress.update(handle.buffer.tell(), rows, final=True)
         except OSError as exc:
             raise CommandError(f"Cannot read {file}: {exc.strerror or exc}") from exc
         except UnicodeDecodeError as exc:
@@ -49,26 +161,9 @@ class Command(BaseCommand):
             raise CommandError(
                 gettext("line %(line)d: %(problem)s; nothing imported.") % {"line": reader.line_num, "problem": exc}
             ) from exc
-        for line, message in errors:
-            self.stderr.write(f"line {line}: {message}")
-        if errors and not skip_invalid:
-            raise CommandError(f"{len(errors)} invalid row(s); nothing imported. Fix them or use --skip-invalid.")
-        by_reseller = defaultdict(list)
-        for reseller_id, fields in good:
-            by_reseller[reseller_id].append(fields)
-        created = replayed = 0
-        with transaction.atomic():
-            for reseller_id, rows in by_reseller.items():
-                new, old = usage_charges_import(reseller=Reseller.objects.get(pk=reseller_id), rows=rows)
-                created, replayed = created + new, replayed + old
-        summary = f"Imported {created} usage charge(s); {replayed} already imported"
-        if errors:
-            summary += f"; skipped {len(errors)} invalid row(s)"
-        self.stdout.write(self.style.SUCCESS(summary + "."))
 
-    # Not check(): that name is BaseCommand's system-check method, which `manage.py` calls first.
-    def _check_rows(self, reader, only):
-        """Every row checked before anything is written: ([(reseller_id, fields)], [(line, error)])."""
+    @staticmethod
+    def _header(reader) -> list[str]:
         header = next(reader, None)
         if header is None:
             raise CommandError("The file is empty: it needs a header row.")
@@ -79,25 +174,28 @@ class Command(BaseCommand):
         unknown = [c for c in columns if c not in REQUIRED + OPTIONAL]
         if unknown:
             raise CommandError(f"line 1: unknown column(s) {', '.join(unknown)}.")
+        return columns
+
+    # Not check(): that name is BaseCommand's system-check method, which `manage.py` calls first.
+    @staticmethod
+    def _check(chunk: list, columns: list[str], only, *, against_imported: bool) -> tuple[list, list]:
+        """One batch's rows checked without writing: fields, owner, external ids within the batch and
+        (`against_imported`) against what was imported before."""
         parsed, errors = [], []
-        for row in reader:
-            line = reader.line_num
-            if not any(cell.strip() for cell in row):
-                continue
+        for line, row in chunk:
             if len(row) != len(columns):
                 errors.append((line, f"expected {len(columns)} fields, found {len(row)}."))
                 continue
-            values = dict(zip(columns, row))
             try:
-                fields = usage_charge_check(source=UsageCharge.Source.IMPORT, **values)
+                fields = usage_charge_check(source=UsageCharge.Source.IMPORT, **dict(zip(columns, row)))
             except DomainError as error:
                 errors.append((line, error.message))
                 continue
             parsed.append((line, fields))
-        owners = {}
-        uins = sorted({fields["customer_uin"] for _, fields in parsed})
-        for start in range(0, len(uins), 5000):
-            owners.update(Customer.objects.filter(uin__in=uins[start : start + 5000]).values_list("uin", "reseller_id"))
+        owners = dict(
+            Customer.objects.filter(uin__in={fields["customer_uin"] for _, fields in parsed})
+            .values_list("uin", "reseller_id")
+        )
         seen: dict[tuple[int, str], tuple[int, int, object]] = {}
         good = []
         for line, fields in parsed:
@@ -112,22 +210,24 @@ class Command(BaseCommand):
                     errors.append((line, f"external id {fields['external_id']!r} is also on line {twin[0]} for a different charge."))
                 continue
             seen[key] = (line, fields["customer_uin"], fields["amount"])
-            good.append((reseller_id, fields))
+            good.append((line, reseller_id, fields))
+        if not against_imported:
+            errors.sort()
+            return good, errors
         existing = {}
-        for reseller_id in {r for r, _ in good}:
-            ids = [f["external_id"] for r, f in good if r == reseller_id]
-            for start in range(0, len(ids), 5000):
-                for ext, uin, amount in UsageCharge.objects.filter(
-                    reseller_id=reseller_id, external_id__in=ids[start : start + 5000]
-                ).values_list("external_id", "customer__uin", "amount"):
-                    existing[(reseller_id, ext)] = (uin, amount)
+        for reseller_id in {r for _, r, _ in good}:
+            ids = [f["external_id"] for _, r, f in good if r == reseller_id]
+            for ext, uin, amount in UsageCharge.objects.filter(reseller_id=reseller_id, external_id__in=ids).values_list(
+                "external_id", "customer__uin", "amount"
+            ):
+                existing[(reseller_id, ext)] = (uin, amount)
         checked = []
-        for reseller_id, fields in good:
+        for line, reseller_id, fields in good:
             before = existing.get((reseller_id, fields["external_id"]))
             if before is not None and before != (fields["customer_uin"], fields["amount"]):
-                line = seen[(reseller_id, fields["external_id"])][0]
                 errors.append((line, f"external id {fields['external_id']!r} was already imported for a different charge."))
                 continue
-            checked.append((reseller_id, fields))
+            checked.append((line, reseller_id, fields))
         errors.sort()
         return checked, errors
+

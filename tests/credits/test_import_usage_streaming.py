@@ -1,0 +1,155 @@
+"""manage.py import_usage reads any file in batches (issue 10), run as a user runs it: in a
+subprocess. Each batch is all or nothing; re-running a file never adds a charge twice."""
+
+import os
+import pty
+import subprocess
+import sys
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+from credits.models import UsageCharge
+from customers.models import Customer
+from tests.conftest import _postgres_url
+from tests.factories import CustomerFactory, ResellerFactory
+
+HEADER = "customer_uin,amount,incurred_at,external_id,product,description\n"
+
+
+@pytest.fixture
+def customers(transactional_db):
+    reseller = ResellerFactory(uin=100000000888)
+    return [CustomerFactory(reseller=reseller, uin=710000000001 + n, credit=Decimal("1000.00")) for n in range(5)]
+
+
+def rows(customers, count: int, prefix: str = "s") -> str:
+    return "".join(
+        f"{customers[n % len(customers)].uin},0.{n % 90 + 10},2026-11-25T10:00:00Z,{prefix}-{n},CVM,hours\n"
+        for n in range(count)
+    )
+
+
+def write(tmp_path, body: str, name: str = "usage.csv") -> str:
+    path = tmp_path / name
+    path.write_text(HEADER + body, encoding="utf-8")
+    return str(path)
+
+
+def used_matches_charges(customers) -> bool:
+    return all(
+        Customer.objects.get(pk=c.pk).used
+        == sum(UsageCharge.objects.filter(customer=c).values_list("amount", flat=True), Decimal("0.00"))
+        for c in customers
+    )
+
+
+@pytest.mark.postgres
+def test_a_file_of_many_batches_goes_in_and_a_rerun_adds_nothing(manage_py, tmp_path, customers):
+    path = write(tmp_path, rows(customers, 2500))
+    result = manage_py("import_usage", path, "--batch-size", "300")
+    assert result.returncode == 0, result.stderr
+    assert "Imported 2500 usage charge(s); 0 already imported." in result.stdout
+    # Not a terminal: no progress bar in the output.
+    assert "importing" not in result.stdout and "\r" not in result.stdout
+    assert UsageCharge.objects.count() == 2500 and used_matches_charges(customers)
+    total = sum(Customer.objects.filter(pk__in=[c.pk for c in customers]).values_list("used", flat=True))
+    assert total == sum(Decimal(f"0.{n % 90 + 10}") for n in range(2500))
+
+    result = manage_py("import_usage", path, "--batch-size", "300")
+    assert result.returncode == 0, result.stderr
+    assert "Imported 0 usage charge(s); 2500 already imported." in result.stdout
+    assert UsageCharge.objects.count() == 2500 and used_matches_charges(customers)
+
+
+@pytest.mark.postgres
+def test_a_bad_row_in_a_late_batch_is_named_and_nothing_is_imported(manage_py, tmp_path, customers):
+    body = rows(customers, 900) + f"{customers[0].uin},1.001,2026-11-25T10:00:00Z,late,,\n" + rows(customers, 50, "t")
+    result = manage_py("import_usage", write(tmp_path, body), "--batch-size", "100")
+    assert result.returncode == 1
+    assert "line 902: Amounts have at most 2 decimal places" in result.stderr
+    assert "1 invalid row(s); nothing imported" in result.stderr and "Traceback" not in result.stderr
+    assert not UsageCharge.objects.exists()
+
+
+@pytest.mark.postgres
+def test_a_conflict_found_while_importing_stops_at_its_batch_and_a_rerun_finishes(manage_py, tmp_path, customers):
+    # s-3 again on line 14 for a different amount: each batch alone is fine, so only the import
+    # itself finds it, in the batch of lines 12-16. The batches before it stay imported.
+    first, again = rows(customers, 12), f"{customers[1].uin},9.99,2026-11-25T10:00:00Z,s-3,,\n"
+    body = first + "".join(rows(customers, 14, "t").splitlines(True)[12:]) + again + rows(customers, 10, "u")
+    path = write(tmp_path, body)
+    result = manage_py("import_usage", path, "--batch-size", "5")
+    assert result.returncode == 1, result.stdout
+    assert "line 16: The external id 's-3' was already used for a different charge" in result.stderr
+    assert "Nothing from line 12 on was imported; the 10 charge(s) before it were." in result.stderr
+    assert UsageCharge.objects.count() == 10 and used_matches_charges(customers)
+
+    # The re-run's check now finds the conflict before importing anything.
+    result = manage_py("import_usage", path, "--batch-size", "5")
+    assert result.returncode == 1
+    assert "line 16: external id 's-3' was already imported for a different charge." in result.stderr
+    assert "1 invalid row(s); nothing imported" in result.stderr
+    assert UsageCharge.objects.count() == 10
+
+
+@pytest.mark.postgres
+def test_skip_invalid_leaves_out_a_row_refused_while_importing(manage_py, tmp_path, customers):
+    first, again = rows(customers, 12), f"{customers[1].uin},9.99,2026-11-25T10:00:00Z,s-3,,\n"
+    path = write(tmp_path, first + again + rows(customers, 10, "u"))
+    result = manage_py("import_usage", path, "--batch-size", "5", "--skip-invalid")
+    assert result.returncode == 0, result.stderr
+    assert "line 14: The external id 's-3' was already used for a different charge" in result.stderr
+    assert "Imported 22 usage charge(s); 0 already imported; skipped 1 invalid row(s)." in result.stdout
+    assert UsageCharge.objects.count() == 22 and used_matches_charges(customers)
+    assert UsageCharge.objects.get(external_id="s-3").amount == Decimal("0.13")
+
+
+@pytest.mark.postgres
+def test_a_terminal_gets_a_progress_bar(tmp_path, customers, transactional_db):
+    from django.db import connection
+
+    path = write(tmp_path, rows(customers, 400))
+    env = {**os.environ, "PARTNERCENTER_TESTING": "1", "PARTNERCENTER_VAR_DIR": str(tmp_path / "var"),
+           "DATABASE_URL": _postgres_url(connection.settings_dict)}
+    env.pop("REDIS_URL", None)
+    leader, follower = pty.openpty()
+    process = subprocess.Popen([sys.executable, "manage.py", "import_usage", path, "--batch-size", "100"],
+                               cwd=settings.BASE_DIR, env=env, stdout=follower, stderr=subprocess.PIPE)
+    os.close(follower)
+    output = b""
+    while True:
+        try:
+            data = os.read(leader, 4096)
+        except OSError:  # the terminal closes when the command exits
+            break
+        if not data:
+            break
+        output += data
+    os.close(leader)
+    assert process.wait(120) == 0, process.stderr.read()
+    process.stderr.close()
+    text = output.decode()
+    assert "\rimporting 100% [" in text and "400 rows" in text
+    assert "Imported 400 usage charge(s)" in text
+
+
+def test_each_batch_enqueues_one_evaluation_task(tmp_path, db, enqueued):
+    reseller = ResellerFactory()
+    a, b, c = (CustomerFactory(reseller=reseller, credit=Decimal("100.00")) for _ in range(3))
+    body = "".join(f"{x.uin},1.00,2026-11-25T10:00:00Z,e-{n}-{x.uin},,\n" for n in range(2) for x in (a, b, c))
+    with enqueued() as sent:
+        call_command("import_usage", write(tmp_path, body), "--batch-size", "3", stdout=StringIO())
+    ids = sorted([a.pk, b.pk, c.pk])
+    assert sent == [("notifications.tasks.customers_evaluate", (ids,)), ("notifications.tasks.customers_evaluate", (ids,))]
+
+
+@pytest.mark.parametrize("size", ["0", "10001"])
+def test_a_batch_size_out_of_range_is_refused(tmp_path, db, size):
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="--batch-size must be from 1 to 10000"):
+        call_command("import_usage", write(tmp_path, ""), "--batch-size", size)
