@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from console.admin_lists import LargeTableAdmin
 from core.errors import DomainError
+from core.inputs import uin_or_none, uin_rule
 from core.timezones import time_zone_choices
 from customers.models import Member, Reseller, default_reseller_time_zone
 
@@ -27,6 +28,14 @@ class ResellerAdminForm(forms.ModelForm):
         help_text=_("Alert days, and the times the console and the API show, follow this zone."),
     )
     # No Meta: ModelAdmin.get_form builds the form for Reseller from this class, with every field.
+
+    def clean_uin(self):
+        # The one UIN rule (core.inputs), as reseller_create applies it: refused here beside the field
+        # rather than by the service after the form was accepted.
+        uin = uin_or_none(self.cleaned_data.get("uin"))
+        if uin is None:
+            raise forms.ValidationError(_("Enter a valid UIN: %(rule)s.") % {"rule": uin_rule()})
+        return uin
 
 
 # Resellers are onboarded here rather than in customers/admin.py: a reseller comes with its

@@ -255,7 +255,14 @@ def _repayment_replay(previous: Repayment, *, customer: Customer, amount: Decima
 
 def reseller_create(*, name: str, uin: int, contact_email: str = "", contact_phone: str = "", **extra) -> Reseller:
     """Create a reseller with its (empty) customer-credit pool. Here rather than in customers: the
-    pool is credits', and credits sits above customers (see .importlinter)."""
+    pool is credits', and credits sits above customers (see .importlinter). The UIN follows the one
+    UIN rule (core.inputs) and the name is required, as for a customer; nothing is written otherwise."""
+    name = text_clean(name, label=gettext("reseller's name"), limit=Reseller._meta.get_field("name").max_length,
+                      field="name", required=True)
+    checked_uin = uin_or_none(uin)
+    if checked_uin is None:
+        raise InvalidValue(gettext("Enter a valid UIN: %(rule)s.") % {"rule": uin_rule()}, field="uin")
+    uin = checked_uin
     with transaction.atomic():
         reseller = Reseller.objects.create(
             name=name, uin=uin, contact_email=contact_email, contact_phone=contact_phone, **extra

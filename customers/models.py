@@ -50,6 +50,11 @@ class Reseller(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            # The one UIN rule (core.inputs) and a required name, as for customers: backed here too.
+            models.CheckConstraint(condition=Q(uin__gt=0), name="reseller_uin_positive"),
+            models.CheckConstraint(condition=~Q(name=""), name="reseller_name_not_empty"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.uin})"

@@ -135,7 +135,8 @@ def test_a_reseller_onboarded_in_admin_comes_with_its_pool_and_members(operator_
 
 
 @pytest.mark.parametrize("fields", [
-    {"uin": ""}, {"uin": "abc"}, {"uin": str(2**63)}, {"name": "  "}, {"name": "Harbor\x00Cloud"}, {"time_zone": "Mars/Base"},
+    {"uin": ""}, {"uin": "abc"}, {"uin": str(2**63)}, {"uin": "0"}, {"uin": "-3"},
+    {"name": "  "}, {"name": "Harbor\x00Cloud"}, {"time_zone": "Mars/Base"},
 ])
 def test_a_refused_reseller_in_admin_writes_nothing(operator_client, fields):
     from customers.models import Reseller

@@ -98,3 +98,13 @@ def test_used_cannot_go_negative_through_a_bypassing_repayment_update(funded_res
     Customer.objects.filter(pk=customer.pk).update(used=Decimal("1.00"))
     with pytest.raises(IntegrityError), transaction.atomic():
         Customer.objects.filter(pk=customer.pk).update(used=F("used") - Decimal("1.01"))
+
+
+@pytest.mark.parametrize("values", [{"uin": 0}, {"uin": -1}, {"name": ""}], ids=["uin-0", "uin-negative", "no-name"])
+def test_a_reseller_bypassing_reseller_create_is_refused(values):
+    from customers.models import Reseller
+
+    fields = {"name": "Harbor Cloud", "uin": 500000000777, **values}
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Reseller.objects.create(**fields)
+    assert not Reseller.objects.filter(name="Harbor Cloud").exists()

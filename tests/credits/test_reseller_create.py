@@ -38,3 +38,23 @@ def test_the_new_resellers_pool_takes_grants_and_allocations():
     pool = CreditPool.objects.get(reseller=reseller)
     assert (pool.total, pool.remaining, pool.allocated) == (Decimal("300.00"), Decimal("180.00"), Decimal("120.00"))
     assert CreditPool.objects.filter(reseller=reseller).count() == 1
+
+
+@pytest.mark.parametrize("uin", [0, -5, "abc", "１２３", 2**63, None])
+def test_a_uin_outside_the_one_uin_rule_is_refused_and_nothing_is_written(uin):
+    from core.errors import InvalidValue
+
+    with pytest.raises(InvalidValue) as refused:
+        reseller_create(name="Harbor Cloud", uin=uin)
+    assert refused.value.field == "uin" and "positive integer of digits 0-9" in str(refused.value)
+    assert not Reseller.objects.exists() and not CreditPool.objects.exists()
+
+
+@pytest.mark.parametrize("name", ["", "   ", "Harbor\x00Cloud"])
+def test_a_reseller_without_a_storable_name_is_refused(name):
+    from core.errors import InvalidValue
+
+    with pytest.raises(InvalidValue) as refused:
+        reseller_create(name=name, uin=500000000777)
+    assert refused.value.field == "name"
+    assert not Reseller.objects.exists() and not CreditPool.objects.exists()
