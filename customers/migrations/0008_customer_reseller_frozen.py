@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("customers", "0006_reseller_time_zone_valid"),
+        ("customers", "0007_reseller_uin_and_name_checks"),
     ]
 
     operations = [
