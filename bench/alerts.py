@@ -21,6 +21,7 @@ CUSTOMERS = 1_000_000
 EMAILS = 2000
 # Crossing customers brought back under while the broker was down (their re-arm left to the sweep).
 MISSED_REARMS = 5000
+SWEEP_TARGET_SECONDS = 5
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -47,7 +48,8 @@ def run() -> None:
         raise SystemExit("the sweep child failed")
     sweep = json.loads(child.stdout.strip().splitlines()[-1])
     line("bare scan (count, sum over the same rows)", f"{scan * 1000:8.1f} ms")
-    line("sweep: wall time", f"{sweep['seconds']:8.2f} s   (target <= 10 s)")
+    verdict = "MET" if sweep["seconds"] <= SWEEP_TARGET_SECONDS else "NOT MET"
+    line("sweep: wall time", f"{sweep['seconds']:8.2f} s   (target <= {SWEEP_TARGET_SECONDS} s: {verdict})")
     line("sweep: alerts / deliveries / batches", f"{sweep['alerts']:,} / {sweep['deliveries']:,} / {sweep['batches']}")
     line("sweep: peak RSS of the sweeping process", f"{sweep['max_rss_mb']:8.1f} MB (target <= 300 MB)")
     line("sweep: RSS of that process before the sweep", f"{sweep['rss_before_mb']:8.1f} MB (Django and Celery loaded)")

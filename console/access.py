@@ -13,11 +13,17 @@ from django.utils import timezone
 
 
 def membership_of(user):
-    """The user's membership with its reseller in one query; None for a user of no reseller.
+    """The user's membership with its reseller; None for a user of no reseller. No query when the
+    sign-in backend (partnercenter.auth.MemberBackend) read them with the user, else one.
 
     The console imports no feature app, so the membership model (customers.Member) is found through
     the user model's reverse one-to-one relation `member`."""
-    membership = get_user_model()._meta.get_field("member").related_model
+    relation = get_user_model()._meta.get_field("member")
+    if relation.is_cached(user):
+        member = relation.get_cached_value(user)
+        if member is None or "reseller" in member._state.fields_cache:
+            return member
+    membership = relation.related_model
     return membership._default_manager.select_related("reseller").filter(user=user).first()
 
 

@@ -2,13 +2,14 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from console.admin_lists import LargeTableAdmin
 from core.errors import DomainError
 from core.inputs import uin_or_none, uin_rule
 from core.timezones import time_zone_choices
 from customers.models import Member, Reseller, default_reseller_time_zone
 
 from . import services
-from .models import AllocationRecord, CreditPool, PoolApplication, PoolGrant, Repayment
+from .models import AllocationRecord, CreditPool, PoolApplication, PoolGrant, Repayment, UsageCharge
 
 
 class MemberInline(admin.TabularInline):
@@ -122,16 +123,7 @@ class PoolGrantAdmin(admin.ModelAdmin):
         obj.pk = grant.pk
 
 
-@admin.register(AllocationRecord)
-class AllocationRecordAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "reseller", "customer", "amount", "credit_after", "available_after",
-                    "pool_remaining_after", "operator_name", "source", "remark"]
-    list_filter = ["source"]
-    search_fields = ["=customer__uin", "operator_name", "remark", "=idempotency_key"]
-    list_select_related = ["reseller", "customer"]
-    show_full_result_count = False
-    date_hierarchy = "created_at"
-
+class _ReadOnly:
     def has_add_permission(self, request):
         return False
 
@@ -142,21 +134,35 @@ class AllocationRecordAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(AllocationRecord)
+class AllocationRecordAdmin(_ReadOnly, LargeTableAdmin):
+    list_display = ["created_at", "reseller", "customer", "amount", "credit_after", "available_after",
+                    "pool_remaining_after", "operator_name", "source", "remark"]
+    # Fixed choices: neither filter reads the table to offer them (date_hierarchy would, for its years).
+    list_filter = ["source", ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["customer__name"]
+    search_help_text = _("A customer's UIN, or part of its name.")
+    list_select_related = ["reseller", "customer"]
+
+
+@admin.register(UsageCharge)
+class UsageChargeAdmin(_ReadOnly, LargeTableAdmin):
+    """Read-only: charges arrive through the API, the CSV import and the services."""
+
+    list_display = ["incurred_at", "reseller", "customer", "amount", "product", "external_id", "source", "created_at"]
+    list_filter = ["source", ("incurred_at", admin.DateFieldListFilter)]
+    search_fields = ["customer__name"]
+    search_help_text = _("A customer's UIN, or part of its name.")
+    list_select_related = ["reseller", "customer"]
+
+
 @admin.register(Repayment)
-class RepaymentAdmin(admin.ModelAdmin):
+class RepaymentAdmin(_ReadOnly, LargeTableAdmin):
     """Read-only: repayments are confirmed by the reseller in the console (credits.services)."""
 
     list_display = ["created_at", "reseller", "customer", "amount", "used_after", "available_after",
                     "confirmed_by_name", "remark"]
-    search_fields = ["=customer__uin", "confirmed_by_name", "remark"]
+    list_filter = [("created_at", admin.DateFieldListFilter)]
+    search_fields = ["customer__name"]
+    search_help_text = _("A customer's UIN, or part of its name.")
     list_select_related = ["reseller", "customer"]
-    date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

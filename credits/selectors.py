@@ -1,8 +1,10 @@
 """Reads for credits, scoped to a reseller where a view needs them."""
 
+import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
@@ -13,6 +15,7 @@ from customers.models import Customer, Reseller
 from .models import AllocationRecord, CreditPool, PoolApplication, PoolGrant
 
 ZERO = Decimal("0.00")
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -70,13 +73,38 @@ class UsageBand:
     customers: int
 
 
+# How long the Overview's customer counts may be reused. Counting 100,000 customers by usage band
+# reads the whole (reseller, usage_band) index, several times the rest of the page; counts half a
+# minute old do no harm (the pool figures beside them are always current).
+OVERVIEW_COUNTS_SECONDS = 30
+
+
+def customer_counts(reseller: Reseller) -> dict:
+    """The number of the reseller's customers (`customers`) and, per default threshold t, of those
+    that have reached it (`band_<t>`): one query, kept OVERVIEW_COUNTS_SECONDS in the cache."""
+    key = f"overview:customer-counts:{reseller.pk}:{reseller.uin}:{reseller.created_at.timestamp()}"
+    try:
+        counts = cache.get(key)
+    except Exception:  # an unreachable cache only costs the counting
+        logger.warning("customer counts not cached: the cache is unavailable", exc_info=True)
+        counts = None
+    if counts is None:
+        counts = Customer.objects.filter(reseller=reseller).aggregate(
+            customers=Count("id"),
+            **{f"band_{t}": Count("id", filter=Q(usage_band__gte=t)) for t in THRESHOLDS},
+        )
+        try:
+            cache.set(key, counts, OVERVIEW_COUNTS_SECONDS)
+        except Exception:
+            logger.warning("customer counts not cached: the cache is unavailable", exc_info=True)
+    return counts
+
+
 def pool_summary(reseller: Reseller) -> dict:
     """The pool figures, the number of customers and, for each default threshold, how many
-    customers have reached it (`bands`, lowest threshold first), in one query."""
-    counts = Customer.objects.filter(reseller=reseller).aggregate(
-        customers=Count("id"),
-        **{f"band_{t}": Count("id", filter=Q(usage_band__gte=t)) for t in THRESHOLDS},
-    )
+    customers have reached it (`bands`, lowest threshold first). The pool's figures are read
+    every time; the counts come from customer_counts."""
+    counts = customer_counts(reseller)
     bands = [UsageBand(t, band_label(t), counts[f"band_{t}"]) for t in THRESHOLDS]
     return {**pool_figures(reseller=reseller), "customers": counts["customers"], "bands": bands}
 

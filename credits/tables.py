@@ -1,16 +1,23 @@
-import django_tables2 as tables
+from functools import cached_property
+from html import escape
 
-from console.tables import NUMBER
+import django_tables2 as tables
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
+
+from console.tables import NUMBER, RowLinks
+from core.money import format_money
+from core.timezones import format_time
 
 from .models import AllocationRecord
 
 
 class AllocationRecordTable(tables.Table):
     """Newest first, always: the (reseller, -created_at, -id) index gives each page without a sort,
-    so the columns are not sortable (filters narrow the list instead). Rows render with one template
-    (see customers.tables.CustomerTable for why)."""
+    so the columns are not sortable (filters narrow the list instead). The table writes its rows
+    itself (see console/tables.py for why)."""
 
-    row_template = "credits/_record_row.html"
+    renders_rows = True
 
     created_at = tables.Column("Time")
     customer_uin = tables.Column("Customer UIN", accessor="customer__uin")
@@ -28,6 +35,32 @@ class AllocationRecordTable(tables.Table):
         orderable = False
         empty_text = "No allocation records match these filters."
         attrs = {"class": "table", "id": "records"}
+
+    @cached_property
+    def _row_parts(self) -> dict:
+        """What every row repeats: the link's route and the translated labels, escaped."""
+        return {
+            "link": RowLinks("credits:customer-records")["credits:customer-records"],
+            "allocate": escape(gettext("Allocate")), "repossess": escape(gettext("Repossess")),
+        }
+
+    def render_row(self, record: AllocationRecord) -> str:
+        parts = self._row_parts
+        customer = record.customer
+        if record.amount > 0:
+            kind = f'<span class="tag tag-allocate">{parts["allocate"]}</span>'
+            amount = f'<td class="num amount-in">+{format_money(record.amount)}</td>'
+        else:
+            kind = f'<span class="tag tag-repossess">{parts["repossess"]}</span>'
+            amount = f'<td class="num amount-out">{format_money(record.amount)}</td>'
+        return mark_safe(
+            f'<tr><td>{escape(format_time(record.created_at, seconds=True))}</td>'
+            f'<td><a href="{parts["link"](customer.uin)}">{customer.uin}</a></td><td>{escape(customer.name)}</td>'
+            f'<td>{kind}</td>{amount}<td class="num">{format_money(record.credit_after)}</td>'
+            f'<td class="num{" negative" if record.available_after <= 0 else ""}">{format_money(record.available_after)}</td>'
+            f'<td class="num">{format_money(record.pool_remaining_after)}</td><td>{escape(record.operator_name)}</td>'
+            f'<td>{escape(record.get_source_display())}</td><td class="cell-wrap">{escape(record.remark)}</td></tr>\n'
+        )
 
 
 EXPORT_HEADER = ["Time", "Customer UIN", "Customer name", "Type", "Amount", "Credit after", "Available after",

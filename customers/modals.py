@@ -1,7 +1,7 @@
 """What a change to one customer tells the page, and the small forms about one customer in a modal
 (remark, custom warning, alert channels, repayment, allocation: in customers, notifications and
 credits). On success the customer's row in My Customers refreshes itself: it listens for the
-customer's own event (templates/customers/_customer_row.html)."""
+customer's own event (customers.tables.CustomerTable.render_row)."""
 
 from console.htmx import form_modal
 

@@ -156,6 +156,9 @@ class Customer(models.Model):
             models.Index(fields=["reseller", "credit"], name="customer_reseller_credit"),
             models.Index(fields=["reseller", "used"], name="customer_reseller_used"),
             models.Index(fields=["reseller", "name"], name="customer_reseller_name"),
+            # Frozen customers are few: My Customers filtered to them reads only these rows.
+            models.Index(fields=["reseller", "-bound_at", "-id"], condition=Q(account_status="frozen"),
+                         name="customer_reseller_frozen"),
             # The alert sweep walks only customers that can alert, in id order (keyset batches).
             models.Index(
                 fields=["reseller", "id"],

@@ -1,6 +1,7 @@
 """My Customers in the reseller console: the list, a row, the export and the remark."""
 
-from django.shortcuts import redirect, render
+from django.http import HttpResponse
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -9,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from console.access import member_required
 from console.export import stream_csv
 from console.htmx import render_fragment
-from console.tables import configure_table, without
+from console.tables import CappedCountPaginator, configure_table, without
 
 from . import selectors
 from .filters import CustomerFilter
@@ -25,7 +26,8 @@ def customer_list(request):
     reseller = request.reseller
     filterset = CustomerFilter(request.GET or None, queryset=selectors.customer_list(reseller=reseller))
     empty_text = _("No customers shown: correct the search or filters marked above.") if filterset.errors else None
-    table = configure_table(request, CustomerTable(filterset.qs, can_write=request.member.can_allocate, empty_text=empty_text))
+    table = configure_table(request, CustomerTable(filterset.qs, can_write=request.member.can_allocate, empty_text=empty_text),
+                            paginator_class=CappedCountPaginator)
     context = {
         "nav": "customers",
         "filter": filterset,
@@ -42,8 +44,7 @@ def customer_row(request, uin: int):
     customer = selectors.customer_get(reseller=request.reseller, uin=uin)
     if not request.htmx:
         return redirect(f"/customers/?q={customer.uin}")
-    table = CustomerTable([], can_write=request.member.can_allocate)
-    return render(request, table.row_template, {"record": customer, "table": table})
+    return HttpResponse(CustomerTable([], can_write=request.member.can_allocate).render_row(customer))
 
 
 @require_GET

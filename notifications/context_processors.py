@@ -1,8 +1,13 @@
 def unread(request):
-    """The signed-in member's unread Message Center count, for the bell in the top bar."""
+    """The signed-in member's unread Message Center count, for the bell in the top bar: the number,
+    and as the bell writes it ("99+" beyond UNREAD_SHOWN_MAX)."""
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return {"unread_messages_count": 0}
-    from .selectors import unread_count
+    if user is None or not user.is_authenticated or getattr(user, "member", None) is None:
+        return {"unread_messages_count": 0, "unread_messages_text": "0"}
+    from .selectors import UNREAD_SHOWN_MAX, unread_count
 
-    return {"unread_messages_count": unread_count(user=user)}
+    count = unread_count(user=user)
+    return {
+        "unread_messages_count": count,
+        "unread_messages_text": f"{UNREAD_SHOWN_MAX}+" if count > UNREAD_SHOWN_MAX else str(count),
+    }

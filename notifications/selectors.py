@@ -6,9 +6,15 @@ from customers.models import Customer, Member, Reseller
 
 from .models import Alert, Delivery, Message
 
+# The bell counts unread messages up to this many and then says "99+": a member of a reseller with
+# 100,000 customers can have a million messages, and every page shows the bell.
+UNREAD_SHOWN_MAX = 99
+
 
 def unread_count(*, user) -> int:
-    return Message.objects.filter(member__user=user, read_at__isnull=True).count()
+    """The member's unread messages, counted up to UNREAD_SHOWN_MAX + 1 (the partial index of
+    unread messages serves it)."""
+    return Message.objects.filter(member__user=user, read_at__isnull=True)[: UNREAD_SHOWN_MAX + 1].count()
 
 
 def inbox(*, member: Member, unread_only: bool = False) -> QuerySet[Message]:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from console.access import member_required
+from console.tables import CappedCountPaginator
 from core.errors import DomainError, NotFound, NotPermitted
 from customers import selectors as customer_selectors
 from customers.modals import customer_form_modal
@@ -25,7 +26,8 @@ MESSAGES_PER_PAGE = 20
 @member_required
 def message_list(request):
     unread_only = request.GET.get("unread") == "1"
-    page = Paginator(selectors.inbox(member=request.member, unread_only=unread_only), MESSAGES_PER_PAGE).get_page(
+    # A capped count: the inbox of a member of a big reseller holds a million messages.
+    page = CappedCountPaginator(selectors.inbox(member=request.member, unread_only=unread_only), MESSAGES_PER_PAGE).get_page(
         request.GET.get("page")
     )
     return render(

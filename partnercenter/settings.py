@@ -242,7 +242,9 @@ if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Sign-in throttle (django-axes, counted in the database, so sign-in works while Redis is down).
 # partnercenter.signin.SignInThrottle holds the rules; README "Sign-in throttle" explains them.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# MemberBackend is Django's ModelBackend reading the user's membership with the user (one query a
+# request). Sessions signed in before it was named here (through ModelBackend) sign in again.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "partnercenter.auth.MemberBackend"]
 SIGNIN_FAILURE_LIMIT = env_int("SIGNIN_FAILURE_LIMIT", 5, minimum=1)
 SIGNIN_IP_FAILURE_LIMIT = env_int("SIGNIN_IP_FAILURE_LIMIT", 100, minimum=2)
 if SIGNIN_IP_FAILURE_LIMIT <= SIGNIN_FAILURE_LIMIT:

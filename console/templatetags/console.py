@@ -3,8 +3,9 @@ Each filter is a thin wrapper of the core function that e-mail, SMS and error me
 
 from django import template
 
+from console.tables import row_url, usage_meter
 from core.money import format_money
-from core.rules import FULL, THRESHOLDS, thresholds_text, used_percent, used_percent_text
+from core.rules import thresholds_text, used_percent_text
 from core.timezones import format_time
 
 register = template.Library()
@@ -37,19 +38,21 @@ def used_percent_tag(used, credit) -> str:
     return used_percent_text(used, credit)
 
 
-@register.inclusion_tag("console/_usage_meter.html")
-def usage_meter(used, credit, band) -> dict:
-    """Used % of credit as a meter and its text. The meter turns amber from the first threshold and
-    red from the second (its `low` and `high`); `band` (the stored usage band) colours the text."""
-    percent = used_percent(used, credit)
-    return {
-        "percent": percent,
-        "text": used_percent_text(used, credit),
-        # A meter stops at its max: over 100 % shows full, and its text says how far over.
-        "value": str(FULL) if percent is None or percent >= FULL else str(percent),
-        "low": THRESHOLDS[0],
-        "high": THRESHOLDS[1] if len(THRESHOLDS) > 1 else FULL,
-        "full": FULL,
-        "band": band,
-        "used": used,
-    }
+@register.simple_tag(name="usage_meter")
+def usage_meter_tag(used, credit, band) -> str:
+    """`{% usage_meter used credit band %}`: used % of credit as a meter and its text
+    (console.tables.usage_meter)."""
+    return usage_meter(used, credit, band)
+
+
+@register.simple_tag(name="row_url")
+def row_url_tag(name: str, argument) -> str:
+    """`{% row_url "credits:allocate" record.uin %}`: `{% url %}` for a route of one whole number,
+    without a trip through the URL resolver per call (console.tables.row_url)."""
+    return row_url(name, argument)
+
+
+@register.simple_tag
+def table_row(table, record) -> str:
+    """`{% table_row table record %}`: one row of a table that writes its own (console.tables)."""
+    return table.render_row(record)

@@ -151,9 +151,22 @@ def test_no_template_syntax_on_the_sign_in_page():
 
 
 def test_membership_of_is_the_users_member_with_its_reseller_in_one_query(operator, django_assert_num_queries):
+    user = type(operator.user).objects.get(pk=operator.user.pk)  # nothing of it read yet
     with django_assert_num_queries(1):
-        member = membership_of(operator.user)
+        member = membership_of(user)
         assert (member, member.reseller.name, member.role) == (operator, "Owner Reseller", "operator")
+
+
+def test_the_sign_in_backend_reads_the_membership_with_the_user(operator, django_assert_num_queries):
+    from partnercenter.auth import MemberBackend
+
+    with django_assert_num_queries(1):
+        user = MemberBackend().get_user(operator.user.pk)
+        member = membership_of(user)
+        assert (user, member, member.reseller.name) == (operator.user, operator, "Owner Reseller")
+    outsider = UserFactory()
+    with django_assert_num_queries(1):
+        assert membership_of(MemberBackend().get_user(outsider.pk)) is None
 
 
 def test_a_user_of_no_reseller_has_no_membership():

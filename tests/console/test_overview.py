@@ -60,3 +60,33 @@ def test_viewer_sees_applications_but_no_form(viewer_client, reseller):
     PoolApplication.objects.create(reseller=reseller, amount="10.00", reason="Seen by all")
     html = body(viewer_client.get("/"))
     assert "Seen by all" in html and 'action="/pool/applications/"' not in html
+
+
+def test_the_customer_counts_are_kept_half_a_minute(owner_client, reseller, customer):
+    """Counting 100,000 customers by band costs more than the rest of the page: the counts are
+    cached (credits.selectors.OVERVIEW_COUNTS_SECONDS); the pool's figures are always current."""
+    from django.core.cache import cache
+
+    from credits.selectors import customer_counts
+
+    credit_allocate(reseller=reseller, customer=customer, amount="100.00")
+    assert 'band-90">0<' in body(owner_client.get("/"))
+    set_used(customer, "95.00")
+    credit_allocate(reseller=reseller, customer=customer, amount="1.00")
+    html = body(owner_client.get("/"))
+    assert 'band-90">0<' in html and "101.00" in html  # counts as cached, pool figures current
+    cache.clear()
+    assert 'band-90">1<' in body(owner_client.get("/"))
+    assert customer_counts(reseller)["band_90"] == 1
+
+
+def test_an_unreachable_cache_only_costs_the_counting(owner_client, reseller, customer, monkeypatch, caplog):
+    from credits import selectors
+
+    def down(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(selectors.cache, "get", down)
+    monkeypatch.setattr(selectors.cache, "set", down)
+    response = owner_client.get("/")
+    assert response.status_code == 200 and "customer counts not cached: the cache is unavailable" in caplog.text

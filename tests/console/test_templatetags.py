@@ -49,3 +49,16 @@ def test_usage_meter_with_nothing_used_and_no_credit():
 def test_used_percent_and_default_thresholds():
     assert render("{% used_percent u c %}", u=Decimal("24.69"), c=Decimal("200.00")) == "12.35%"
     assert render("{% default_thresholds %}") == "75 %, 90 % and 100 %"
+
+
+@pytest.mark.parametrize("route", ["customers:row", "credits:allocate", "credits:customer-records", "notifications:customer_alerts"])
+def test_row_url_is_reverse(route):
+    from django.urls import clear_script_prefix, reverse, set_script_prefix
+
+    assert render(f'{{% row_url "{route}" uin %}}', uin=600000000123) == reverse(route, args=[600000000123])
+    set_script_prefix("/partner/")
+    try:
+        assert render(f'{{% row_url "{route}" uin %}}', uin="7").startswith("/partner/")
+        assert render(f'{{% row_url "{route}" uin %}}', uin="7") == reverse(route, args=[7])
+    finally:
+        clear_script_prefix()

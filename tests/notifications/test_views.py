@@ -244,3 +244,23 @@ def test_customer_channels_viewer_403_stranger_404_anonymous_sign_in(client, sho
     assert login(client, stranger).post(url, {}).status_code == 404
     customer = Customer.objects.get(pk=shop.customer.pk)
     assert (customer.alert_email, customer.alert_sms, customer.alert_inbox) == (True, True, True)
+
+
+def test_the_bell_and_the_message_center_count_no_further_than_they_show(client, inbox, monkeypatch):
+    """A member of a big reseller holds a million messages: the bell counts up to 99 ("99+") and
+    the Message Center's pages are counted up to the console's cap."""
+    from console.tables import CappedCountPaginator
+    from notifications import selectors, views
+    from notifications.models import Delivery
+
+    set_usage(inbox.customer, used="100.00")
+    customer_alerts_evaluate(customer_id=inbox.customer.pk)
+    for delivery in Delivery.objects.filter(channel="inbox", status="pending"):
+        delivery_send(delivery.pk)
+    assert Message.objects.filter(member=inbox.admin, read_at__isnull=True).count() == 2
+    monkeypatch.setattr(selectors, "UNREAD_SHOWN_MAX", 1)
+    monkeypatch.setattr(CappedCountPaginator, "cap", 1)
+    monkeypatch.setattr(views, "MESSAGES_PER_PAGE", 1)
+    html = login(client, inbox.admin).get("/messages/").content.decode()
+    assert 'aria-label="Message Center, 1+ unread"' in html and '<span class="badge">1+</span>' in html
+    assert "Unread (1+)" in html and "Page 1 of 1+" in html

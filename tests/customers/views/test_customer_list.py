@@ -262,3 +262,16 @@ def test_numbers_are_right_aligned_with_two_decimals(owner_client, customers):
     [credit] = [th for th in elements(tree, "th") if text(th) == "Credit"]
     assert "num" in classes(credit) and [classes(a) >= {"sort"} for a in elements(credit, "a")] == [True]
     assert {frozenset(classes(td)) for td in elements(tree, "td") if text(td) == "1,000.00"} == {frozenset({"num"})}
+
+
+def test_the_count_is_capped_and_read_without_sorting(owner_client, customers, monkeypatch):
+    """100,000 customers are never counted whole, nor sorted to be counted (sorting by available
+    reads and sorts every row first)."""
+    from console.tables import CappedCountPaginator
+
+    monkeypatch.setattr(CappedCountPaginator, "cap", 3)
+    with CaptureQueriesContext(connection) as queries:
+        html = body(owner_client.get("/customers/?sort=available&per_page=10"))
+    assert "1–3 of 3+" in html
+    counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper() and "customers_customer" in q["sql"]]
+    assert len(counts) == 1 and "LIMIT 4" in counts[0] and "ORDER BY" not in counts[0]
