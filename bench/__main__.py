@@ -5,7 +5,7 @@ import importlib
 import os
 import sys
 
-SECTIONS = ["ledger", "console", "alerts", "api"]
+SECTIONS = ["ledger", "console", "alerts", "api", "latency"]
 
 
 def main(argv: list[str]) -> int:
