@@ -254,7 +254,8 @@ def delivery_attempt(*, delivery_id: int, transport=None, now: datetime | None =
 def deliveries_attempt(*, delivery_ids: list[int], transport=None, now: datetime | None = None) -> tuple[dict, list]:
     """delivery_attempt for a chunk: one claim and one read for all of them, each handed to its
     transport, and the accepted ones marked sent MARK_SENT_EVERY at a time (one UPDATE, not a
-    commit per message). A batch transport (`submit(delivery)` returning a future, as
+    commit per message); the chunk's Message Center rows are one INSERT, committed with their mark.
+    A batch transport (`submit(delivery)` returning a future, as
     notifications.transports.email.batch_transport's) sends several at once; at most twice its
     sessions are in flight, and outcomes are recorded in the chunk's order.
 
@@ -267,6 +268,15 @@ def deliveries_attempt(*, delivery_ids: list[int], transport=None, now: datetime
     retries = []
     sent: list[tuple[int, str, datetime]] = []
     submit = getattr(transport, "submit", None)
+    inbox = [d for d in claimed if d.channel == Delivery.Channel.INBOX] if transport is None or submit else []
+    if inbox:
+        # The Message Center is rows in this database: written in one INSERT, in the transaction
+        # that marks their deliveries sent, so each is there exactly once whatever the worker does.
+        with transaction.atomic():
+            references = transport_for(Delivery.Channel.INBOX).send_many(inbox)
+            _mark_sent([(d.pk, references[d.pk], timezone.now()) for d in inbox], claimed_at=now)
+        outcomes["sent"] = len(inbox)
+        claimed = [d for d in claimed if d.channel != Delivery.Channel.INBOX]
     window = 2 * getattr(transport, "sessions", 1) if submit else 1
     inflight: deque = deque()
 

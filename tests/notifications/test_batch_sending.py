@@ -12,7 +12,7 @@ from django.core import mail
 from django.utils import timezone
 
 from notifications import tasks
-from notifications.models import Delivery
+from notifications.models import Delivery, Message
 from notifications.services import customer_alerts_evaluate, deliveries_stuck, outbox
 from notifications.transports import sms
 from tests.factories import CustomerFactory
@@ -77,23 +77,35 @@ def test_worker_killed_before_the_bulk_mark_repeats_messages_but_loses_none(shop
     ids = alert_many(shop)
     emails = set(Delivery.objects.filter(channel="email").values_list("id", flat=True))
 
-    with mock.patch.object(outbox, "_mark_sent", side_effect=Killed), pytest.raises(Killed):
+    real_mark = outbox._mark_sent
+    marks = []
+
+    def killed_after_the_inbox(sent, *, claimed_at):
+        # The chunk's Message Center rows are marked first (with their insert); the kill comes
+        # at the first mark of what other transports accepted.
+        if not marks:
+            marks.append(sent)
+            return real_mark(sent, claimed_at=claimed_at)
+        raise Killed
+
+    with mock.patch.object(outbox, "_mark_sent", side_effect=killed_after_the_inbox), pytest.raises(Killed):
         tasks.deliveries_send(ids)
     first_run = emails_by_delivery()
     assert first_run and set(first_run) <= emails
     # Accepted by the transport but never marked: still "sending", never "sent".
-    assert not Delivery.objects.filter(status="sent").exists()
+    assert set(Delivery.objects.filter(status="sent").values_list("channel", flat=True)) == {"inbox"}
     assert Delivery.objects.filter(pk__in=first_run, status="sending").count() == len(first_run)
 
     # The stuck sweep picks them up once they are stale, and the next worker sends each again.
     stale = timezone.now() - timedelta(seconds=settings.DELIVERY_STALE_AFTER + 5)
     Delivery.objects.filter(status="sending").update(claimed_at=stale)
     with enqueued() as queued:
-        assert tasks.deliveries_resend_stuck() == len(ids)
+        assert tasks.deliveries_resend_stuck() == len(ids) - Message.objects.count()
     for _, (chunk,) in queued:
         tasks.deliveries_send(chunk)
 
     assert set(Delivery.objects.values_list("status", flat=True)) == {"sent"}
+    assert Message.objects.count() == Delivery.objects.filter(channel="inbox").count()
     delivered = emails_by_delivery()
     assert set(delivered) == emails  # none lost
     repeated = {pk for pk, messages in delivered.items() if len(messages) > 1}
@@ -151,3 +163,41 @@ def test_chunk_sends_over_at_most_the_configured_smtp_sessions(shop, smtp, setti
     addresses = sorted(Delivery.objects.filter(channel="email").values_list("address", flat=True))
     assert sorted(to for _, rcpt in smtp.received for to in rcpt) == addresses  # each once
     assert 1 <= len({peer for peer, _ in smtp.received}) <= 3
+
+
+@pytest.mark.django_db
+def test_message_center_rows_are_committed_with_their_sent_mark(shop):
+    ids = alert_many(shop)
+    inbox = Delivery.objects.filter(channel="inbox")
+    assert inbox.count() == 3 * CUSTOMERS  # the admin, the viewer, the customer
+
+    with mock.patch.object(outbox, "_mark_sent", side_effect=Killed), pytest.raises(Killed):
+        tasks.deliveries_send(ids)
+    # Killed at the mark: the insert went with it, nothing half done.
+    assert not Message.objects.exists()
+    assert set(inbox.values_list("status", flat=True)) == {"sending"}
+
+    Delivery.objects.filter(status="sending").update(claimed_at=timezone.now() - timedelta(days=1))
+    tasks.deliveries_send(ids)
+    assert sorted(Message.objects.values_list("delivery_id", flat=True)) == sorted(inbox.values_list("id", flat=True))
+    for delivery in inbox:
+        assert delivery.status == "sent" and delivery.provider_ref == f"message:{delivery.message.pk}"
+    assert Message.objects.filter(member=shop.admin).count() == CUSTOMERS
+    assert Message.objects.filter(for_customer=True, member__isnull=True).count() == CUSTOMERS
+
+
+@pytest.mark.django_db
+def test_a_message_written_by_an_earlier_attempt_is_kept_not_doubled(shop):
+    """delivery_send (one at a time) writes the row, then is killed before its mark; the chunk that
+    sends it again finds the row and keeps it."""
+    ids = alert_many(shop)
+    first = Delivery.objects.filter(channel="inbox").order_by("id").first()
+    with mock.patch.object(outbox, "_mark_sent", side_effect=Killed), pytest.raises(Killed):
+        tasks.delivery_send(first.pk)
+    [kept] = Message.objects.all()
+    Delivery.objects.filter(pk=first.pk).update(claimed_at=timezone.now() - timedelta(days=1))
+
+    tasks.deliveries_send(ids)
+    assert Message.objects.filter(delivery=first).get().pk == kept.pk
+    first.refresh_from_db()
+    assert (first.status, first.attempts, first.provider_ref) == ("sent", 2, f"message:{kept.pk}")
