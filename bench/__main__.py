@@ -5,7 +5,7 @@ import importlib
 import os
 import sys
 
-SECTIONS = ["ledger", "console", "alerts", "api", "ingest"]
+SECTIONS = ["ledger", "console", "alerts", "api", "ingest", "latency"]
 
 
 def main(argv: list[str]) -> int:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -343,8 +344,16 @@ else:
 # One quick retry of a failed publish (a Redis restart), not Celery's default of three.
 CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT_SECONDS
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.2, "interval_step": 0.2, "interval_max": 0.2}
-if XDIST_WORKER:
-    CELERY_TASK_DEFAULT_QUEUE = f"celery-test-{XDIST_WORKER}"
+CELERY_TASK_DEFAULT_QUEUE = f"celery-test-{XDIST_WORKER}" if XDIST_WORKER else "celery"
+# Alert deliveries have a queue of their own, which every worker consumes beside the default one,
+# taking from each in turn (kombu's round robin): a backlog of evaluations (a burst of usage, the
+# sweep) never holds up deliveries that are ready to go.
+_DELIVERY_QUEUE = f"{CELERY_TASK_DEFAULT_QUEUE}-deliveries"
+CELERY_TASK_QUEUES = (Queue(CELERY_TASK_DEFAULT_QUEUE), Queue(_DELIVERY_QUEUE))
+CELERY_TASK_ROUTES = {
+    "notifications.tasks.delivery_send": {"queue": _DELIVERY_QUEUE},
+    "notifications.tasks.deliveries_send": {"queue": _DELIVERY_QUEUE},
+}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -365,6 +374,9 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# SMTP sessions a worker keeps open at once while it sends a chunk of deliveries (threads waiting
+# on the server's replies in parallel).
+EMAIL_BATCH_SESSIONS = env_int("EMAIL_BATCH_SESSIONS", 1, minimum=1, maximum=32)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Partner Center <noreply@partnercenter.local>")
 
 # Usage alerts (DESIGN §3). SMS_BACKEND: console, file (one file per SMS in SMS_FILE_PATH),

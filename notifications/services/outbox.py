@@ -6,11 +6,13 @@ One delivery per (alert, recipient, channel) and per (alert, channel, address), 
 UNIQUE constraint; a delivery is marked sent only after its transport accepted it."""
 
 import logging
+from collections import deque
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import connection, transaction
+from django.db.models import Case, CharField, DateTimeField, F, Q, Value, When
 from django.utils import timezone
 
 from ..models import Delivery
@@ -24,6 +26,12 @@ logger = logging.getLogger(__name__)
 PENDING_GRACE = timedelta(seconds=60)
 # Deliveries per task when the sweep enqueues them (fewer broker round trips).
 ENQUEUE_CHUNK = 500
+# A chunk's accepted deliveries are marked sent this many at a time, in one UPDATE. DESIGN §3: a
+# crash between "sent" and "marked" may repeat one message, never more; so each accepted delivery
+# is marked at once (a commit per message), and a chunk's e-mails are in flight one per SMTP session
+# (EMAIL_BATCH_SESSIONS, default 1). Raising either trades that rule for throughput: a worker killed
+# between acceptance and the mark would repeat up to MARK_SENT_EVERY plus the sessions' messages.
+MARK_SENT_EVERY = 1
 # A transport's error and reference are the provider's text, kept as far as their columns hold.
 ERROR_MAX = Delivery._meta.get_field("last_error").max_length
 PROVIDER_REF_MAX = Delivery._meta.get_field("provider_ref").max_length
@@ -173,27 +181,56 @@ def _claim(delivery_ids: list[int], now: datetime) -> list[Delivery]:
     )
 
 
-def _send_claimed(delivery: Delivery, *, transport, now: datetime) -> str:
-    mine = Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING, claimed_at=now)
-    transport = transport or transport_for(delivery.channel)
+def _send_claimed(delivery: Delivery, *, send, now: datetime) -> str | None:
+    """Hand a claimed delivery to its transport (`send()`: the transport's answer for it). Returns the
+    provider's reference once the transport accepted it (the caller marks it sent), None after a
+    permanent failure (marked failed here); raises DeliveryRetry after a transient one (marked
+    pending with its next attempt time)."""
     try:
-        reference = transport.send(delivery)
+        return send() or ""
     except TransportError as exc:
+        mine = Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING, claimed_at=now)
         error = str(exc)[:ERROR_MAX]
         if exc.permanent or delivery.attempts >= settings.DELIVERY_MAX_ATTEMPTS:
             if not exc.permanent:
                 error = f"Gave up after {delivery.attempts} attempts: {error}"[:ERROR_MAX]
             mine.update(status=Delivery.Status.FAILED, last_error=error)
             logger.warning("delivery %s failed: %s", delivery.pk, error)
-            return "failed"
+            return None
         countdown = retry_countdown(delivery.attempts)
         mine.update(
             status=Delivery.Status.PENDING, last_error=error, next_attempt_at=now + timedelta(seconds=countdown)
         )
         raise DeliveryRetry(countdown, error) from exc
-    # Marked one by one, right after the transport accepted it: a crash repeats at most this one.
-    mine.update(status=Delivery.Status.SENT, sent_at=timezone.now(), provider_ref=(reference or "")[:PROVIDER_REF_MAX], last_error="")
-    return "sent"
+
+
+_MARK_SENT = """
+UPDATE notifications_delivery AS d SET status = 'sent', last_error = '', sent_at = v.sent_at, provider_ref = v.ref
+  FROM unnest(%s::bigint[], %s::varchar[], %s::timestamptz[]) AS v(id, ref, sent_at)
+ WHERE d.id = v.id AND d.status = 'sending' AND d.claimed_at = %s
+"""
+
+
+def _mark_sent(sent: list[tuple[int, str, datetime]], *, claimed_at: datetime) -> None:
+    """Mark (id, provider reference, accepted at) deliveries sent with one UPDATE, each only while it
+    is still this claim's (status "sending" with this claimed_at)."""
+    if not sent:
+        return
+    ids = [pk for pk, _, _ in sent]
+    references = [reference[:PROVIDER_REF_MAX] for _, reference, _ in sent]
+    times = [at for _, _, at in sent]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_MARK_SENT, [ids, references, times, claimed_at])
+        return
+    Delivery.objects.filter(pk__in=ids, status=Delivery.Status.SENDING, claimed_at=claimed_at).update(
+        status=Delivery.Status.SENT, last_error="",
+        sent_at=Case(*(When(pk=pk, then=Value(at)) for pk, at in zip(ids, times)), output_field=DateTimeField()),
+        provider_ref=Case(
+            *(When(pk=pk, then=Value(ref)) for pk, ref in zip(ids, references)), default=Value(""),
+            output_field=CharField(),
+        ),
+    )
 
 
 def delivery_attempt(*, delivery_id: int, transport=None, now: datetime | None = None) -> str:
@@ -206,23 +243,77 @@ def delivery_attempt(*, delivery_id: int, transport=None, now: datetime | None =
     claimed = _claim([delivery_id], now)
     if not claimed:
         return "skipped"
-    return _send_claimed(claimed[0], transport=transport, now=now)
+    delivery = claimed[0]
+    transport = transport or transport_for(delivery.channel)
+    reference = _send_claimed(delivery, send=lambda: transport.send(delivery), now=now)
+    if reference is None:
+        return "failed"
+    _mark_sent([(delivery_id, reference, timezone.now())], claimed_at=now)
+    return "sent"
 
 
 def deliveries_attempt(*, delivery_ids: list[int], transport=None, now: datetime | None = None) -> tuple[dict, list]:
-    """delivery_attempt for a chunk: one claim and one read for all of them, then each sent and
-    recorded on its own. Returns (outcome counts, [(delivery id, retry countdown)])."""
+    """delivery_attempt for a chunk: one claim and one read for all of them, each handed to its
+    transport, and the accepted ones marked sent MARK_SENT_EVERY at a time (one UPDATE, not a
+    commit per message); the chunk's Message Center rows are one INSERT, committed with their mark.
+    A batch transport (`submit(delivery)` returning a future, as
+    notifications.transports.email.batch_transport's) sends several at once; at most one per
+    session is in flight, and outcomes are recorded in the chunk's order.
+
+    A crash between a transport's acceptance and the mark leaves those deliveries in "sending" (at
+    most MARK_SENT_EVERY plus those in flight), and the stuck sweep sends them again: a message
+    may repeat, none is lost. Returns (outcome counts, [(delivery id, retry countdown)])."""
     now = now or timezone.now()
     claimed = _claim(delivery_ids, now)
     outcomes = {"skipped": len(set(delivery_ids)) - len(claimed)}
     retries = []
-    for delivery in claimed:
+    sent: list[tuple[int, str, datetime]] = []
+    submit = getattr(transport, "submit", None)
+    inbox = [d for d in claimed if d.channel == Delivery.Channel.INBOX] if transport is None or submit else []
+    if inbox:
+        # The Message Center is rows in this database: written in one INSERT, in the transaction
+        # that marks their deliveries sent, so each is there exactly once whatever the worker does.
+        with transaction.atomic():
+            references = transport_for(Delivery.Channel.INBOX).send_many(inbox)
+            _mark_sent([(d.pk, references[d.pk], timezone.now()) for d in inbox], claimed_at=now)
+        outcomes["sent"] = len(inbox)
+        claimed = [d for d in claimed if d.channel != Delivery.Channel.INBOX]
+    window = getattr(transport, "sessions", 1) if submit else 1
+    inflight: deque = deque()
+
+    def settle() -> None:
+        nonlocal sent
+        delivery, send = inflight.popleft()
         try:
-            outcome = _send_claimed(delivery, transport=transport, now=now)
+            reference = _send_claimed(delivery, send=send, now=now)
         except DeliveryRetry as retry:
             outcome = "retry"
             retries.append((delivery.pk, retry.countdown))
+        else:
+            if reference is None:
+                outcome = "failed"
+            else:
+                outcome = "sent"
+                sent.append((delivery.pk, reference, timezone.now()))
+                if len(sent) >= MARK_SENT_EVERY:
+                    _mark_sent(sent, claimed_at=now)
+                    sent = []
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
+
+    try:
+        for delivery in claimed:
+            if submit:
+                inflight.append((delivery, submit(delivery).result))
+            else:
+                own = transport or transport_for(delivery.channel)
+                inflight.append((delivery, partial(own.send, delivery)))
+            while len(inflight) >= window:
+                settle()
+        while inflight:
+            settle()
+    finally:
+        # Also when a transport raised something unexpected: what it accepted is recorded.
+        _mark_sent(sent, claimed_at=now)
     return outcomes, retries
 
 

@@ -40,8 +40,10 @@ class Transport:
             "console_url": settings.CONSOLE_BASE_URL.rstrip("/"),
         }
 
-    def render(self, template: str, delivery) -> str:
-        return render_to_string(template, self.context(delivery)).strip()
+    def render(self, template: str, delivery, context: dict | None = None) -> str:
+        """`context`: the delivery's context when the caller already built it (an e-mail renders
+        its subject, text and HTML from one)."""
+        return render_to_string(template, context or self.context(delivery)).strip()
 
 
 def transport_for(channel: str, **kwargs) -> Transport:

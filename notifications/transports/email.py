@@ -1,8 +1,10 @@
 """E-mail through Django's e-mail backends (SMTP in production, files in development, the
 locmem outbox in tests): plain text with an HTML alternative. The SMTP connections live here too:
-one kept open per worker process for single sends, one per chunk for the sweep's batches."""
+one kept open per worker process for single sends, EMAIL_BATCH_SESSIONS per chunk of a batch."""
 
 import smtplib
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from email.utils import make_msgid
 
@@ -38,18 +40,19 @@ class EmailTransport(Transport):
         # A batch passes one open connection so that SMTP is not re-dialled per message.
         self.connection = connection
 
-    def subject(self, delivery) -> str:
-        return f"[Partner Center] {self.context(delivery)['sentence']}"
+    def subject(self, delivery, context: dict | None = None) -> str:
+        return f"[Partner Center] {(context or self.context(delivery))['sentence']}"
 
     def send(self, delivery) -> str:
+        context = self.context(delivery)
         message = EmailMultiAlternatives(
-            subject=self.subject(delivery),
-            body=self.render("notifications/email/alert.txt", delivery),
+            subject=self.subject(delivery, context),
+            body=self.render("notifications/email/alert.txt", delivery, context),
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[delivery.address],
             headers={"Message-ID": make_msgid(domain=str(DNS_NAME)), "X-Partner-Center-Delivery": str(delivery.pk)},
         )
-        message.attach_alternative(self.render("notifications/email/alert.html", delivery), "text/html")
+        message.attach_alternative(self.render("notifications/email/alert.html", delivery, context), "text/html")
         try:
             if self.connection is not None:
                 message.connection = self.connection
@@ -80,34 +83,69 @@ class EmailTransport(Transport):
 
 
 class _Routed:
-    """E-mail through the chunk's shared connection, other channels through their own transport."""
+    """A chunk's transport: e-mails go out over EMAIL_BATCH_SESSIONS SMTP sessions at once, one per
+    thread (a message spends most of its time waiting for the server's four replies, so a single
+    session leaves the worker idle), other channels through their own transport in the caller's
+    thread (the Message Center writes rows on the caller's database connection).
 
-    def __init__(self, email: EmailTransport):
-        self.email = email
+    `submit(delivery)` returns a future whose result() is what send() returns or raises."""
 
-    def send(self, delivery) -> str:
+    def __init__(self, sessions: int):
+        self.sessions = sessions
+        self._local = threading.local()
+        self._transports: list[EmailTransport] = []
+        self._transports_lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=sessions, thread_name_prefix="smtp-session")
+
+    def _thread_transport(self) -> EmailTransport:
+        transport = getattr(self._local, "transport", None)
+        if transport is None:
+            connection = get_connection()
+            try:
+                connection.open()
+            except (OSError, smtplib.SMTPException):
+                pass  # each e-mail then dials on its own and records its own transient error
+            transport = self._local.transport = EmailTransport(connection=connection)
+            with self._transports_lock:
+                self._transports.append(transport)
+        return transport
+
+    def _send_email(self, delivery) -> str:
+        transport = self._thread_transport()
+        try:
+            return transport.send(delivery)
+        except TransportError:
+            # A broken SMTP session would fail this thread's next messages too: they re-dial.
+            transport.connection.close()
+            raise
+
+    def submit(self, delivery) -> Future:
+        if delivery.channel == EmailTransport.channel:
+            return self._pool.submit(self._send_email, delivery)
         from . import transport_for
 
-        if delivery.channel != EmailTransport.channel:
-            return transport_for(delivery.channel).send(delivery)
+        done: Future = Future()
         try:
-            return self.email.send(delivery)
-        except TransportError:
-            # A broken SMTP session would fail the rest of the chunk too: the next one re-dials.
-            self.email.connection.close()
-            raise
+            done.set_result(transport_for(delivery.channel).send(delivery))
+        except Exception as exc:  # handed to the caller through result(), as the pool does
+            done.set_exception(exc)
+        return done
+
+    def send(self, delivery) -> str:
+        return self.submit(delivery).result()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+        for transport in self._transports:
+            transport.connection.close()
 
 
 @contextmanager
-def batch_transport():
-    """A transport for a chunk of deliveries of any channel, its e-mails over one SMTP connection
-    (opened here, closed at the end)."""
-    connection = get_connection()
+def batch_transport(sessions: int | None = None):
+    """A transport for a chunk of deliveries of any channel, its e-mails over `sessions` SMTP
+    connections at once (EMAIL_BATCH_SESSIONS; opened as needed, closed at the end)."""
+    routed = _Routed(sessions or settings.EMAIL_BATCH_SESSIONS)
     try:
-        try:
-            connection.open()
-        except (OSError, smtplib.SMTPException):
-            pass  # each e-mail then dials on its own and records its own transient error
-        yield _Routed(EmailTransport(connection=connection))
+        yield routed
     finally:
-        connection.close()
+        routed.close()

@@ -108,3 +108,25 @@ def test_an_evaluation_keeps_its_alert_and_deliveries_when_they_cannot_be_queued
     # Still pending: deliveries_resend_stuck queues them once the broker is back.
     assert set(Delivery.objects.values_list("id", "status")) == {(i, "pending") for i in result.deliveries}
     assert failed_enqueues(caplog, tasks.deliveries_send)
+
+
+@pytest.mark.skipif(not __import__("os").environ.get("REDIS_URL"), reason="needs Redis: set REDIS_URL=redis://...")
+def test_deliveries_wait_in_their_own_queue_which_every_worker_consumes(settings):
+    """A backlog of evaluations (a burst of usage) must not hold up deliveries: they are published
+    to a queue of their own, and a worker started without -Q (the Procfile's) consumes both."""
+    from partnercenter.celery import app
+
+    default = settings.CELERY_TASK_DEFAULT_QUEUE
+    deliveries = f"{default}-deliveries"
+    assert set(app.amqp.queues) == {default, deliveries}
+    with app.connection_for_write() as conn:
+        app.control.purge(connection=conn)
+        try:
+            for _ in range(3):
+                tasks.customer_evaluate.apply_async((1,), connection=conn)
+            tasks.deliveries_send.apply_async(([1, 2],), connection=conn)
+            tasks.delivery_send.apply_async((3,), connection=conn)
+            redis = conn.default_channel.client
+            assert (redis.llen(default), redis.llen(deliveries)) == (3, 2)
+        finally:
+            app.control.purge(connection=conn)
