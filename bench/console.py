@@ -19,11 +19,17 @@ RECORD_COLUMNS = ("r.id, r.created_at, r.customer_id, r.amount, r.credit_after, 
                   "r.pool_remaining_after, r.operator_name, r.source, r.remark, c.id, c.uin, c.name")
 
 
+# A customer with its balance (customers.CustomerBalance), filtered by reseller on both tables as
+# customers.selectors.customer_list does: the balance's indexes are per reseller.
+CUSTOMERS = ("(SELECT c.*, b.reseller_id AS balance_reseller_id, b.credit, b.used, b.available, b.usage_band "
+             "FROM customers_customer c JOIN customers_customerbalance b ON b.customer_id = c.id) customers")
+
+
 def _customers_sql(where: str = "", order: str = "bound_at DESC, id DESC") -> list[str]:
-    condition = "reseller_id = %(reseller)s" + (f" AND ({where})" if where else "")
+    condition = "reseller_id = %(reseller)s AND balance_reseller_id = %(reseller)s" + (f" AND ({where})" if where else "")
     return [
-        f"SELECT COUNT(*) FROM customers_customer WHERE {condition}",
-        f"SELECT {CUSTOMER_COLUMNS} FROM customers_customer WHERE {condition} ORDER BY {order} LIMIT 20",
+        f"SELECT COUNT(*) FROM {CUSTOMERS} WHERE {condition}",
+        f"SELECT {CUSTOMER_COLUMNS} FROM {CUSTOMERS} WHERE {condition} ORDER BY {order} LIMIT 20",
     ]
 
 

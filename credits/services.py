@@ -19,7 +19,7 @@ from core.errors import (
 )
 from core.inputs import quoted, text_clean, text_problem, uin_or_none, uin_rule
 from core.money import CENT, format_money, parse_amount
-from customers.models import Customer, Reseller
+from customers.models import Customer, CustomerBalance, Reseller
 from customers.services import remark_clean
 from notifications.services import customer_evaluation_enqueue
 
@@ -73,7 +73,7 @@ def credit_allocate(
 ) -> AllocationRecord:
     """Add the signed `amount` to the customer's credit (negative repossesses).
 
-    Keeps, in one transaction with the pool and customer rows locked in that order:
+    Keeps, in one transaction with the customer's balance and the pool locked in that order:
     amount <= pool.remaining when allocating; |amount| <= max(available, 0) when repossessing;
     pool.remaining + sum(customer credit) == pool.total; one immutable record per operation.
     A repeated idempotency key returns the first record and changes nothing.
@@ -86,45 +86,31 @@ def credit_allocate(
 
     try:
         with transaction.atomic():
-            if idempotency_key is not None:
-                # Lock the pool first, then look for the key: a concurrent twin has committed by now.
-                CreditPool.objects.select_for_update().filter(reseller=reseller).exists()
-                previous = AllocationRecord.objects.filter(
-                    reseller=reseller, idempotency_key=idempotency_key
-                ).first()
-                if previous is not None:
-                    return _replay(previous, customer_id=customer_id, amount=amount)
             now = timezone.now()
             with connection.cursor() as cursor:
-                # Lock order is fixed (pool, then customer) so that two operations never deadlock.
-                # Each UPDATE locks its row and checks its rule in the same statement, which keeps
-                # the time the pool row is held short; the CHECK constraints back both rules.
+                # Lock order is fixed (customer, then pool; DESIGN §2) on every path, so that two
+                # operations never deadlock: usage and repayments lock only customers, allocations
+                # then the pool. Each UPDATE locks its row and checks its rule in the same statement;
+                # the pool row, which every allocation of the reseller waits for, is locked last and
+                # so held only for the record's insert and the commit. The CHECK constraints back
+                # both rules.
                 if amount > 0:
-                    cursor.execute(_POOL_MOVE, [amount, now, reseller.pk, amount])
-                    pool_row = cursor.fetchone()
-                    if pool_row is None:
-                        raise _insufficient_pool(reseller, amount)
                     cursor.execute(_CUSTOMER_ADD, [amount, customer_id, reseller.pk])
-                    row = cursor.fetchone()
                 else:
-                    lock_sql = _POOL_LOCK if connection.features.has_select_for_update else _POOL_LOCK_SQLITE
-                    cursor.execute(lock_sql, [reseller.pk])
                     cursor.execute(_CUSTOMER_REPOSSESS, [amount, customer_id, reseller.pk, amount])
-                    row = cursor.fetchone()
-                    if row is not None:
-                        cursor.execute(_POOL_MOVE, [amount, now, reseller.pk, amount])
-                        pool_row = cursor.fetchone()
-                pool_remaining = _money(pool_row[0]) if row is not None else None
-            if row is None:
-                current = Customer.objects.filter(pk=customer_id, reseller=reseller).only("credit", "used").first()
-                if current is None:
-                    raise CustomerNotBound()
-                raise RepossessTooMuch(
-                    gettext(
-                        "The maximum credit you can repossess must be not greater than the customer's "
-                        "available credit (%(available)s USD)."
-                    ) % {"available": format_money(current.repossessable)}
-                )
+                row = cursor.fetchone()
+                if row is None:
+                    raise _not_bound_or_too_much(reseller, customer_id)
+                if idempotency_key is not None:
+                    # Looked up under the customer's lock, so a twin for the same customer has
+                    # committed by now; a twin for another customer meets the UNIQUE index below.
+                    previous = _allocation_with_key(reseller, idempotency_key)
+                    if previous is not None:
+                        raise _Replay(_replay(previous, customer_id=customer_id, amount=amount))
+                cursor.execute(_POOL_MOVE, [amount, now, reseller.pk, amount])
+                pool_row = cursor.fetchone()
+                if pool_row is None:
+                    raise _insufficient_pool(reseller, amount)
             credit_after, used = _money(row[0]), _money(row[1])
             record = AllocationRecord.objects.create(
                 created_at=now,
@@ -133,7 +119,7 @@ def credit_allocate(
                 amount=amount,
                 credit_after=credit_after,
                 available_after=credit_after - used,
-                pool_remaining_after=pool_remaining,
+                pool_remaining_after=_money(pool_row[0]),
                 operator=actor,
                 operator_name=_operator_name(actor, operator_name),
                 source=source,
@@ -143,28 +129,50 @@ def credit_allocate(
             # A credit change can cross or re-arm a usage threshold (DESIGN §3).
             customer_evaluation_enqueue(customer_id)
             return record
+    except _Replay as replay:
+        # Raised inside the transaction so that the customer's update rolls back.
+        return replay.record
     except IntegrityError:
-        # Only a key raced in by another path (e.g. without a pool lock) lands here.
+        # A twin with the same key for another customer committed first.
         if idempotency_key is not None:
-            previous = AllocationRecord.objects.filter(reseller=reseller, idempotency_key=idempotency_key).first()
+            previous = _allocation_with_key(reseller, idempotency_key)
             if previous is not None:
                 return _replay(previous, customer_id=customer_id, amount=amount)
         raise
 
 
-_POOL_LOCK = "SELECT remaining FROM credits_creditpool WHERE reseller_id = %s FOR UPDATE"
-# SQLite has no row locks: its IMMEDIATE transactions (see settings) take the write lock instead.
-_POOL_LOCK_SQLITE = "SELECT remaining FROM credits_creditpool WHERE reseller_id = %s"
+class _Replay(Exception):  # noqa: N818 - control flow, never leaves credit_allocate
+    def __init__(self, record: AllocationRecord):
+        self.record = record
+
+
+def _allocation_with_key(reseller: Reseller, idempotency_key: str) -> AllocationRecord | None:
+    return AllocationRecord.objects.filter(reseller=reseller, idempotency_key=idempotency_key).first()
+
+
+def _not_bound_or_too_much(reseller: Reseller, customer_id: int) -> DomainError:
+    balance = CustomerBalance.objects.filter(pk=customer_id, reseller=reseller).only("credit", "used").first()
+    if balance is None:
+        return CustomerNotBound()
+    return RepossessTooMuch(
+        gettext(
+            "The maximum credit you can repossess must be not greater than the customer's "
+            "available credit (%(available)s USD)."
+        ) % {"available": format_money(balance.repossessable)}
+    )
+
+
 _POOL_MOVE = (
     "UPDATE credits_creditpool SET remaining = remaining - %s, updated_at = %s "
     "WHERE reseller_id = %s AND ROUND(remaining - %s, 2) >= 0 RETURNING remaining"
 )
 _CUSTOMER_ADD = (
-    "UPDATE customers_customer SET credit = credit + %s WHERE id = %s AND reseller_id = %s RETURNING credit, used"
+    "UPDATE customers_customerbalance SET credit = credit + %s WHERE customer_id = %s AND reseller_id = %s "
+    "RETURNING credit, used"
 )
 # Repossess: |amount| <= max(available, 0), i.e. credit + amount - used >= 0 with amount < 0.
 _CUSTOMER_REPOSSESS = (
-    "UPDATE customers_customer SET credit = credit + %s WHERE id = %s AND reseller_id = %s "
+    "UPDATE customers_customerbalance SET credit = credit + %s WHERE customer_id = %s AND reseller_id = %s "
     "AND ROUND(credit + %s - used, 2) >= 0 RETURNING credit, used"
 )
 
@@ -197,7 +205,7 @@ def _replay(previous: AllocationRecord, *, customer_id: int, amount: Decimal) ->
 
 
 _REPAY = (
-    "UPDATE customers_customer SET used = used - %s WHERE id = %s AND reseller_id = %s "
+    "UPDATE customers_customerbalance SET used = used - %s WHERE customer_id = %s AND reseller_id = %s "
     "AND ROUND(used - %s, 2) >= 0 RETURNING credit, used"
 )
 
@@ -219,12 +227,15 @@ def repayment_confirm(
             if previous is not None:
                 return _repayment_replay(previous, customer=customer, amount=amount)
             with connection.cursor() as cursor:
-                # One conditional UPDATE locks the customer row and checks "never below zero"; the
-                # CHECK constraint on used backs it.
+                # One conditional UPDATE locks the customer's balance and checks "never below zero";
+                # the CHECK constraint on used backs it.
                 cursor.execute(_REPAY, [amount, customer.pk, reseller.pk, amount])
                 row = cursor.fetchone()
             if row is None:
-                used = Customer.objects.filter(pk=customer.pk).values_list("used", flat=True).first() or Decimal("0.00")
+                used = (
+                    CustomerBalance.objects.filter(pk=customer.pk).values_list("used", flat=True).first()
+                    or Decimal("0.00")
+                )
                 raise InvalidValue(
                     gettext("A repayment can be at most what the customer has used (%(used)s USD).")
                     % {"used": format_money(used)},
@@ -434,14 +445,15 @@ def _usage_charge_apply(*, reseller: Reseller, fields: dict, enqueue: bool):
             )
             if previous is not None:
                 return _usage_replay(previous, customer_uin=uin, amount=fields["amount"])
-            # The customer row lock serialises charges to one customer, so `used` never loses an add.
-            customer = (
-                Customer.objects.select_for_update()
-                .filter(reseller=reseller, uin=uin)
-                .only("id", "uin", "reseller_id")
+            # The customer's balance lock serialises charges to one customer, so `used` never loses
+            # an add.
+            customer_id = (
+                CustomerBalance.objects.select_for_update(of=("self",))
+                .filter(reseller=reseller, customer__uin=uin)
+                .values_list("customer_id", flat=True)
                 .first()
             )
-            if customer is None:
+            if customer_id is None:
                 raise NotFound(
                     f"Customer {uin} does not exist or is not bound to your account.",
                     code="UnauthorizedOperation.UinNoAuth",
@@ -449,7 +461,7 @@ def _usage_charge_apply(*, reseller: Reseller, fields: dict, enqueue: bool):
                 )
             charge = UsageCharge.objects.create(
                 reseller=reseller,
-                customer=customer,
+                customer_id=customer_id,
                 amount=fields["amount"],
                 incurred_at=fields["incurred_at"],
                 external_id=fields["external_id"],
@@ -457,9 +469,9 @@ def _usage_charge_apply(*, reseller: Reseller, fields: dict, enqueue: bool):
                 description=fields["description"],
                 source=fields["source"],
             )
-            Customer.objects.filter(pk=customer.pk).update(used=F("used") + fields["amount"])
+            CustomerBalance.objects.filter(pk=customer_id).update(used=F("used") + fields["amount"])
             if enqueue:
-                customer_evaluation_enqueue(customer.pk)
+                customer_evaluation_enqueue(customer_id)
             return charge, True
     except IntegrityError:
         # A twin with the same external id (for another customer, so not behind our row lock) won.
@@ -512,10 +524,10 @@ def usage_charges_import(*, reseller: Reseller, rows: list[dict]) -> tuple[int, 
         # The batch's customers are locked first, in ascending id (DESIGN §2): rows come in any
         # order (a CSV file's), and locking as they come lets two batches deadlock.
         list(
-            Customer.objects.select_for_update()
-            .filter(reseller=reseller, uin__in={fields["customer_uin"] for fields in rows})
-            .order_by("id")
-            .values_list("id", flat=True)
+            CustomerBalance.objects.select_for_update(of=("self",))
+            .filter(reseller=reseller, customer__uin__in={fields["customer_uin"] for fields in rows})
+            .order_by("customer_id")
+            .values_list("customer_id", flat=True)
         )
         for fields in rows:
             charge, is_new = _usage_charge_apply(reseller=reseller, fields=fields, enqueue=False)
@@ -537,7 +549,7 @@ def usage_simulate(*, reseller: Reseller, charges: int = 5, rng=None) -> list:
     import uuid
 
     rng = rng or random.Random()
-    customers = Customer.objects.filter(reseller=reseller, credit__gt=0)
+    customers = Customer.objects.filter(reseller=reseller, balance__credit__gt=0)
     recorded = []
     now = timezone.now()
 
@@ -549,14 +561,15 @@ def usage_simulate(*, reseller: Reseller, charges: int = 5, rng=None) -> list:
             description="Demo usage", source="simulator",
         )[0])
 
-    target = customers.filter(usage_band=75).order_by("?").values_list("uin", "credit", "used").first()
+    columns = ("uin", "balance__credit", "balance__used")
+    target = customers.filter(balance__usage_band=75).order_by("?").values_list(*columns).first()
     if target is None:
-        target = customers.filter(usage_band=0).order_by("-used").values_list("uin", "credit", "used").first()
+        target = customers.filter(balance__usage_band=0).order_by("-balance__used").values_list(*columns).first()
     if target is not None:
         uin, credit, used = target
         charge(uin, credit * Decimal("0.905") - used)
     count = customers.count()
     for _ in range(charges if count else 0):
-        uin, credit = customers.order_by("id").values_list("uin", "credit")[rng.randrange(count)]
+        uin, credit = customers.order_by("id").values_list("uin", "balance__credit")[rng.randrange(count)]
         charge(uin, credit * Decimal(rng.randint(5, 30)) / Decimal(1000))
     return recorded

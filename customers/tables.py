@@ -20,10 +20,11 @@ class CustomerTable(tables.Table):
     email = tables.Column("Email", orderable=False)
     phone = tables.Column("Phone", orderable=False)
     bound_at = tables.Column("Binding time", order_by=("bound_at", "id"))
-    credit = tables.Column("Credit", order_by=("credit", "id"), attrs=NUMBER)
-    used = tables.Column("Used", order_by=("used", "id"), attrs=NUMBER)
-    # Sorting reads the stored, indexed `available` (reseller, available), never credit - used.
-    available = tables.Column("Available", order_by=("available", "id"), attrs=NUMBER)
+    # Sorting reads the balance's indexes (reseller, credit / used / available, customer); available
+    # is stored, never credit - used.
+    credit = tables.Column("Credit", order_by=("balance__credit", "id"), attrs=NUMBER)
+    used = tables.Column("Used", order_by=("balance__used", "id"), attrs=NUMBER)
+    available = tables.Column("Available", order_by=("balance__available", "id"), attrs=NUMBER)
     used_percent = tables.Column("Used %", accessor="pk", orderable=False)
     account_status = tables.Column("Account status", orderable=False)
     operation = tables.Column("Operation", accessor="pk", orderable=False, attrs={"th": {"class": "cell-actions"}})
@@ -41,8 +42,8 @@ class CustomerTable(tables.Table):
 # The CSV export: the columns a spreadsheet needs, as plain values (no thousands separators).
 EXPORT_HEADER = ["UIN", "Name", "Remark", "Email", "Phone", "Binding time", "Credit", "Used", "Available",
                  "Used %", "Account status"]
-EXPORT_FIELDS = ["uin", "name", "remark", "email", "phone", "bound_at", "credit", "used", "available",
-                 "account_status"]
+EXPORT_FIELDS = ["uin", "name", "remark", "email", "phone", "bound_at", "balance__credit", "balance__used",
+                 "balance__available", "account_status"]
 
 
 def export_row(values: tuple, tz) -> list:

@@ -12,7 +12,7 @@ from django.db import connection
 from core.errors import InsufficientPoolBalance, RepossessTooMuch
 from credits.models import AllocationRecord, CreditPool
 from credits.services import credit_allocate, pool_grant
-from customers.models import Customer
+from customers.models import Customer, CustomerBalance
 from tests.factories import CustomerFactory, ResellerFactory
 from tests.threads import run_together
 
@@ -27,7 +27,7 @@ def test_random_allocations_keep_the_ledger(capsys):
     pool_grant(reseller=reseller, amount="5000.00")
     customers = [CustomerFactory(reseller=reseller) for _ in range(3)]
     # Some usage so that repossession limits bite below credit.
-    Customer.objects.filter(pk=customers[0].pk).update(used=Decimal("150.00"))
+    CustomerBalance.objects.filter(pk=customers[0].pk).update(used=Decimal("150.00"))
     refusals = {"pool": 0, "repossess": 0}
     done = {"ok": 0}
     lock = threading.Lock()
@@ -57,11 +57,11 @@ def test_random_allocations_keep_the_ledger(capsys):
     assert done["ok"] > THREADS * OPERATIONS_PER_THREAD / 4
 
     pool = CreditPool.objects.get(reseller=reseller)
-    total_credit = sum(Customer.objects.filter(reseller=reseller).values_list("credit", flat=True))
+    total_credit = sum(Customer.objects.filter(reseller=reseller).values_list("balance__credit", flat=True))
     assert pool.total == pool.remaining + total_credit
 
     # Each record's "after" values chain from the previous record, per customer and for the pool.
-    used = dict(Customer.objects.filter(reseller=reseller).values_list("id", "used"))
+    used = dict(Customer.objects.filter(reseller=reseller).values_list("id", "balance__used"))
     credit_by_customer = {c.pk: Decimal("0.00") for c in customers}
     remaining = pool.total
     for record in AllocationRecord.objects.order_by("id"):
