@@ -132,7 +132,7 @@ def _queries_per_allocation(reseller, customer_id: int) -> list[str]:
     with CaptureQueriesContext(connection) as captured:
         credit_allocate(reseller=reseller, customer=customer_id, amount=ONE, source="system", operator_name="bench")
         credit_allocate(reseller=reseller, customer=customer_id, amount=-ONE, source="system", operator_name="bench")
-    return [query["sql"].split()[0] + " " + query["sql"].split()[1] for query in captured.captured_queries]
+    return [" ".join(query["sql"].split()[:2]) for query in captured.captured_queries]
 
 
 def run() -> None:
@@ -144,7 +144,9 @@ def run() -> None:
     spread = list(Customer.objects.filter(reseller=reseller, balance__available__gte=100).values_list("id", flat=True))
     hot = [spread[0]]
     with connection.cursor() as cursor:
-        cursor.execute(MINIMAL_SCHEMA.replace("%(reseller)s", str(int(reseller.pk))))
+        for statement in MINIMAL_SCHEMA.split(";"):
+            if statement.strip():
+                cursor.execute(statement.replace("%(reseller)s", str(int(reseller.pk))))
     print(f"  {WORKERS} workers, {SECONDS:.0f} s per measurement, {len(spread):,} customers with available >= 100 "
           f"(of {Customer.objects.filter(reseller=reseller).count():,})", flush=True)
 

@@ -84,6 +84,7 @@ def credit_allocate(
         idempotency_key = _idempotency_key_clean(idempotency_key)
     customer_id = customer.pk if isinstance(customer, Customer) else int(customer)
 
+    operator_name = _operator_name(actor, operator_name)
     try:
         with transaction.atomic():
             now = timezone.now()
@@ -100,40 +101,29 @@ def credit_allocate(
                     cursor.execute(_CUSTOMER_REPOSSESS, [amount, customer_id, reseller.pk, amount])
                 row = cursor.fetchone()
                 if row is None:
+                    _replay_if_key_used(reseller, idempotency_key)
                     raise _not_bound_or_too_much(reseller, customer_id)
-                if idempotency_key is not None:
-                    # Looked up under the customer's lock, so a twin for the same customer has
-                    # committed by now; a twin for another customer meets the UNIQUE index below.
-                    previous = _allocation_with_key(reseller, idempotency_key)
-                    if previous is not None:
-                        raise _Replay(_replay(previous, customer_id=customer_id, amount=amount))
-                cursor.execute(_POOL_MOVE, [amount, now, reseller.pk, amount])
-                pool_row = cursor.fetchone()
-                if pool_row is None:
-                    raise _insufficient_pool(reseller, amount)
-            credit_after, used = _money(row[0]), _money(row[1])
-            record = AllocationRecord.objects.create(
-                created_at=now,
-                reseller=reseller,
-                customer_id=customer_id,
-                amount=amount,
-                credit_after=credit_after,
-                available_after=credit_after - used,
-                pool_remaining_after=_money(pool_row[0]),
-                operator=actor,
-                operator_name=_operator_name(actor, operator_name),
-                source=source,
-                remark=remark,
-                idempotency_key=idempotency_key,
-            )
+                record = AllocationRecord(
+                    created_at=now, reseller=reseller, customer_id=customer_id, amount=amount,
+                    credit_after=_money(row[0]), available_after=_money(row[0]) - _money(row[1]),
+                    operator=actor, operator_name=operator_name, source=source, remark=remark,
+                    idempotency_key=idempotency_key,
+                )
+                if connection.vendor == "postgresql":
+                    _pool_move_and_record(cursor, record)
+                else:
+                    _pool_move_then_record(cursor, record)
             # A credit change can cross or re-arm a usage threshold (DESIGN §3).
             customer_evaluation_enqueue(customer_id)
             return record
-    except _Replay as replay:
-        # Raised inside the transaction so that the customer's update rolls back.
-        return replay.record
+    except _Replay:
+        # The key's first record, found after this transaction's changes were rolled back.
+        previous = _allocation_with_key(reseller, idempotency_key)
+        if previous is None:  # pragma: no cover - a key in conflict belongs to a committed record
+            raise
+        return _replay(previous, customer_id=customer_id, amount=amount)
     except IntegrityError:
-        # A twin with the same key for another customer committed first.
+        # A twin with the same key committed first (SQLite: the record's UNIQUE index).
         if idempotency_key is not None:
             previous = _allocation_with_key(reseller, idempotency_key)
             if previous is not None:
@@ -141,9 +131,66 @@ def credit_allocate(
         raise
 
 
+_RECORD_COLUMNS = (
+    "created_at", "reseller_id", "customer_id", "amount", "credit_after", "available_after", "operator_id",
+    "operator_name", "source", "remark", "idempotency_key",
+)
+# The pool's rule and the record in one statement, so that the pool row is locked for one round
+# trip before the commit. A key already used (allocation_idempotency_key_per_reseller; a twin holding
+# it is waited for) inserts nothing: the row then has the pool's remaining and no record id, and the
+# caller rolls back. A pool too small for the amount moves nothing: no remaining, no record.
+_POOL_MOVE_AND_RECORD = f"""
+WITH pool AS (
+    UPDATE credits_creditpool SET remaining = remaining - %(amount)s, updated_at = %(created_at)s
+    WHERE reseller_id = %(reseller_id)s AND ROUND(remaining - %(amount)s, 2) >= 0
+    RETURNING remaining
+), record AS (
+    INSERT INTO credits_allocationrecord ({", ".join(_RECORD_COLUMNS)}, pool_remaining_after)
+    SELECT {", ".join(f"%({column})s" for column in _RECORD_COLUMNS)}, pool.remaining FROM pool
+    ON CONFLICT (reseller_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+    RETURNING id
+)
+SELECT (SELECT remaining FROM pool), (SELECT id FROM record)
+"""
+
+
+def _record_params(record: AllocationRecord) -> dict:
+    return {column: getattr(record, column) for column in _RECORD_COLUMNS}
+
+
+def _pool_move_and_record(cursor, record: AllocationRecord) -> None:
+    cursor.execute(_POOL_MOVE_AND_RECORD, _record_params(record))
+    remaining, record_id = cursor.fetchone()
+    if remaining is None:
+        _replay_if_key_used(record.reseller, record.idempotency_key)
+        raise _insufficient_pool(record.reseller, record.amount)
+    if record_id is None:
+        raise _Replay()
+    record.pk, record.pool_remaining_after = record_id, _money(remaining)
+    record._state.adding, record._state.db = False, cursor.db.alias
+
+
+def _pool_move_then_record(cursor, record: AllocationRecord) -> None:
+    """The same on SQLite (no data-modifying WITH): the pool's rule, then the record (its UNIQUE
+    index raises IntegrityError for a key already used)."""
+    cursor.execute(_POOL_MOVE, [record.amount, record.created_at, record.reseller_id, record.amount])
+    pool_row = cursor.fetchone()
+    if pool_row is None:
+        _replay_if_key_used(record.reseller, record.idempotency_key)
+        raise _insufficient_pool(record.reseller, record.amount)
+    record.pool_remaining_after = _money(pool_row[0])
+    record.save(force_insert=True)
+
+
 class _Replay(Exception):  # noqa: N818 - control flow, never leaves credit_allocate
-    def __init__(self, record: AllocationRecord):
-        self.record = record
+    """The idempotency key was used before: roll this transaction back and answer with the first."""
+
+
+def _replay_if_key_used(reseller: Reseller, idempotency_key: str | None) -> None:
+    """Before a refusal: a request repeated after its first success (which may have used up the
+    pool or the available credit it needs) gets the first record, as every repeat does."""
+    if idempotency_key is not None and _allocation_with_key(reseller, idempotency_key) is not None:
+        raise _Replay()
 
 
 def _allocation_with_key(reseller: Reseller, idempotency_key: str) -> AllocationRecord | None:

@@ -270,10 +270,10 @@ def alerts_sweep(*, now: datetime | None = None, reseller_ids: list[int] | None 
             # custom warning (the customer's customer_custom_warning), merged in id order.
             past_threshold = CustomerBalance.objects.filter(
                 reseller_id=reseller_id, customer_id__gt=last_id, usage_band__gt=0
-            ).values_list("customer_id")
+            ).order_by().values_list("customer_id")
             custom = Customer.objects.filter(
                 reseller_id=reseller_id, id__gt=last_id, custom_warning_percent__isnull=False
-            ).values_list("id")
+            ).order_by().values_list("id")
             ids = [row[0] for row in past_threshold.union(custom).order_by("customer_id")[:batch_size]]
             if not ids:
                 break
