@@ -1,6 +1,6 @@
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import F, Q
 
 from console.filters import StrictFilterSet
 from core.inputs import uin_or_none
@@ -39,4 +39,4 @@ class CustomerFilter(StrictFilterSet):
         return queryset.filter(match)
 
     def filter_band(self, queryset, name, value):
-        return queryset.filter(balance__usage_band__gte=int(value))
+        return queryset.filter(balance__usage_band__gte=int(value), balance__reseller=F("reseller"))

@@ -18,11 +18,11 @@ _BALANCE_FIELDS = {"credit", "used", "available", "usage_band"}
 
 
 def customer_list(*, reseller: Reseller) -> QuerySet[Customer]:
-    """The reseller's customers with their balances (one join, no query per row). The balance is
-    filtered by reseller too: its indexes are per reseller, and the planner does not know that a
-    customer's balance has the customer's reseller."""
+    """The reseller's customers with their balances (one join, no query per row). Counting them
+    reads the customer table alone; a sort or filter on the balance says that the balance has the
+    customer's reseller (tables.py, filters.py), so that the balance's per-reseller index serves it."""
     return (
-        Customer.objects.filter(reseller=reseller, balance__reseller=reseller)
+        Customer.objects.filter(reseller=reseller)
         .select_related("balance")
         .only(*(f"balance__{name}" if name in _BALANCE_FIELDS else name for name in CUSTOMER_LIST_FIELDS))
     )
