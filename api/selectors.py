@@ -15,7 +15,7 @@ from django.utils.dateparse import parse_datetime
 
 from core.inputs import uin_or_none
 from credits.models import AllocationRecord, CreditPool
-from customers.models import Customer, Member, Reseller
+from customers.models import Customer, CustomerBalance, Member, Reseller
 
 from .models import ApiKey
 
@@ -100,7 +100,7 @@ def partner_credit(reseller: Reseller) -> dict:
     pool = CreditPool.objects.filter(reseller=reseller).first()
     total = pool.total if pool else ZERO
     remaining = pool.remaining if pool else ZERO
-    sums = Customer.objects.filter(reseller=reseller).aggregate(
+    sums = CustomerBalance.objects.filter(reseller=reseller).aggregate(
         credit=Coalesce(Sum("credit"), ZERO), available=Coalesce(Sum("available"), ZERO)
     )
     return {
@@ -177,13 +177,14 @@ def customers_page(
         total = customer_count(reseller)
     # Deferred join: page through the (reseller, bound_at, id) index for ids only, then fetch the rows.
     ids = _page_values(customers, column="id", ordering=ordering, offset=offset, limit=page_size, total=total)
-    rows = list(Customer.objects.filter(id__in=ids).order_by(*ordering)) if ids else []
+    rows = list(Customer.objects.filter(id__in=ids).select_related("balance").order_by(*ordering)) if ids else []
     return total, rows
 
 
 def customers_by_uin(reseller: Reseller, uins: list[int]) -> dict[int, Customer]:
     """The reseller's customers among `uins`; a UIN of another reseller or of nobody is absent."""
-    return {customer.uin: customer for customer in Customer.objects.filter(reseller=reseller, uin__in=set(uins))}
+    customers = Customer.objects.filter(reseller=reseller, uin__in=set(uins)).select_related("balance")
+    return {customer.uin: customer for customer in customers}
 
 
 def customer_id_for_uin(reseller: Reseller, uin: int) -> int | None:
@@ -202,7 +203,7 @@ def customer_credit_rows(reseller: Reseller):
     return (
         Customer.objects.filter(reseller=reseller)
         .order_by("-bound_at", "-id")
-        .values_list("uin", "credit", "available")
+        .values_list("uin", "balance__credit", "balance__available")
         .iterator(chunk_size=5000)
     )
 

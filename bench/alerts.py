@@ -34,7 +34,7 @@ def run() -> None:
         # What the previous run deleted or rolled back, gone as autovacuum would have it.
         cursor.execute("VACUUM ANALYZE notifications_alert, notifications_delivery, notifications_message")
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*), count(*) FILTER (WHERE usage_band > 0) FROM customers_customer WHERE reseller_id = %s", [reseller.pk])
+        cursor.execute("SELECT count(*), count(*) FILTER (WHERE usage_band > 0) FROM customers_customerbalance WHERE reseller_id = %s", [reseller.pk])
         total, crossing = cursor.fetchone()
     line("customers / crossing a threshold", f"{total:,} / {crossing:,} ({crossing * 100 / total:.1f} %)")
 
@@ -87,8 +87,8 @@ def ensure_dataset():
     # 5 % past a threshold (800 / 950 / 1050 used: 75 %, 90 %, 100 %), the rest at 50 %.
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            """UPDATE customers_customer SET credit = 1000.00,
-                 used = CASE WHEN mod(id, 20) = 0 THEN (CASE mod(id / 20, 3) WHEN 0 THEN 800.00 WHEN 1 THEN 950.00 ELSE 1050.00 END)
+            """UPDATE customers_customerbalance SET credit = 1000.00,
+                 used = CASE WHEN mod(customer_id, 20) = 0 THEN (CASE mod(customer_id / 20, 3) WHEN 0 THEN 800.00 WHEN 1 THEN 950.00 ELSE 1050.00 END)
                              ELSE 500.00 END
                WHERE reseller_id = %s""",
             [reseller.pk],
@@ -99,9 +99,9 @@ def ensure_dataset():
         cursor.execute(
             """INSERT INTO credits_allocationrecord (created_at, reseller_id, customer_id, amount, credit_after,
                    available_after, pool_remaining_after, operator_name, source, remark)
-               SELECT now(), reseller_id, id, 1000.00, 1000.00, 1000.00 - used,
-                      %s - 1000.00 * row_number() OVER (ORDER BY id), 'bench', 'system', ''
-               FROM customers_customer WHERE reseller_id = %s""",
+               SELECT now(), reseller_id, customer_id, 1000.00, 1000.00, 1000.00 - used,
+                      %s - 1000.00 * row_number() OVER (ORDER BY customer_id), 'bench', 'system', ''
+               FROM customers_customerbalance WHERE reseller_id = %s""",
             [total, reseller.pk],
         )
         cursor.execute(
@@ -110,7 +110,7 @@ def ensure_dataset():
         )
         cursor.execute("UPDATE credits_creditpool SET total = %s, remaining = %s WHERE reseller_id = %s", [total, base, reseller.pk])
     with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE customers_customer")
+        cursor.execute("VACUUM ANALYZE customers_customer, customers_customerbalance")
     print(f"  (loaded {CUSTOMERS:,} alert benchmark customers in {time.perf_counter() - t0:.1f}s)", flush=True)
     return reseller
 
@@ -135,7 +135,7 @@ def bare_scan(reseller_id: int) -> float:
         for _ in range(3):
             t0 = time.perf_counter()
             cursor.execute(
-                "SELECT count(*), sum(available) FROM customers_customer WHERE reseller_id = %s", [reseller_id]
+                "SELECT count(*), sum(available) FROM customers_customerbalance WHERE reseller_id = %s", [reseller_id]
             )
             cursor.fetchone()
             best = min(best, time.perf_counter() - t0)
@@ -194,8 +194,9 @@ def sweep_child(reseller_id: int) -> None:
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(
-                "UPDATE customers_customer SET used = 500.00 WHERE id IN (SELECT id FROM customers_customer"
-                " WHERE reseller_id = %s AND usage_band > 0 ORDER BY id LIMIT %s)", [reseller_id, MISSED_REARMS],
+                "UPDATE customers_customerbalance SET used = 500.00 WHERE customer_id IN (SELECT customer_id"
+                " FROM customers_customerbalance WHERE reseller_id = %s AND usage_band > 0 ORDER BY customer_id LIMIT %s)",
+                [reseller_id, MISSED_REARMS],
             )
         t0 = time.perf_counter()
         caught = alerts_sweep(reseller_ids=[reseller_id])

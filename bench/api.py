@@ -150,7 +150,7 @@ def run() -> None:
     member = Member.objects.select_related("user").get(reseller=reseller, user__username="bench")
     customers = Customer.objects.filter(reseller=reseller)
     total = customers.count()
-    uins = list(customers.filter(available__gte=100).values_list("uin", flat=True))
+    uins = list(customers.filter(balance__available__gte=100).values_list("uin", flat=True))
     ids_by_uin = dict(customers.filter(uin__in=uins).values_list("uin", "id"))
     print(f"  gunicorn {GUNICORN_WORKERS} {GUNICORN_CLASS} workers x {GUNICORN_THREADS} thread(s); {total:,} customers; "
           f"{WORKERS} clients; allocations alternate in-process / HTTP, {ROUNDS} rounds of {ROUND_SECONDS} s each",

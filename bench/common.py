@@ -85,7 +85,7 @@ def _vacuum_analyze() -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        for table in ("customers_customer", "credits_allocationrecord", "credits_creditpool"):
+        for table in ("customers_customer", "customers_customerbalance", "credits_allocationrecord", "credits_creditpool"):
             cursor.execute(f"VACUUM (ANALYZE) {table}")
 
 

@@ -52,9 +52,9 @@ WHERE NOT EXISTS (SELECT 1 FROM credits_usagechargekey k WHERE k.reseller_id = %
 RETURNING customer_id, amount
 """
 _SQL_UPDATE = """
-UPDATE customers_customer c SET used = c.used + s.amount
+UPDATE customers_customerbalance b SET used = b.used + s.amount
 FROM (SELECT id, sum(amount) AS amount FROM unnest(%s::bigint[], %s::numeric[]) AS t(id, amount) GROUP BY id) s
-WHERE c.id = s.id
+WHERE b.customer_id = s.id
 """
 
 
@@ -78,7 +78,7 @@ def _sql_batch(conn, reseller_id: int, batch: list[tuple]) -> int:
 
 def _vacuum() -> None:
     with connection.cursor() as cursor:
-        for table in ("credits_usagecharge", "customers_customer"):
+        for table in ("credits_usagecharge", "customers_customer", "customers_customerbalance"):
             cursor.execute(f"VACUUM (ANALYZE) {table}")
 
 

@@ -80,7 +80,7 @@ def run() -> None:
     probes, crossing, plan = make_plan(customers, rng)
     reset(reseller.pk, probes + crossing)
     with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE customers_customer, credits_usagecharge, notifications_alert,"
+        cursor.execute("VACUUM ANALYZE customers_customer, customers_customerbalance, credits_usagecharge, notifications_alert,"
                        " notifications_delivery, notifications_message")
     print(f"  {len(customers):,} customers, {len(crossing):,} of them crossing a threshold (75/90/100 % in turn); "
           f"{len(plan):,} batches of {BATCH:,} planned at {RATE:,.0f} charges/s for {SECONDS:.0f} s; "
@@ -165,7 +165,7 @@ def ensure_dataset():
     if AllocationRecord.objects.filter(reseller=reseller).exists():
         return reseller
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("UPDATE customers_customer SET credit = %s, used = %s WHERE reseller_id = %s",
+        cursor.execute("UPDATE customers_customerbalance SET credit = %s, used = %s WHERE reseller_id = %s",
                        [CREDIT, BASE_USED, reseller.pk])
         cursor.execute("SELECT total, count(*) FROM credits_creditpool p JOIN customers_customer c"
                        " ON c.reseller_id = p.reseller_id WHERE p.reseller_id = %s GROUP BY total", [reseller.pk])
@@ -174,9 +174,9 @@ def ensure_dataset():
         cursor.execute(
             """INSERT INTO credits_allocationrecord (created_at, reseller_id, customer_id, amount, credit_after,
                    available_after, pool_remaining_after, operator_name, source, remark)
-               SELECT now(), reseller_id, id, %s, %s, %s - used, %s - %s * row_number() OVER (ORDER BY id),
+               SELECT now(), reseller_id, customer_id, %s, %s, %s - used, %s - %s * row_number() OVER (ORDER BY customer_id),
                       'bench', 'system', ''
-               FROM customers_customer WHERE reseller_id = %s""",
+               FROM customers_customerbalance WHERE reseller_id = %s""",
             [CREDIT, CREDIT, CREDIT, total, CREDIT, reseller.pk],
         )
         cursor.execute("INSERT INTO credits_poolgrant (reseller_id, amount, note, created_at)"
@@ -227,7 +227,7 @@ def reset(reseller_id: int, crossing: list[tuple[int, int]]) -> None:
     used, the crossing ones 0.50 under their threshold."""
     from django.db import connection, transaction
 
-    from customers.models import Customer
+    from customers.models import CustomerBalance
 
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM notifications_message WHERE reseller_id = %s", [reseller_id])
@@ -235,10 +235,10 @@ def reset(reseller_id: int, crossing: list[tuple[int, int]]) -> None:
                        " WHERE d.alert_id = a.id AND a.reseller_id = %s", [reseller_id])
         cursor.execute("DELETE FROM notifications_alert WHERE reseller_id = %s", [reseller_id])
         cursor.execute("DELETE FROM credits_usagecharge WHERE reseller_id = %s", [reseller_id])
-        Customer.objects.filter(reseller_id=reseller_id).update(used=BASE_USED)
+        CustomerBalance.objects.filter(reseller_id=reseller_id).update(used=BASE_USED)
         for threshold in THRESHOLDS:
             uins = [uin for uin, t in crossing if t == threshold]
-            Customer.objects.filter(reseller_id=reseller_id, uin__in=uins).update(
+            CustomerBalance.objects.filter(reseller_id=reseller_id, customer__uin__in=uins).update(
                 used=CREDIT * threshold / 100 - CROSSING_CHARGE / 2)
 
 

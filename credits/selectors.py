@@ -10,7 +10,7 @@ from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from core.rules import THRESHOLDS, band_label
-from customers.models import Customer, Reseller
+from customers.models import Customer, CustomerBalance, Reseller
 
 from .models import AllocationRecord, CreditPool, PoolApplication, PoolGrant
 
@@ -34,7 +34,7 @@ def ledger_mismatches() -> list[LedgerMismatch]:
     problems: list[LedgerMismatch] = []
     grants = dict(PoolGrant.objects.values("reseller_id").annotate(s=Sum("amount")).values_list("reseller_id", "s"))
     credit_sums = dict(
-        Customer.objects.values("reseller_id").annotate(s=Sum("credit")).values_list("reseller_id", "s")
+        CustomerBalance.objects.values("reseller_id").annotate(s=Sum("credit")).values_list("reseller_id", "s")
     )
     for pool in CreditPool.objects.select_related("reseller"):
         name = str(pool.reseller)
@@ -46,17 +46,25 @@ def ledger_mismatches() -> list[LedgerMismatch]:
             problems.append(
                 LedgerMismatch(name, "pool total vs remaining + customers' credit", pool.total, pool.remaining + customers_credit)
             )
+    # Each customer has one balance, of its own reseller (the pool sums above count balances).
+    for reseller_name, reseller_uin, uin in (
+        Customer.objects.filter(Q(balance__isnull=True) | ~Q(balance__reseller=F("reseller")))
+        .values_list("reseller__name", "reseller__uin", "uin")
+    ):
+        problems.append(
+            LedgerMismatch(f"{reseller_name} ({reseller_uin})", f"customer {uin} has no balance of its reseller", ZERO, ZERO)
+        )
     record_sum = (
-        AllocationRecord.objects.filter(customer=OuterRef("pk"))
+        AllocationRecord.objects.filter(customer=OuterRef("customer_id"))
         .values("customer")
         .annotate(s=Sum("amount"))
         .values("s")
     )
-    drifted = Customer.objects.annotate(records=Coalesce(Subquery(record_sum), ZERO))
+    drifted = CustomerBalance.objects.annotate(records=Coalesce(Subquery(record_sum), ZERO))
     if connection.vendor == "postgresql":
         # numeric is exact there, so the database can do the comparison; elsewhere compare below.
         drifted = drifted.exclude(credit=F("records"))
-    rows = drifted.values_list("reseller__name", "reseller__uin", "uin", "credit", "records")
+    rows = drifted.values_list("customer__reseller__name", "customer__reseller__uin", "customer__uin", "credit", "records")
     for reseller_name, reseller_uin, uin, credit, records in rows.iterator(chunk_size=2000):
         records = Decimal(records).quantize(Decimal("0.01"))
         if credit != records:
@@ -89,9 +97,10 @@ def customer_counts(reseller: Reseller) -> dict:
         logger.warning("customer counts not cached: the cache is unavailable", exc_info=True)
         counts = None
     if counts is None:
-        counts = Customer.objects.filter(reseller=reseller).aggregate(
-            customers=Count("id"),
-            **{f"band_{t}": Count("id", filter=Q(usage_band__gte=t)) for t in THRESHOLDS},
+        # Every customer has one balance, and the balance table is the narrow one to count.
+        counts = CustomerBalance.objects.filter(reseller=reseller).aggregate(
+            customers=Count("pk"),
+            **{f"band_{t}": Count("pk", filter=Q(usage_band__gte=t)) for t in THRESHOLDS},
         )
         try:
             cache.set(key, counts, OVERVIEW_COUNTS_SECONDS)

@@ -19,7 +19,7 @@ from core.errors import (
 )
 from core.inputs import quoted, text_clean, text_problem, uin_or_none, uin_rule
 from core.money import CENT, format_money, parse_amount
-from customers.models import Customer, Reseller
+from customers.models import Customer, CustomerBalance, Reseller
 from customers.services import remark_clean
 from notifications.services import customer_evaluation_enqueue, customers_evaluation_enqueue
 
@@ -73,7 +73,7 @@ def credit_allocate(
 ) -> AllocationRecord:
     """Add the signed `amount` to the customer's credit (negative repossesses).
 
-    Keeps, in one transaction with the pool and customer rows locked in that order:
+    Keeps, in one transaction with the customer's balance and the pool locked in that order:
     amount <= pool.remaining when allocating; |amount| <= max(available, 0) when repossessing;
     pool.remaining + sum(customer credit) == pool.total; one immutable record per operation.
     A repeated idempotency key returns the first record and changes nothing.
@@ -84,87 +84,142 @@ def credit_allocate(
         idempotency_key = _idempotency_key_clean(idempotency_key)
     customer_id = customer.pk if isinstance(customer, Customer) else int(customer)
 
+    operator_name = _operator_name(actor, operator_name)
     try:
         with transaction.atomic():
-            if idempotency_key is not None:
-                # Lock the pool first, then look for the key: a concurrent twin has committed by now.
-                CreditPool.objects.select_for_update().filter(reseller=reseller).exists()
-                previous = AllocationRecord.objects.filter(
-                    reseller=reseller, idempotency_key=idempotency_key
-                ).first()
-                if previous is not None:
-                    return _replay(previous, customer_id=customer_id, amount=amount)
             now = timezone.now()
             with connection.cursor() as cursor:
-                # Lock order is fixed (pool, then customer) so that two operations never deadlock.
-                # Each UPDATE locks its row and checks its rule in the same statement, which keeps
-                # the time the pool row is held short; the CHECK constraints back both rules.
+                # Lock order is fixed (customer, then pool; DESIGN §2) on every path, so that two
+                # operations never deadlock: usage and repayments lock only customers, allocations
+                # then the pool. Each UPDATE locks its row and checks its rule in the same statement;
+                # the pool row, which every allocation of the reseller waits for, is locked last and
+                # so held only for the record's insert and the commit. The CHECK constraints back
+                # both rules.
                 if amount > 0:
-                    cursor.execute(_POOL_MOVE, [amount, now, reseller.pk, amount])
-                    pool_row = cursor.fetchone()
-                    if pool_row is None:
-                        raise _insufficient_pool(reseller, amount)
                     cursor.execute(_CUSTOMER_ADD, [amount, customer_id, reseller.pk])
-                    row = cursor.fetchone()
                 else:
-                    lock_sql = _POOL_LOCK if connection.features.has_select_for_update else _POOL_LOCK_SQLITE
-                    cursor.execute(lock_sql, [reseller.pk])
                     cursor.execute(_CUSTOMER_REPOSSESS, [amount, customer_id, reseller.pk, amount])
-                    row = cursor.fetchone()
-                    if row is not None:
-                        cursor.execute(_POOL_MOVE, [amount, now, reseller.pk, amount])
-                        pool_row = cursor.fetchone()
-                pool_remaining = _money(pool_row[0]) if row is not None else None
-            if row is None:
-                current = Customer.objects.filter(pk=customer_id, reseller=reseller).only("credit", "used").first()
-                if current is None:
-                    raise CustomerNotBound()
-                raise RepossessTooMuch(
-                    gettext(
-                        "The maximum credit you can repossess must be not greater than the customer's "
-                        "available credit (%(available)s USD)."
-                    ) % {"available": format_money(current.repossessable)}
+                row = cursor.fetchone()
+                if row is None:
+                    _replay_if_key_used(reseller, idempotency_key)
+                    raise _not_bound_or_too_much(reseller, customer_id)
+                record = AllocationRecord(
+                    created_at=now, reseller=reseller, customer_id=customer_id, amount=amount,
+                    credit_after=_money(row[0]), available_after=_money(row[0]) - _money(row[1]),
+                    operator=actor, operator_name=operator_name, source=source, remark=remark,
+                    idempotency_key=idempotency_key,
                 )
-            credit_after, used = _money(row[0]), _money(row[1])
-            record = AllocationRecord.objects.create(
-                created_at=now,
-                reseller=reseller,
-                customer_id=customer_id,
-                amount=amount,
-                credit_after=credit_after,
-                available_after=credit_after - used,
-                pool_remaining_after=pool_remaining,
-                operator=actor,
-                operator_name=_operator_name(actor, operator_name),
-                source=source,
-                remark=remark,
-                idempotency_key=idempotency_key,
-            )
+                if connection.vendor == "postgresql":
+                    _pool_move_and_record(cursor, record)
+                else:
+                    _pool_move_then_record(cursor, record)
             # A credit change can cross or re-arm a usage threshold (DESIGN §3).
             customer_evaluation_enqueue(customer_id)
             return record
+    except _Replay:
+        # The key's first record, found after this transaction's changes were rolled back.
+        previous = _allocation_with_key(reseller, idempotency_key)
+        if previous is None:  # pragma: no cover - a key in conflict belongs to a committed record
+            raise
+        return _replay(previous, customer_id=customer_id, amount=amount)
     except IntegrityError:
-        # Only a key raced in by another path (e.g. without a pool lock) lands here.
+        # A twin with the same key committed first (SQLite: the record's UNIQUE index).
         if idempotency_key is not None:
-            previous = AllocationRecord.objects.filter(reseller=reseller, idempotency_key=idempotency_key).first()
+            previous = _allocation_with_key(reseller, idempotency_key)
             if previous is not None:
                 return _replay(previous, customer_id=customer_id, amount=amount)
         raise
 
 
-_POOL_LOCK = "SELECT remaining FROM credits_creditpool WHERE reseller_id = %s FOR UPDATE"
-# SQLite has no row locks: its IMMEDIATE transactions (see settings) take the write lock instead.
-_POOL_LOCK_SQLITE = "SELECT remaining FROM credits_creditpool WHERE reseller_id = %s"
+_RECORD_COLUMNS = (
+    "created_at", "reseller_id", "customer_id", "amount", "credit_after", "available_after", "operator_id",
+    "operator_name", "source", "remark", "idempotency_key",
+)
+# The pool's rule and the record in one statement, so that the pool row is locked for one round
+# trip before the commit. A key already used (allocation_idempotency_key_per_reseller; a twin holding
+# it is waited for) inserts nothing: the row then has the pool's remaining and no record id, and the
+# caller rolls back. A pool too small for the amount moves nothing: no remaining, no record.
+_POOL_MOVE_AND_RECORD = f"""
+WITH pool AS (
+    UPDATE credits_creditpool SET remaining = remaining - %(amount)s, updated_at = %(created_at)s
+    WHERE reseller_id = %(reseller_id)s AND ROUND(remaining - %(amount)s, 2) >= 0
+    RETURNING remaining
+), record AS (
+    INSERT INTO credits_allocationrecord ({", ".join(_RECORD_COLUMNS)}, pool_remaining_after)
+    SELECT {", ".join(f"%({column})s" for column in _RECORD_COLUMNS)}, pool.remaining FROM pool
+    ON CONFLICT (reseller_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+    RETURNING id
+)
+SELECT (SELECT remaining FROM pool), (SELECT id FROM record)
+"""
+
+
+def _record_params(record: AllocationRecord) -> dict:
+    return {column: getattr(record, column) for column in _RECORD_COLUMNS}
+
+
+def _pool_move_and_record(cursor, record: AllocationRecord) -> None:
+    cursor.execute(_POOL_MOVE_AND_RECORD, _record_params(record))
+    remaining, record_id = cursor.fetchone()
+    if remaining is None:
+        _replay_if_key_used(record.reseller, record.idempotency_key)
+        raise _insufficient_pool(record.reseller, record.amount)
+    if record_id is None:
+        raise _Replay()
+    record.pk, record.pool_remaining_after = record_id, _money(remaining)
+    record._state.adding, record._state.db = False, cursor.db.alias
+
+
+def _pool_move_then_record(cursor, record: AllocationRecord) -> None:
+    """The same on SQLite (no data-modifying WITH): the pool's rule, then the record (its UNIQUE
+    index raises IntegrityError for a key already used)."""
+    cursor.execute(_POOL_MOVE, [record.amount, record.created_at, record.reseller_id, record.amount])
+    pool_row = cursor.fetchone()
+    if pool_row is None:
+        _replay_if_key_used(record.reseller, record.idempotency_key)
+        raise _insufficient_pool(record.reseller, record.amount)
+    record.pool_remaining_after = _money(pool_row[0])
+    record.save(force_insert=True)
+
+
+class _Replay(Exception):  # noqa: N818 - control flow, never leaves credit_allocate
+    """The idempotency key was used before: roll this transaction back and answer with the first."""
+
+
+def _replay_if_key_used(reseller: Reseller, idempotency_key: str | None) -> None:
+    """Before a refusal: a request repeated after its first success (which may have used up the
+    pool or the available credit it needs) gets the first record, as every repeat does."""
+    if idempotency_key is not None and _allocation_with_key(reseller, idempotency_key) is not None:
+        raise _Replay()
+
+
+def _allocation_with_key(reseller: Reseller, idempotency_key: str) -> AllocationRecord | None:
+    return AllocationRecord.objects.filter(reseller=reseller, idempotency_key=idempotency_key).first()
+
+
+def _not_bound_or_too_much(reseller: Reseller, customer_id: int) -> DomainError:
+    balance = CustomerBalance.objects.filter(pk=customer_id, reseller=reseller).only("credit", "used").first()
+    if balance is None:
+        return CustomerNotBound()
+    return RepossessTooMuch(
+        gettext(
+            "The maximum credit you can repossess must be not greater than the customer's "
+            "available credit (%(available)s USD)."
+        ) % {"available": format_money(balance.repossessable)}
+    )
+
+
 _POOL_MOVE = (
     "UPDATE credits_creditpool SET remaining = remaining - %s, updated_at = %s "
     "WHERE reseller_id = %s AND ROUND(remaining - %s, 2) >= 0 RETURNING remaining"
 )
 _CUSTOMER_ADD = (
-    "UPDATE customers_customer SET credit = credit + %s WHERE id = %s AND reseller_id = %s RETURNING credit, used"
+    "UPDATE customers_customerbalance SET credit = credit + %s WHERE customer_id = %s AND reseller_id = %s "
+    "RETURNING credit, used"
 )
 # Repossess: |amount| <= max(available, 0), i.e. credit + amount - used >= 0 with amount < 0.
 _CUSTOMER_REPOSSESS = (
-    "UPDATE customers_customer SET credit = credit + %s WHERE id = %s AND reseller_id = %s "
+    "UPDATE customers_customerbalance SET credit = credit + %s WHERE customer_id = %s AND reseller_id = %s "
     "AND ROUND(credit + %s - used, 2) >= 0 RETURNING credit, used"
 )
 
@@ -197,7 +252,7 @@ def _replay(previous: AllocationRecord, *, customer_id: int, amount: Decimal) ->
 
 
 _REPAY = (
-    "UPDATE customers_customer SET used = used - %s WHERE id = %s AND reseller_id = %s "
+    "UPDATE customers_customerbalance SET used = used - %s WHERE customer_id = %s AND reseller_id = %s "
     "AND ROUND(used - %s, 2) >= 0 RETURNING credit, used"
 )
 
@@ -219,12 +274,15 @@ def repayment_confirm(
             if previous is not None:
                 return _repayment_replay(previous, customer=customer, amount=amount)
             with connection.cursor() as cursor:
-                # One conditional UPDATE locks the customer row and checks "never below zero"; the
-                # CHECK constraint on used backs it.
+                # One conditional UPDATE locks the customer's balance and checks "never below zero";
+                # the CHECK constraint on used backs it.
                 cursor.execute(_REPAY, [amount, customer.pk, reseller.pk, amount])
                 row = cursor.fetchone()
             if row is None:
-                used = Customer.objects.filter(pk=customer.pk).values_list("used", flat=True).first() or Decimal("0.00")
+                used = (
+                    CustomerBalance.objects.filter(pk=customer.pk).values_list("used", flat=True).first()
+                    or Decimal("0.00")
+                )
                 raise InvalidValue(
                     gettext("A repayment can be at most what the customer has used (%(used)s USD).")
                     % {"used": format_money(used)},
@@ -447,9 +505,10 @@ def _usage_conflict(external_id: str, *, amount: Decimal, uin: int) -> Idempoten
 # any order (a CSV file's, an API batch's), and locking as they come lets two batches deadlock.
 # Every batch holds all its customer locks before it inserts, so a batch waiting on another's
 # unique-index entry (ON CONFLICT) is never waited on in turn for a customer lock.
-_CUSTOMERS_LOCK = (
-    "SELECT id, uin FROM customers_customer WHERE reseller_id = %s AND uin = ANY(%s) ORDER BY id FOR UPDATE"
-)
+_CUSTOMERS_LOCK = """
+SELECT c.id, c.uin FROM customers_customer c JOIN customers_customerbalance b ON b.customer_id = c.id
+WHERE c.reseller_id = %s AND c.uin = ANY(%s) ORDER BY c.id FOR UPDATE OF b
+"""
 # One statement inserts the batch. A charge whose (reseller, external id) is already recorded is
 # skipped; RETURNING names the ones inserted. The table is partitioned by month (migration 0007), so
 # the key table credits_usagechargekey holds the UNIQUE (reseller, external id): the trigger on
@@ -475,11 +534,11 @@ SELECT k.external_id, c.uin, k.amount FROM credits_usagechargekey k JOIN custome
 WHERE k.reseller_id = %s AND k.external_id = ANY(%s)
 """
 # The one place a charge batch changes customers' `used` (per-customer sums of the charges just
-# inserted). customer_used_not_negative backs it; the rows are already locked (_CUSTOMERS_LOCK).
+# inserted). balance_used_not_negative backs it; the rows are already locked (_CUSTOMERS_LOCK).
 _CUSTOMER_USED_ADD = """
-UPDATE customers_customer c SET used = c.used + s.amount
+UPDATE customers_customerbalance b SET used = b.used + s.amount
 FROM unnest(%s::bigint[], %s::numeric[]) AS s(id, amount)
-WHERE c.id = s.id
+WHERE b.customer_id = s.id
 """
 
 
@@ -533,7 +592,7 @@ def _customers_used_add(cursor, sums: dict[int, Decimal]) -> None:
         cursor.execute(_CUSTOMER_USED_ADD, [ids, [sums[i] for i in ids]])
         return
     for customer_id in ids:
-        Customer.objects.filter(pk=customer_id).update(used=F("used") + sums[customer_id])
+        CustomerBalance.objects.filter(pk=customer_id).update(used=F("used") + sums[customer_id])
 
 
 def _replays_check(reseller: Reseller, rows: list[dict]) -> None:
@@ -687,7 +746,7 @@ def usage_simulate(*, reseller: Reseller, charges: int = 5, rng=None) -> list:
     import uuid
 
     rng = rng or random.Random()
-    customers = Customer.objects.filter(reseller=reseller, credit__gt=0)
+    customers = Customer.objects.filter(reseller=reseller, balance__credit__gt=0)
     rows = []
     now = timezone.now()
 
@@ -699,15 +758,16 @@ def usage_simulate(*, reseller: Reseller, charges: int = 5, rng=None) -> list:
             description="Demo usage", source="simulator",
         ))
 
-    target = customers.filter(usage_band=75).order_by("?").values_list("uin", "credit", "used").first()
+    columns = ("uin", "balance__credit", "balance__used")
+    target = customers.filter(balance__usage_band=75).order_by("?").values_list(*columns).first()
     if target is None:
-        target = customers.filter(usage_band=0).order_by("-used").values_list("uin", "credit", "used").first()
+        target = customers.filter(balance__usage_band=0).order_by("-balance__used").values_list(*columns).first()
     if target is not None:
         uin, credit, used = target
         charge(uin, credit * Decimal("0.905") - used)
     count = customers.count()
     for _ in range(charges if count else 0):
-        uin, credit = customers.order_by("id").values_list("uin", "credit")[rng.randrange(count)]
+        uin, credit = customers.order_by("id").values_list("uin", "balance__credit")[rng.randrange(count)]
         charge(uin, credit * Decimal(rng.randint(5, 30)) / Decimal(1000))
     if not rows:
         return []

@@ -14,10 +14,11 @@ class MemberAdmin(admin.ModelAdmin):
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ["uin", "name", "reseller", "email", "credit", "used", "available", "account_status", "bound_at"]
-    list_filter = ["account_status", "identity_type", "usage_band"]
+    list_display = ["uin", "name", "reseller", "email", "balance_credit", "balance_used", "balance_available",
+                    "account_status", "bound_at"]
+    list_filter = ["account_status", "identity_type", "balance__usage_band"]
     search_fields = ["=uin", "name", "email"]
-    list_select_related = ["reseller"]
+    list_select_related = ["reseller", "balance"]
     show_full_result_count = False
     # Credit and usage change only through the services, so that the ledger stays conserved.
     readonly_fields = ["credit", "used", "available", "usage_band"]
@@ -26,6 +27,21 @@ class CustomerAdmin(admin.ModelAdmin):
     # A new customer is bound through customer_create, so only what it takes is asked for; credit
     # and usage start at 0 and change through the services afterwards.
     add_fields = ["reseller", "uin", "name", "email", "phone", "remark", "identity_type", "bound_at"]
+
+    @admin.display(description="credit", ordering="balance__credit")
+    def balance_credit(self, obj):
+        return obj.credit
+
+    @admin.display(description="used", ordering="balance__used")
+    def balance_used(self, obj):
+        return obj.used
+
+    @admin.display(description="available", ordering="balance__available")
+    def balance_available(self, obj):
+        return obj.available
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("balance")
 
     def get_fields(self, request, obj=None):
         return self.add_fields if obj is None else super().get_fields(request, obj)

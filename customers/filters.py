@@ -1,6 +1,6 @@
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import F, Q
 
 from console.filters import StrictFilterSet
 from core.inputs import uin_or_none
@@ -20,7 +20,7 @@ class CustomerFilter(StrictFilterSet):
         label="Account status", field_name="account_status", choices=Customer.AccountStatus.choices,
         empty_label="All statuses",
     )
-    # usage_band is stored and indexed (reseller, usage_band): "≥ 90 %" is an index range, not a
+    # The balance's usage_band is stored and indexed (reseller, usage_band): "≥ 90 %" is an index range, not a
     # used / credit computation over every row.
     band = django_filters.ChoiceFilter(label="Usage", choices=USAGE_BANDS, method="filter_band", empty_label="Any usage")
 
@@ -39,4 +39,4 @@ class CustomerFilter(StrictFilterSet):
         return queryset.filter(match)
 
     def filter_band(self, queryset, name, value):
-        return queryset.filter(usage_band__gte=int(value))
+        return queryset.filter(balance__usage_band__gte=int(value), balance__reseller=F("reseller"))

@@ -110,8 +110,81 @@ class Customer(models.Model):
     bound_at = models.DateTimeField("binding time", default=timezone.now)
     identity_type = models.CharField(max_length=16, choices=IdentityType.choices, default=IdentityType.ENTERPRISE)
     account_status = models.CharField(max_length=16, choices=AccountStatus.choices, default=AccountStatus.NORMAL)
-    # credit = net sum of the allocation records; used = recorded consumption. Both only change
-    # through credits.services, under a row lock.
+    # Custom balance warning: alert the reseller when available drops below this % of credit.
+    custom_warning_percent = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The customer's own usage-alert channels (DESIGN §3: each recipient's channels can be switched
+    # off). The reseller-wide switches in Settings apply on top of these. A database default, because
+    # bulk loads (seed_scale's COPY) name only the columns they fill.
+    alert_email = models.BooleanField("e-mail alerts to this customer", default=True, db_default=True)
+    alert_sms = models.BooleanField("SMS alerts to this customer", default=True, db_default=True)
+    alert_inbox = models.BooleanField("Message Center alerts to this customer", default=True, db_default=True)
+
+    class Meta:
+        ordering = ["-bound_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(uin__gt=0), name="customer_uin_positive"),
+            models.CheckConstraint(condition=~Q(name=""), name="customer_name_not_empty"),
+            models.CheckConstraint(
+                condition=Q(custom_warning_percent__isnull=True)
+                | (Q(custom_warning_percent__gte=0) & Q(custom_warning_percent__lte=100)),
+                name="customer_custom_warning_0_100",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["reseller", "-bound_at", "-id"], name="customer_reseller_bound"),
+            models.Index(fields=["reseller", "name"], name="customer_reseller_name"),
+            # Frozen customers are few: My Customers filtered to them reads only these rows.
+            models.Index(fields=["reseller", "-bound_at", "-id"], condition=Q(account_status="frozen"),
+                         name="customer_reseller_frozen"),
+            # The alert sweep walks customers with a custom warning in id order (keyset batches);
+            # those past a default threshold come from the balance table's balance_alertable.
+            models.Index(
+                fields=["reseller", "id"],
+                condition=Q(custom_warning_percent__isnull=False),
+                name="customer_custom_warning",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.uin})"
+
+    # The money lives in CustomerBalance (customer.balance); these read it, so that a template or
+    # an API answer says customer.credit. A list that shows them selects the balance with the row
+    # (select_related("balance")), or each row costs a query.
+    @property
+    def credit(self) -> Decimal:
+        return self.balance.credit
+
+    @property
+    def used(self) -> Decimal:
+        return self.balance.used
+
+    @property
+    def available(self) -> Decimal:
+        return self.balance.available
+
+    @property
+    def usage_band(self) -> int:
+        return self.balance.usage_band
+
+    @property
+    def repossessable(self) -> Decimal:
+        return self.balance.repossessable
+
+
+class CustomerBalance(models.Model):
+    """A customer's money, one row per customer, apart from its profile (DESIGN §2).
+
+    Every allocation, repossession, repayment and usage charge updates this row. On the customer
+    row each update rewrote 13 indexes, 3 of them trigram GIN indexes on text no payment changes;
+    here a payment rewrites a narrow row and the few indexes the console sorts and filters by. The
+    row lock on it is the customer's lock in the fixed lock order (customer, then pool).
+    reseller is a copy of the customer's, so that every index here is per reseller."""
+
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, primary_key=True, related_name="balance")
+    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+", db_index=False)
+    # credit = net sum of the allocation records; used = recorded consumption less confirmed
+    # repayments. Both only change through credits.services, under this row's lock.
     credit = models.DecimalField(max_digits=16, decimal_places=2, default=ZERO)
     used = models.DecimalField(max_digits=16, decimal_places=2, default=ZERO)
     # Stored, so that sorting and filtering 100,000 customers uses an index.
@@ -127,48 +200,23 @@ class Customer(models.Model):
         output_field=models.SmallIntegerField(),
         db_persist=True,
     )
-    # Custom balance warning: alert the reseller when available drops below this % of credit.
-    custom_warning_percent = models.PositiveSmallIntegerField(null=True, blank=True)
-    # The customer's own usage-alert channels (DESIGN §3: each recipient's channels can be switched
-    # off). The reseller-wide switches in Settings apply on top of these. A database default, because
-    # bulk loads (seed_scale's COPY) name only the columns they fill.
-    alert_email = models.BooleanField("e-mail alerts to this customer", default=True, db_default=True)
-    alert_sms = models.BooleanField("SMS alerts to this customer", default=True, db_default=True)
-    alert_inbox = models.BooleanField("Message Center alerts to this customer", default=True, db_default=True)
 
     class Meta:
-        ordering = ["-bound_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(credit__gte=0), name="customer_credit_not_negative"),
-            models.CheckConstraint(condition=Q(uin__gt=0), name="customer_uin_positive"),
-            models.CheckConstraint(condition=~Q(name=""), name="customer_name_not_empty"),
-            models.CheckConstraint(condition=Q(used__gte=0), name="customer_used_not_negative"),
-            models.CheckConstraint(
-                condition=Q(custom_warning_percent__isnull=True)
-                | (Q(custom_warning_percent__gte=0) & Q(custom_warning_percent__lte=100)),
-                name="customer_custom_warning_0_100",
-            ),
+            models.CheckConstraint(condition=Q(credit__gte=0), name="balance_credit_not_negative"),
+            models.CheckConstraint(condition=Q(used__gte=0), name="balance_used_not_negative"),
         ]
         indexes = [
-            models.Index(fields=["reseller", "-bound_at", "-id"], name="customer_reseller_bound"),
-            models.Index(fields=["reseller", "available"], name="customer_reseller_available"),
-            models.Index(fields=["reseller", "usage_band"], name="customer_reseller_band"),
-            models.Index(fields=["reseller", "credit"], name="customer_reseller_credit"),
-            models.Index(fields=["reseller", "used"], name="customer_reseller_used"),
-            models.Index(fields=["reseller", "name"], name="customer_reseller_name"),
-            # Frozen customers are few: My Customers filtered to them reads only these rows.
-            models.Index(fields=["reseller", "-bound_at", "-id"], condition=Q(account_status="frozen"),
-                         name="customer_reseller_frozen"),
-            # The alert sweep walks only customers that can alert, in id order (keyset batches).
-            models.Index(
-                fields=["reseller", "id"],
-                condition=Q(usage_band__gt=0) | Q(custom_warning_percent__isnull=False),
-                name="customer_alertable",
-            ),
+            models.Index(fields=["reseller", "available", "customer"], name="balance_reseller_available"),
+            models.Index(fields=["reseller", "usage_band"], name="balance_reseller_band"),
+            models.Index(fields=["reseller", "credit", "customer"], name="balance_reseller_credit"),
+            models.Index(fields=["reseller", "used", "customer"], name="balance_reseller_used"),
+            # The alert sweep walks only customers past a default threshold, in id order.
+            models.Index(fields=["reseller", "customer"], condition=Q(usage_band__gt=0), name="balance_alertable"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.uin})"
+        return f"balance of customer {self.customer_id}"
 
     @property
     def repossessable(self) -> Decimal:

@@ -13,11 +13,20 @@ CUSTOMER_LIST_FIELDS = (
     "id", "uin", "reseller_id", "name", "remark", "email", "phone", "bound_at",
     "credit", "used", "available", "usage_band", "account_status",
 )
+# The balance's columns, read through the customer's properties of the same names.
+_BALANCE_FIELDS = {"credit", "used", "available", "usage_band"}
 
 
 def customer_list(*, reseller: Reseller) -> QuerySet[Customer]:
-    return Customer.objects.filter(reseller=reseller).only(*CUSTOMER_LIST_FIELDS)
+    """The reseller's customers with their balances (one join, no query per row). Counting them
+    reads the customer table alone; a sort or filter on the balance says that the balance has the
+    customer's reseller (tables.py, filters.py), so that the balance's per-reseller index serves it."""
+    return (
+        Customer.objects.filter(reseller=reseller)
+        .select_related("balance")
+        .only(*(f"balance__{name}" if name in _BALANCE_FIELDS else name for name in CUSTOMER_LIST_FIELDS))
+    )
 
 
 def customer_get(*, reseller: Reseller, uin: int) -> Customer:
-    return get_object_or_404(Customer, reseller=reseller, uin=uin)
+    return get_object_or_404(Customer.objects.select_related("balance"), reseller=reseller, uin=uin)

@@ -8,7 +8,7 @@ from django.utils.translation import gettext
 from core.errors import InvalidValue
 from core.inputs import text_clean, uin_or_none, uin_rule
 
-from .models import Customer, Member, Reseller
+from .models import Customer, CustomerBalance, Member, Reseller
 
 
 def member_create(*, reseller: Reseller, username: str, password: str, role: str = Member.Role.OPERATOR, email: str = "") -> Member:
@@ -33,7 +33,7 @@ def customer_create(
     identity_type: str = Customer.IdentityType.ENTERPRISE,
     bound_at=None,
 ) -> Customer:
-    """Bind a new customer (credit 0, used 0) to the reseller. UINs are unique platform-wide. Text
+    """Bind a new customer, with its balance (credit 0, used 0), to the reseller. UINs are unique platform-wide. Text
     longer than its column is refused with the limit, never cut short (as remark_clean does)."""
     name = text_clean(name, label=gettext("customer's name"), limit=_field_max("name"), field="name", required=True)
     uin = uin_or_none(uin)
@@ -44,7 +44,7 @@ def customer_create(
     remark = remark_clean(remark)
     try:
         with transaction.atomic():
-            return Customer.objects.create(
+            customer = Customer.objects.create(
                 reseller=reseller,
                 uin=uin,
                 name=name,
@@ -54,6 +54,8 @@ def customer_create(
                 identity_type=identity_type,
                 bound_at=bound_at or timezone.now(),
             )
+            CustomerBalance.objects.create(customer=customer, reseller=reseller)
+            return customer
     except IntegrityError as exc:
         if Customer.objects.filter(uin=uin).exists():
             raise InvalidValue(

@@ -2,6 +2,7 @@ from functools import cached_property
 from html import escape
 
 import django_tables2 as tables
+from django.db.models import F
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
@@ -26,10 +27,11 @@ class CustomerTable(tables.Table):
     email = tables.Column("Email", orderable=False)
     phone = tables.Column("Phone", orderable=False)
     bound_at = tables.Column("Binding time", order_by=("bound_at", "id"))
-    credit = tables.Column("Credit", order_by=("credit", "id"), attrs=NUMBER)
-    used = tables.Column("Used", order_by=("used", "id"), attrs=NUMBER)
-    # Sorting reads the stored, indexed `available` (reseller, available), never credit - used.
-    available = tables.Column("Available", order_by=("available", "id"), attrs=NUMBER)
+    # Sorting reads the balance's indexes (reseller, credit / used / available, customer); available
+    # is stored, never credit - used.
+    credit = tables.Column("Credit", order_by=("balance__credit", "id"), attrs=NUMBER)
+    used = tables.Column("Used", order_by=("balance__used", "id"), attrs=NUMBER)
+    available = tables.Column("Available", order_by=("balance__available", "id"), attrs=NUMBER)
     used_percent = tables.Column("Used %", accessor="pk", orderable=False)
     account_status = tables.Column("Account status", orderable=False)
     operation = tables.Column("Operation", accessor="pk", orderable=False, attrs={"th": {"class": "cell-actions"}})
@@ -38,6 +40,22 @@ class CustomerTable(tables.Table):
         empty_text = "No customers match these filters."
         order_by = ("-bound_at",)
         attrs = {"class": "table", "id": "customers"}
+
+    def _order_by_balance(self, queryset, is_descending: bool, column: str):
+        # The balance's reseller is the customer's; said here, the planner derives the reseller for
+        # the balance and walks its (reseller, column, customer) index instead of joining them all.
+        sign = "-" if is_descending else ""
+        ordered = queryset.filter(balance__reseller=F("reseller")).order_by(f"{sign}balance__{column}", f"{sign}id")
+        return ordered, True
+
+    def order_credit(self, queryset, is_descending):
+        return self._order_by_balance(queryset, is_descending, "credit")
+
+    def order_used(self, queryset, is_descending):
+        return self._order_by_balance(queryset, is_descending, "used")
+
+    def order_available(self, queryset, is_descending):
+        return self._order_by_balance(queryset, is_descending, "available")
 
     def __init__(self, *args, can_write: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -103,8 +121,8 @@ ROW_ROUTES = {
 # The CSV export: the columns a spreadsheet needs, as plain values (no thousands separators).
 EXPORT_HEADER = ["UIN", "Name", "Remark", "Email", "Phone", "Binding time", "Credit", "Used", "Available",
                  "Used %", "Account status"]
-EXPORT_FIELDS = ["uin", "name", "remark", "email", "phone", "bound_at", "credit", "used", "available",
-                 "account_status"]
+EXPORT_FIELDS = ["uin", "name", "remark", "email", "phone", "bound_at", "balance__credit", "balance__used",
+                 "balance__available", "account_status"]
 
 
 def export_row(values: tuple, tz) -> list:

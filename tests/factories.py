@@ -2,7 +2,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from credits.models import CreditPool
-from customers.models import Customer, Member, Reseller
+from customers.models import Customer, CustomerBalance, Member, Reseller
 
 __all__ = ["UserFactory", "ResellerFactory", "MemberFactory", "CustomerFactory"]
 
@@ -59,3 +59,14 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Customer {n}")
     email = factory.Sequence(lambda n: f"customer{n}@example.com")
     phone = "+6590002222"
+
+    @classmethod
+    def _create(cls, model_class, *args, credit=None, used=None, **kwargs):
+        """A customer with its balance, as customers.services.customer_create binds one; `credit`
+        and `used` set the balance directly (test set-up, not an allocation)."""
+        customer = super()._create(model_class, *args, **kwargs)
+        balance = {"credit": credit, "used": used}
+        CustomerBalance.objects.create(
+            customer=customer, reseller=customer.reseller, **{k: v for k, v in balance.items() if v is not None}
+        )
+        return customer

@@ -9,12 +9,12 @@ from django.test import Client
 from django.test.html import Element, parse_html
 
 from credits.services import credit_allocate, pool_grant
-from customers.models import Customer
+from customers.models import CustomerBalance
 from tests.factories import CustomerFactory, ResellerFactory, UserFactory
 
 
 def set_used(customer, used) -> None:
-    Customer.objects.filter(pk=customer.pk).update(used=Decimal(used))
+    CustomerBalance.objects.filter(pk=customer.pk).update(used=Decimal(used))
     customer.refresh_from_db()
 
 

@@ -208,7 +208,7 @@ def books() -> tuple:
     """Everything a refused input must leave as it was."""
     return (
         tuple(CreditPool.objects.order_by("reseller_id").values_list("reseller_id", "total", "remaining")),
-        tuple(Customer.objects.order_by("id").values_list("id", "credit", "used", "available")),
+        tuple(Customer.objects.order_by("id").values_list("id", "balance__credit", "balance__used", "balance__available")),
         tuple(AllocationRecord.objects.aggregate(n=Count("id"), last=Max("id")).values()),
         tuple(UsageCharge.objects.aggregate(n=Count("id"), last=Max("id")).values()),
         tuple(Repayment.objects.aggregate(n=Count("id"), last=Max("id")).values()),
@@ -221,7 +221,7 @@ def assert_books_balance() -> None:
         return dict(model.objects.values("customer_id").annotate(s=Sum("amount")).values_list("customer_id", "s"))
 
     charged, repaid = per_customer(UsageCharge), per_customer(Repayment)
-    for pk, used in Customer.objects.values_list("id", "used"):
+    for pk, used in Customer.objects.values_list("id", "balance__used"):
         assert used == charged.get(pk, Decimal("0.00")) - repaid.get(pk, Decimal("0.00")), pk
 
 

@@ -11,12 +11,11 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from core.rules import THRESHOLDS
 from core.timezones import reseller_zone
-from customers.models import Customer, Reseller
+from customers.models import Customer, CustomerBalance, Reseller
 
 from ..models import Alert
 from .outbox import deliveries_create, deliveries_enqueue
@@ -51,6 +50,12 @@ def customers_evaluation_enqueue(customer_ids: list[int]) -> None:
     elif ids:
         tasks.customers_evaluate.delay_on_commit(ids)
 
+# A customer with its balance, as one row `c` (the balance has its own table; the planner flattens
+# this into a join on the balance's primary key).
+_CUSTOMER = (
+    "(SELECT cu.id, cu.reseller_id, cu.custom_warning_percent, b.credit, b.used, b.available, b.usage_band "
+    "FROM customers_customer cu JOIN customers_customerbalance b ON b.customer_id = cu.id)"
+)
 
 # The default thresholds (core.rules.THRESHOLDS) as a table of one column.
 _THRESHOLDS_TABLE = " UNION ALL ".join(f"SELECT {int(t)} AS threshold" for t in THRESHOLDS)
@@ -68,7 +73,7 @@ SELECT c.reseller_id, c.id, 'threshold', t.threshold, %(day)s, t.threshold < c.u
                WHERE p.customer_id = c.id AND p.kind = 'threshold' AND p.threshold = t.threshold
                  AND p.day = %(yesterday)s AND p.rearmed_at IS NULL),
        c.credit, c.used, c.available, %(now)s
-FROM customers_customer c
+FROM {_CUSTOMER} c
 JOIN ({_THRESHOLDS_TABLE}) t ON t.threshold <= c.usage_band
 WHERE {{ids}} AND c.reseller_id = %(reseller)s AND c.usage_band > 0
 ON CONFLICT DO NOTHING
@@ -83,7 +88,7 @@ SELECT c.reseller_id, c.id, 'custom', c.custom_warning_percent, %(day)s, FALSE,
                WHERE p.customer_id = c.id AND p.kind = 'custom' AND p.threshold = c.custom_warning_percent
                  AND p.day = %(yesterday)s AND p.rearmed_at IS NULL),
        c.credit, c.used, c.available, %(now)s
-FROM customers_customer c
+FROM {_CUSTOMER} c
 WHERE {{ids}} AND c.reseller_id = %(reseller)s AND c.custom_warning_percent IS NOT NULL
   AND c.available * 100 < c.custom_warning_percent * c.credit
 ON CONFLICT DO NOTHING
@@ -102,7 +107,7 @@ _OPEN = "{a}.rearmed_at IS NULL AND {a}.kind IN ('threshold', 'custom')"
 # customers: a batch of ids (their evaluation) or _REARMABLE (the sweep).
 _REARM = f"""
 {{candidates}}UPDATE notifications_alert SET rearmed_at = %(now)s
-FROM customers_customer c
+FROM {_CUSTOMER} c
 WHERE {{scope}} AND notifications_alert.reseller_id = %(reseller)s AND c.reseller_id = %(reseller)s
   AND notifications_alert.customer_id = c.id AND {_OPEN.format(a="notifications_alert")}
   AND NOT ((notifications_alert.kind = 'threshold' AND {_STILL_ABOVE_THRESHOLD.format(a="notifications_alert")})
@@ -123,7 +128,7 @@ WITH RECURSIVE open_customer(id) AS (
              WHERE a.reseller_id = %(reseller)s AND {_OPEN.format(a="a")} AND a.customer_id > o.id)
       FROM open_customer o WHERE o.id IS NOT NULL
 ), rearmable(id) AS (
-    SELECT c.id FROM open_customer o JOIN customers_customer c ON c.id = o.id
+    SELECT c.id FROM open_customer o JOIN {_CUSTOMER} c ON c.id = o.id
      WHERE EXISTS (SELECT 1 FROM notifications_alert a
                     WHERE a.reseller_id = %(reseller)s AND a.customer_id = c.id AND {_OPEN.format(a="a")}
                       AND a.kind = 'threshold' AND NOT ({_STILL_ABOVE_THRESHOLD.format(a="a")}))
@@ -138,7 +143,7 @@ WITH RECURSIVE open_customer(id) AS (
 _REARMED_ALERTS = f"""
 INSERT INTO notifications_alert ({_ALERT_COLUMNS})
 SELECT c.reseller_id, c.id, 'rearmed', p.threshold, %(day)s, FALSE, FALSE, c.credit, c.used, c.available, %(now)s
-FROM customers_customer c JOIN ({{pairs}}) p ON p.customer_id = c.id
+FROM {_CUSTOMER} c JOIN ({{pairs}}) p ON p.customer_id = c.id
 ON CONFLICT DO NOTHING
 RETURNING id, covered
 """
@@ -301,12 +306,15 @@ def alerts_sweep(*, now: datetime | None = None, reseller_ids: list[int] | None 
         result.deliveries += len(rearm.deliveries)
         last_id = 0
         while True:
-            ids = list(
-                Customer.objects.filter(reseller_id=reseller_id, id__gt=last_id)
-                .filter(Q(usage_band__gt=0) | Q(custom_warning_percent__isnull=False))
-                .order_by("id")
-                .values_list("id", flat=True)[:batch_size]
-            )
+            # Past a default threshold (the balance's partial index balance_alertable) or with a
+            # custom warning (the customer's customer_custom_warning), merged in id order.
+            past_threshold = CustomerBalance.objects.filter(
+                reseller_id=reseller_id, customer_id__gt=last_id, usage_band__gt=0
+            ).order_by().values_list("customer_id")
+            custom = Customer.objects.filter(
+                reseller_id=reseller_id, id__gt=last_id, custom_warning_percent__isnull=False
+            ).order_by().values_list("id")
+            ids = [row[0] for row in past_threshold.union(custom).order_by("customer_id")[:batch_size]]
             if not ids:
                 break
             last_id = ids[-1]

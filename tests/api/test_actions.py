@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 from credits.models import AllocationRecord, CreditPool
 from credits.services import credit_allocate
-from customers.models import Customer, Reseller
+from customers.models import Customer, CustomerBalance, Reseller
 
 from .conftest import error_code, models, sign_later
 
@@ -16,7 +16,7 @@ def _uins(world):
 
 def test_query_partner_credit(world, sdk):
     credit_allocate(reseller=world.reseller, customer=world.customers[0], amount="1200.50")
-    Customer.objects.filter(pk=world.customers[0].pk).update(used=Decimal("200.25"))
+    CustomerBalance.objects.filter(pk=world.customers[0].pk).update(used=Decimal("200.25"))
 
     resp = sdk.QueryPartnerCredit(models.QueryPartnerCreditRequest())
 
@@ -207,7 +207,8 @@ def test_query_credit_allocation_history(world, sdk):
 
 def test_describe_customer_info(world, sdk):
     alpha, beta, _ = world.customers
-    Customer.objects.filter(pk=beta.pk).update(account_status=Customer.AccountStatus.FROZEN, used=Decimal("1.00"))
+    Customer.objects.filter(pk=beta.pk).update(account_status=Customer.AccountStatus.FROZEN)
+    CustomerBalance.objects.filter(pk=beta.pk).update(used=Decimal("1.00"))
     req = models.DescribeCustomerInfoRequest()
     req.CustomerUin = [alpha.uin, beta.uin]
 

@@ -31,7 +31,7 @@ def raw(world, sdk, endpoint, action: str, body: bytes) -> dict:
 def books(world) -> tuple:
     return (
         CreditPool.objects.get(reseller=world.reseller).remaining,
-        sorted(Customer.objects.values_list("uin", "credit", "used")),
+        sorted(Customer.objects.values_list("uin", "balance__credit", "balance__used")),
         AllocationRecord.objects.count(),
         UsageCharge.objects.count(),
     )

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from credits.models import AllocationRecord, CreditPool
-from customers.models import Customer
+from customers.models import Customer, CustomerBalance
 
 pytestmark = pytest.mark.browser
 
@@ -125,7 +125,7 @@ def test_walkthrough(console, open_browser):
 
 def test_search_and_sort_update_in_place(console, open_browser):
     acme, blue, coral, delta, ember = console["customers"]
-    Customer.objects.filter(pk=coral.pk).update(credit=Decimal("0"), used=Decimal("30"))  # available -30
+    CustomerBalance.objects.filter(pk=coral.pk).update(credit=Decimal("0"), used=Decimal("30"))  # available -30
     b = open_browser()
     b.sign_in_as(console["operator"].user)
     page = b.page
@@ -224,7 +224,7 @@ def test_alert_channels_from_the_row_menu(console, open_browser):
 
 def test_confirm_repayment_from_the_row_menu(console, open_browser):
     customer = console["customers"][3]
-    Customer.objects.filter(pk=customer.pk).update(used=Decimal("40.00"))
+    CustomerBalance.objects.filter(pk=customer.pk).update(used=Decimal("40.00"))
     b = open_browser()
     b.sign_in_as(console["operator"].user)
     page = b.page

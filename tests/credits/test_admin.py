@@ -78,10 +78,10 @@ def test_reseller_admin_lists_members(operator_client, reseller):
 def test_repayments_are_listed_read_only_in_admin(operator_client, funded_reseller):
     from credits.models import Repayment
     from credits.services import repayment_confirm
-    from customers.models import Customer
+    from customers.models import CustomerBalance
 
     customer = CustomerFactory(reseller=funded_reseller)
-    Customer.objects.filter(pk=customer.pk).update(used=Decimal("9.00"))
+    CustomerBalance.objects.filter(pk=customer.pk).update(used=Decimal("9.00"))
     repayment = repayment_confirm(reseller=funded_reseller, customer=customer, amount="4", actor=None, idempotency_key="a")
     listing = operator_client.get(reverse("admin:credits_repayment_changelist"))
     assert listing.status_code == 200 and str(customer.uin) in listing.content.decode()

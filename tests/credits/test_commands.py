@@ -4,7 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from credits.models import AllocationRecord, CreditPool
-from customers.models import Customer, Reseller
+from customers.models import Customer, CustomerBalance, Reseller
 
 pytestmark = pytest.mark.django_db
 
@@ -17,10 +17,10 @@ def test_seed_demo_is_safe_to_run_twice(capsys):
     demo = Reseller.objects.get(uin=100000000001)
     customers = Customer.objects.filter(reseller=demo)
     assert customers.count() == 200
-    assert customers.filter(usage_band=75).exists()
-    assert customers.filter(usage_band=90).exists()
-    assert customers.filter(usage_band=100).exists()
-    assert customers.filter(available__lt=0).exists()
+    assert customers.filter(balance__usage_band=75).exists()
+    assert customers.filter(balance__usage_band=90).exists()
+    assert customers.filter(balance__usage_band=100).exists()
+    assert customers.filter(balance__available__lt=0).exists()
     assert Customer.objects.exclude(reseller=demo).count() == 20
     assert "demo-password" in capsys.readouterr().out
     call_command("check_ledger")
@@ -39,7 +39,7 @@ def test_check_ledger_reports_a_mismatch(funded_reseller, capsys):
     customer = CustomerFactory(reseller=funded_reseller)
     call_command("check_ledger")
     # A bypass of the service: credit without a record, and without taking it from the pool.
-    Customer.objects.filter(pk=customer.pk).update(credit=Decimal("5.00"))
+    CustomerBalance.objects.filter(pk=customer.pk).update(credit=Decimal("5.00"))
     with pytest.raises(CommandError, match="mismatch"):
         call_command("check_ledger")
     err = capsys.readouterr().err
@@ -109,7 +109,7 @@ def test_check_ledger_runs_from_manage_py(manage_py, funded_reseller):
     assert result.returncode == 0, result.stderr
     assert "Ledger is consistent" in result.stdout
 
-    Customer.objects.filter(pk=customer.pk).update(credit=Decimal("5.00"))
+    CustomerBalance.objects.filter(pk=customer.pk).update(credit=Decimal("5.00"))
     result = manage_py("check_ledger")
     assert result.returncode == 1
     assert f"customer {customer.uin} credit vs sum of its records: expected 25.00, found 5.00" in result.stderr

@@ -9,10 +9,10 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from core.errors import InsufficientPoolBalance, RepossessTooMuch
+from core.errors import InsufficientPoolBalance, InvalidValue, RepossessTooMuch
 from credits.models import AllocationRecord, CreditPool
 from credits.services import credit_allocate, pool_grant
-from customers.models import Customer
+from customers.models import Customer, CustomerBalance
 from tests.factories import CustomerFactory, ResellerFactory
 from tests.threads import run_together
 
@@ -27,7 +27,7 @@ def test_random_allocations_keep_the_ledger(capsys):
     pool_grant(reseller=reseller, amount="5000.00")
     customers = [CustomerFactory(reseller=reseller) for _ in range(3)]
     # Some usage so that repossession limits bite below credit.
-    Customer.objects.filter(pk=customers[0].pk).update(used=Decimal("150.00"))
+    CustomerBalance.objects.filter(pk=customers[0].pk).update(used=Decimal("150.00"))
     refusals = {"pool": 0, "repossess": 0}
     done = {"ok": 0}
     lock = threading.Lock()
@@ -57,11 +57,11 @@ def test_random_allocations_keep_the_ledger(capsys):
     assert done["ok"] > THREADS * OPERATIONS_PER_THREAD / 4
 
     pool = CreditPool.objects.get(reseller=reseller)
-    total_credit = sum(Customer.objects.filter(reseller=reseller).values_list("credit", flat=True))
+    total_credit = sum(Customer.objects.filter(reseller=reseller).values_list("balance__credit", flat=True))
     assert pool.total == pool.remaining + total_credit
 
     # Each record's "after" values chain from the previous record, per customer and for the pool.
-    used = dict(Customer.objects.filter(reseller=reseller).values_list("id", "used"))
+    used = dict(Customer.objects.filter(reseller=reseller).values_list("id", "balance__used"))
     credit_by_customer = {c.pk: Decimal("0.00") for c in customers}
     remaining = pool.total
     for record in AllocationRecord.objects.order_by("id"):
@@ -79,3 +79,59 @@ def test_random_allocations_keep_the_ledger(capsys):
     call_command("check_ledger")
     assert "Ledger is consistent" in capsys.readouterr().out
     assert connection.vendor == "postgresql"
+
+
+def test_allocations_usage_batches_and_repayments_share_one_lock_order(capsys):
+    """Every path locks the customer's balance, then (allocations only) the pool: allocations,
+    usage batches over several customers (in any order) and repayments racing on the same
+    customers never deadlock, and credit, used and the pool all add up afterwards."""
+    from datetime import UTC, datetime
+
+    from credits.models import UsageCharge
+    from credits.services import repayment_confirm, usage_charge_check, usage_charges_import
+
+    reseller = ResellerFactory()
+    pool_grant(reseller=reseller, amount="100000.00")
+    customers = [CustomerFactory(reseller=reseller) for _ in range(4)]
+    incurred = datetime(2026, 1, 1, tzinfo=UTC)
+    repaid = {"total": Decimal("0.00")}
+    lock = threading.Lock()
+
+    def allocator(seed: int) -> None:
+        rng = random.Random(seed)
+        for _ in range(40):
+            customer = rng.choice(customers)
+            credit_allocate(reseller=reseller, customer=customer.pk, amount=Decimal(rng.randint(1, 500)), source="system")
+
+    def biller(seed: int) -> None:
+        rng = random.Random(seed)
+        for batch in range(10):
+            order = customers[:]
+            rng.shuffle(order)
+            rows = [usage_charge_check(customer_uin=customer.uin, amount="1.25", incurred_at=incurred,
+                                       external_id=f"{seed}-{batch}-{customer.uin}") for customer in order]
+            usage_charges_import(reseller=reseller, rows=rows)
+
+    def repayer(seed: int) -> None:
+        rng = random.Random(seed)
+        for n in range(20):
+            customer = rng.choice(customers)
+            try:
+                repayment_confirm(reseller=reseller, customer=customer, amount="0.50", actor=None,
+                                  idempotency_key=f"repay-{seed}-{n}")
+            except InvalidValue:  # more than the customer has used so far: refused, nothing written
+                continue
+            with lock:
+                repaid["total"] += Decimal("0.50")
+
+    targets = [partial(allocator, 1), partial(allocator, 2), partial(biller, 3), partial(biller, 4),
+               partial(repayer, 5), partial(repayer, 6)]
+    assert run_together(targets) == []
+
+    charged = sum(UsageCharge.objects.filter(reseller=reseller).values_list("amount", flat=True))
+    assert charged == Decimal("1.25") * 4 * 10 * 2
+    used = sum(CustomerBalance.objects.filter(reseller=reseller).values_list("used", flat=True))
+    assert used == charged - repaid["total"]
+    assert AllocationRecord.objects.filter(reseller=reseller).count() == 80
+    call_command("check_ledger")
+    assert "Ledger is consistent" in capsys.readouterr().out

@@ -12,7 +12,7 @@ from core.errors import (
 )
 from credits.models import AllocationRecord, CreditPool
 from credits.services import credit_allocate, pool_grant
-from customers.models import Customer
+from customers.models import Customer, CustomerBalance
 from tests.factories import CustomerFactory, ResellerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +25,7 @@ def snapshot(reseller, customer):
 
 
 def set_used(customer, used):
-    Customer.objects.filter(pk=customer.pk).update(used=Decimal(used))
+    CustomerBalance.objects.filter(pk=customer.pk).update(used=Decimal(used))
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from django.db.models import F
 
 from credits.models import AllocationRecord, CreditPool
 from credits.services import credit_allocate
-from customers.models import Customer
+from customers.models import Customer, CustomerBalance
 from tests.factories import CustomerFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
@@ -35,7 +35,7 @@ def test_pool_remaining_cannot_exceed_total(funded_reseller):
 def test_customer_credit_and_used_cannot_go_negative(funded_reseller, field):
     customer = CustomerFactory(reseller=funded_reseller)
     with pytest.raises(IntegrityError), transaction.atomic():
-        Customer.objects.filter(pk=customer.pk).update(**{field: Decimal("-0.01")})
+        CustomerBalance.objects.filter(pk=customer.pk).update(**{field: Decimal("-0.01")})
 
 
 def test_record_update_is_refused_by_trigger(record):
@@ -83,7 +83,7 @@ def test_repayment_update_and_delete_are_refused_by_trigger(record):
     from credits.models import Repayment
     from credits.services import repayment_confirm
 
-    Customer.objects.filter(pk=record.customer_id).update(used=Decimal("20.00"))
+    CustomerBalance.objects.filter(pk=record.customer_id).update(used=Decimal("20.00"))
     repayment = repayment_confirm(reseller=record.reseller, customer=record.customer, amount="5.00", actor=None,
                                   idempotency_key="guard")
     with pytest.raises(IntegrityError, match="immutable"), transaction.atomic():
@@ -95,9 +95,9 @@ def test_repayment_update_and_delete_are_refused_by_trigger(record):
 
 def test_used_cannot_go_negative_through_a_bypassing_repayment_update(funded_reseller):
     customer = CustomerFactory(reseller=funded_reseller)
-    Customer.objects.filter(pk=customer.pk).update(used=Decimal("1.00"))
+    CustomerBalance.objects.filter(pk=customer.pk).update(used=Decimal("1.00"))
     with pytest.raises(IntegrityError), transaction.atomic():
-        Customer.objects.filter(pk=customer.pk).update(used=F("used") - Decimal("1.01"))
+        CustomerBalance.objects.filter(pk=customer.pk).update(used=F("used") - Decimal("1.01"))
 
 
 @pytest.mark.parametrize("values", [{"uin": 0}, {"uin": -1}, {"name": ""}], ids=["uin-0", "uin-negative", "no-name"])

@@ -9,7 +9,7 @@ from core.errors import DomainError
 from credits.models import AllocationRecord, CreditPool
 from credits.selectors import ledger_mismatches
 from credits.services import credit_allocate, pool_grant
-from customers.models import Customer
+from customers.models import Customer, CustomerBalance
 from tests.factories import CustomerFactory, ResellerFactory
 
 amounts = st.decimals(min_value=Decimal("-3000"), max_value=Decimal("3000"), places=2).filter(lambda d: d != 0)
@@ -33,7 +33,7 @@ def test_random_sequences_conserve_credit(ops):
         if kind == "grant":
             pool_grant(reseller=reseller, amount=amount)
         elif kind == "use":
-            Customer.objects.filter(pk=customers[index].pk).update(used=Customer.objects.get(pk=customers[index].pk).used + amount)
+            CustomerBalance.objects.filter(pk=customers[index].pk).update(used=Customer.objects.get(pk=customers[index].pk).used + amount)
         else:
             pool_remaining = CreditPool.objects.get(reseller=reseller).remaining
             customer = Customer.objects.get(pk=customers[index].pk)

@@ -8,7 +8,7 @@ import pytest
 from core.errors import IdempotencyConflict, InvalidAmount, InvalidValue, NotFound
 from credits.models import CreditPool, Repayment
 from credits.services import credit_allocate, repayment_confirm
-from customers.models import Customer
+from customers.models import Customer, CustomerBalance
 from tests.factories import CustomerFactory, ResellerFactory, UserFactory
 from tests.threads import run_together
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 def customer(funded_reseller):
     customer = CustomerFactory(reseller=funded_reseller)
     credit_allocate(reseller=funded_reseller, customer=customer, amount="100.00")
-    Customer.objects.filter(pk=customer.pk).update(used=Decimal("95.00"))
+    CustomerBalance.objects.filter(pk=customer.pk).update(used=Decimal("95.00"))
     customer.refresh_from_db()
     return customer
 
@@ -84,7 +84,7 @@ def test_a_repayment_evaluates_the_customer_after_commit(funded_reseller, custom
 @pytest.mark.django_db(transaction=True)
 def test_racing_repayments_never_take_used_below_zero(funded_reseller):
     customer = CustomerFactory(reseller=funded_reseller)
-    Customer.objects.filter(pk=customer.pk).update(used=Decimal("50.00"))
+    CustomerBalance.objects.filter(pk=customer.pk).update(used=Decimal("50.00"))
     outcomes: list[str] = []
 
     def worker(index: int) -> None:

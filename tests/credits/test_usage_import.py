@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from credits.models import UsageCharge
 from credits.services import usage_charge_check, usage_charges_ingest
-from customers.models import Customer
+from customers.models import Customer, CustomerBalance
 from tests.factories import CustomerFactory, ResellerFactory
 from tests.threads import run_together
 
@@ -68,7 +68,7 @@ def test_bad_rows_are_reported_by_line_and_nothing_is_imported(tmp_path, custome
     with pytest.raises(CommandError, match="5 invalid row"):
         run(path, "--reseller", "100000000777")
     assert UsageCharge.objects.count() == 0
-    assert set(Customer.objects.values_list("used", flat=True)) == {Decimal("0.00")}
+    assert set(Customer.objects.values_list("balance__used", flat=True)) == {Decimal("0.00")}
 
 
 def test_error_lines_name_the_problem(tmp_path, customers):
@@ -115,7 +115,7 @@ def test_missing_file_is_a_clear_error(tmp_path):
 
 def test_simulate_usage_pushes_a_customer_past_90(customers):
     reseller, a, b, _ = customers
-    Customer.objects.filter(pk=a.pk).update(used=Decimal("80.00"))
+    CustomerBalance.objects.filter(pk=a.pk).update(used=Decimal("80.00"))
     out = StringIO()
     call_command("simulate_usage", "--reseller", str(reseller.uin), "--charges", "3", stdout=out)
     a.refresh_from_db()
@@ -132,11 +132,11 @@ def test_seed_demo_records_usage_as_charges_and_runs_twice():
     call_command("seed_demo", stdout=StringIO())
     demo = Customer.objects.filter(reseller__uin=100000000001)
     assert demo.count() == 200
-    for customer in demo.filter(used__gt=0)[:50]:
+    for customer in demo.filter(balance__used__gt=0)[:50]:
         assert customer.used == sum(customer.usage_charges.values_list("amount", flat=True))
-    bands = set(demo.values_list("usage_band", flat=True))
+    bands = set(demo.values_list("balance__usage_band", flat=True))
     assert {0, 75, 90, 100} <= bands
-    assert demo.filter(available__lt=0).exists()
+    assert demo.filter(balance__available__lt=0).exists()
     assert ledger_mismatches() == []
 
 
@@ -159,7 +159,7 @@ def test_a_hostile_row_is_reported_by_line_and_nothing_is_imported(tmp_path, cus
         call_command("import_usage", path, stderr=err)
     assert err.getvalue().startswith("line 5: ") and message in err.getvalue()
     assert UsageCharge.objects.count() == 0
-    assert set(Customer.objects.values_list("used", flat=True)) == {Decimal("0.00")}
+    assert set(Customer.objects.values_list("balance__used", flat=True)) == {Decimal("0.00")}
 
 
 def test_a_file_that_is_not_utf8_is_a_clear_error(tmp_path, customers):

@@ -26,13 +26,13 @@ def shop(db):
 
 
 def set_usage(customer, *, credit=None, used=None):
-    from customers.models import Customer
+    from customers.models import CustomerBalance
 
     fields = {}
     if credit is not None:
         fields["credit"] = Decimal(credit)
     if used is not None:
         fields["used"] = Decimal(used)
-    Customer.objects.filter(pk=customer.pk).update(**fields)
+    CustomerBalance.objects.filter(pk=customer.pk).update(**fields)
     customer.refresh_from_db()
     return customer

@@ -14,7 +14,7 @@ from kombu.exceptions import OperationalError
 
 from credits.models import AllocationRecord, Repayment, UsageCharge
 from credits.services import credit_allocate, pool_grant, repayment_confirm, usage_charge_record
-from customers.models import Customer
+from customers.models import Customer, CustomerBalance
 from notifications import tasks
 from notifications.models import Alert, Delivery
 from notifications.services import custom_warning_set, customer_alerts_evaluate
@@ -75,7 +75,7 @@ def test_an_allocation_is_answered_as_done_when_its_evaluation_cannot_be_queued(
 
 def test_a_repayment_is_answered_as_done_when_its_evaluation_cannot_be_queued(shop, caplog, enqueued):
     credit_allocate(reseller=shop.reseller, customer=shop.customer, amount="100.00")
-    Customer.objects.filter(pk=shop.customer.pk).update(used=Decimal("80.00"))
+    CustomerBalance.objects.filter(pk=shop.customer.pk).update(used=Decimal("80.00"))
     with enqueued(failing=BROKER_DOWN):
         repayment_confirm(reseller=shop.reseller, customer=shop.customer, amount="30.00",
                           actor=shop.member.user, idempotency_key="repay-1")
@@ -100,7 +100,7 @@ def test_a_custom_warning_is_saved_when_its_evaluation_cannot_be_queued(shop, ca
 
 
 def test_an_evaluation_keeps_its_alert_and_deliveries_when_they_cannot_be_queued(shop, caplog, enqueued):
-    Customer.objects.filter(pk=shop.customer.pk).update(credit=Decimal("100.00"), used=Decimal("95.00"))
+    CustomerBalance.objects.filter(pk=shop.customer.pk).update(credit=Decimal("100.00"), used=Decimal("95.00"))
     with enqueued(failing=BROKER_DOWN) as sent:
         result = customer_alerts_evaluate(customer_id=shop.customer.pk)
     assert sent == [("notifications.tasks.deliveries_send", (result.deliveries,))]

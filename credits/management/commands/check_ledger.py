@@ -5,8 +5,8 @@ from credits.selectors import ledger_mismatches
 
 class Command(BaseCommand):
     help = (
-        "Check for every reseller that pool.total == pool.remaining + customers' credit, and that each customer's "
-        "credit equals the sum of its records."
+        "Check for every reseller that pool.total == pool.remaining + customers' credit, that each customer's "
+        "credit equals the sum of its records, and that each customer has one balance, of its own reseller."
     )
 
     def handle(self, *args, **options):

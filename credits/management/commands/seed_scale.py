@@ -16,12 +16,13 @@ from django.utils import timezone
 
 from credits.models import AllocationRecord, CreditPool, PoolGrant
 from credits.services import reseller_create
-from customers.models import Customer, Reseller
+from customers.models import Customer, CustomerBalance, Reseller
 from customers.services import member_create
 
 UINS_PER_RESELLER = 1_000_000
 CUSTOMER_COLUMNS = ["uin", "reseller_id", "name", "email", "phone", "remark", "bound_at", "identity_type",
-                    "account_status", "credit", "used"]
+                    "account_status"]
+BALANCE_COLUMNS = ["customer_id", "reseller_id", "credit", "used"]
 RECORD_COLUMNS = ["created_at", "reseller_id", "customer_id", "amount", "credit_after", "available_after",
                   "pool_remaining_after", "operator_name", "source", "remark"]
 
@@ -65,10 +66,13 @@ class Command(BaseCommand):
                 customer_rows.append([
                     first_uin + i, reseller.pk, f"Customer {i:06d} {rng.choice(['Games', 'Media', 'Retail', 'Labs'])}",
                     f"c{i}@scale.example", f"+65{80000000 + i}", rng.choice(["", "VIP", "Trial"]),
-                    now - timedelta(minutes=i), "enterprise", "normal", credit, used,
+                    now - timedelta(minutes=i), "enterprise", "normal",
                 ])
             self._write(Customer, CUSTOMER_COLUMNS, customer_rows)
             ids = dict(Customer.objects.filter(reseller=reseller).values_list("uin", "id"))
+            self._write(CustomerBalance, BALANCE_COLUMNS, [
+                [ids[first_uin + i], reseller.pk, credit, used] for i, (credit, used) in enumerate(zip(credits, useds))
+            ])
             total_credit = sum(credits, Decimal("0.00"))
             pool_total = total_credit + Decimal("1000000.00")
             PoolGrant.objects.create(reseller=reseller, amount=pool_total, note="seed_scale")
