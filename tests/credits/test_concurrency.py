@@ -88,7 +88,7 @@ def test_allocations_usage_batches_and_repayments_share_one_lock_order(capsys):
     from datetime import UTC, datetime
 
     from credits.models import UsageCharge
-    from credits.services import repayment_confirm, usage_charge_check, usage_charges_import
+    from credits.services import repayment_confirm, usage_charge_check, usage_charges_ingest
 
     reseller = ResellerFactory()
     pool_grant(reseller=reseller, amount="100000.00")
@@ -110,7 +110,7 @@ def test_allocations_usage_batches_and_repayments_share_one_lock_order(capsys):
             rng.shuffle(order)
             rows = [usage_charge_check(customer_uin=customer.uin, amount="1.25", incurred_at=incurred,
                                        external_id=f"{seed}-{batch}-{customer.uin}") for customer in order]
-            usage_charges_import(reseller=reseller, rows=rows)
+            usage_charges_ingest(reseller=reseller, rows=rows)
 
     def repayer(seed: int) -> None:
         rng = random.Random(seed)

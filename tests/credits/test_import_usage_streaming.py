@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from credits.models import UsageCharge
-from customers.models import Customer
+from customers.models import Customer, CustomerBalance
 from tests.conftest import _postgres_url
 from tests.factories import CustomerFactory, ResellerFactory
 
@@ -56,7 +56,7 @@ def test_a_file_of_many_batches_goes_in_and_a_rerun_adds_nothing(manage_py, tmp_
     # Not a terminal: no progress bar in the output.
     assert "importing" not in result.stdout and "\r" not in result.stdout
     assert UsageCharge.objects.count() == 2500 and used_matches_charges(customers)
-    total = sum(Customer.objects.filter(pk__in=[c.pk for c in customers]).values_list("used", flat=True))
+    total = sum(CustomerBalance.objects.filter(pk__in=[c.pk for c in customers]).values_list("used", flat=True))
     assert total == sum(Decimal(f"0.{n % 90 + 10}") for n in range(2500))
 
     result = manage_py("import_usage", path, "--batch-size", "300")

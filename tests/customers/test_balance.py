@@ -90,7 +90,7 @@ def _migrate(target):
 
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_moves_every_balance_and_back():
-    before, split = [("customers", "0006_reseller_time_zone_valid")], [("customers", "0007_customer_balance")]
+    before, split = [("customers", "0008_customer_reseller_frozen")], [("customers", "0009_customer_balance")]
     apps = _migrate(before)
     try:
         Reseller = apps.get_model("customers", "Reseller")
