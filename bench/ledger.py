@@ -71,27 +71,25 @@ def _conninfo() -> dict:
             "password": db["PASSWORD"] or None, "dbname": db["NAME"]}
 
 
-def _sql_customer_first(conn, reseller_id: int, customer_id: int, amount: Decimal) -> None:
+def _sql_allocate(conn, reseller_id: int, customer_id: int, amount: Decimal, *, pool_first: bool) -> None:
     now = timezone.now()
     with conn.transaction():
+        if pool_first:
+            conn.execute("SELECT 1 FROM credits_creditpool WHERE reseller_id = %s FOR UPDATE", [reseller_id])
         row = conn.execute(_CUSTOMER_MOVE, [amount, customer_id, reseller_id, amount, amount]).fetchone()
         if row is None:
             return
         credit, used = row
         remaining = conn.execute(_POOL_MOVE, [amount, now, reseller_id, amount]).fetchone()[0]
         conn.execute(_RECORD_INSERT, [now, reseller_id, customer_id, amount, credit, credit - used, remaining])
+
+
+def _sql_customer_first(conn, reseller_id: int, customer_id: int, amount: Decimal) -> None:
+    _sql_allocate(conn, reseller_id, customer_id, amount, pool_first=False)
 
 
 def _sql_pool_first(conn, reseller_id: int, customer_id: int, amount: Decimal) -> None:
-    now = timezone.now()
-    with conn.transaction():
-        conn.execute("SELECT 1 FROM credits_creditpool WHERE reseller_id = %s FOR UPDATE", [reseller_id])
-        row = conn.execute(_CUSTOMER_MOVE, [amount, customer_id, reseller_id, amount, amount]).fetchone()
-        if row is None:
-            return
-        credit, used = row
-        remaining = conn.execute(_POOL_MOVE, [amount, now, reseller_id, amount]).fetchone()[0]
-        conn.execute(_RECORD_INSERT, [now, reseller_id, customer_id, amount, credit, credit - used, remaining])
+    _sql_allocate(conn, reseller_id, customer_id, amount, pool_first=True)
 
 
 def _sql_minimal(conn, reseller_id: int, customer_id: int, amount: Decimal) -> None:
