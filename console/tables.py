@@ -36,6 +36,9 @@ class CappedCountPaginator(Paginator):
     def count(self) -> int:
         # object_list is django-tables2's BoundRows around TableQuerysetData around the QuerySet.
         queryset = getattr(getattr(self.object_list, "data", None), "data", self.object_list)
+        # A table whose sort narrows its query only to reach an index (a join, say) names the
+        # unsorted rows to count instead (customers.tables.CustomerTable._order_by_balance).
+        queryset = getattr(queryset, "count_source", queryset)
         # Without its ORDER BY: the first cap + 1 rows in any order are as many, and a sort the
         # index does not fully give (available, then id) would read and sort every row first.
         counted = queryset.order_by()[: self.cap + 1].count()

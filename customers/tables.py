@@ -46,6 +46,9 @@ class CustomerTable(tables.Table):
         # the balance and walks its (reseller, column, customer) index instead of joining them all.
         sign = "-" if is_descending else ""
         ordered = queryset.filter(balance__reseller=F("reseller")).order_by(f"{sign}balance__{column}", f"{sign}id")
+        # A sort does not change how many rows there are: the page counts the unsorted rows, without
+        # the join this filter adds (console.tables.CappedCountPaginator reads count_source).
+        ordered.count_source = getattr(queryset, "count_source", queryset)
         return ordered, True
 
     def order_credit(self, queryset, is_descending):

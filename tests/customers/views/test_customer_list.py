@@ -275,3 +275,15 @@ def test_the_count_is_capped_and_read_without_sorting(owner_client, customers, m
     assert "1–3 of 3+" in html
     counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper() and "customers_customer" in q["sql"]]
     assert len(counts) == 1 and "LIMIT 4" in counts[0] and "ORDER BY" not in counts[0]
+    # Nor joined to the balances only the sort needs.
+    assert "customerbalance" not in counts[0]
+
+
+def test_a_usage_filter_still_counts_through_the_balance(owner_client, customers, monkeypatch):
+    from console.tables import CappedCountPaginator
+
+    monkeypatch.setattr(CappedCountPaginator, "cap", 3)
+    with CaptureQueriesContext(connection) as queries:
+        owner_client.get("/customers/?band=75&sort=available&per_page=10")
+    counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper() and "customers_customer" in q["sql"]]
+    assert len(counts) == 1 and "customerbalance" in counts[0] and "usage_band" in counts[0]
