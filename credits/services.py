@@ -470,7 +470,8 @@ def usage_charge_check(
 ) -> dict:
     """Validate one charge's fields without touching the database; return them normalised."""
     if source not in _USAGE_SOURCES:
-        raise InvalidValue(f"Unknown usage source {source!r}.", field="source")
+        raise InvalidValue(gettext("Unknown usage source %(source)s: use one of %(sources)s.")
+                           % {"source": quoted(source), "sources": ", ".join(sorted(_USAGE_SOURCES))}, field="source")
     return {
         "customer_uin": _parse_uin(customer_uin),
         "amount": parse_amount(amount, allow_negative=False),
@@ -493,8 +494,9 @@ class UsageIngest(NamedTuple):
 
 def _usage_conflict(external_id: str, *, amount: Decimal, uin: int) -> IdempotencyConflict:
     conflict = IdempotencyConflict(
-        f"The external id {external_id!r} was already used for a different charge "
-        f"({amount:,.2f} USD to customer {uin}).",
+        gettext("The external id %(external_id)s was already used for a different charge "
+                "(%(amount)s USD to customer %(uin)s).")
+        % {"external_id": repr(external_id), "amount": format_money(amount), "uin": uin},
         field="external_id",
     )
     conflict.external_id = external_id  # so that a caller can name the row (import_usage: its line)

@@ -52,6 +52,22 @@ _DELIVERY_COLUMNS = (
 # Message Center deliveries are one per inbox, never merged.
 _MEMBER_KEY = "'member:' || CAST(m.id AS VARCHAR(20))"
 _ADDRESS_KEY = "LOWER(TRIM({address}))"
+
+
+def _customer_addressed(*, channel: str, column: str) -> str:
+    """The customer's delivery on a channel with an address (e-mail, SMS): when the reseller and the
+    customer have that channel on, and no one on the reseller's side already has the address."""
+    same = _ADDRESS_KEY.format(address="s.address") + " = " + _ADDRESS_KEY.format(address=f"c.{column}")
+    return f"""  SELECT a.id, 'customer', NULL, 'customer', '{channel}', c.{column},
+         'pending', 0, '', %(now)s, %(now)s, ''
+    FROM a JOIN customers_reseller r ON r.id = a.reseller_id
+    JOIN customers_customer c ON c.id = a.customer_id
+   WHERE a.kind = 'threshold' AND r.customer_alerts_enabled AND r.customer_alert_{channel} AND c.alert_{channel}
+     AND c.{column} <> ''
+     AND NOT EXISTS (SELECT 1 FROM staff s WHERE s.reseller_id = a.reseller_id AND s.channel = '{channel}'
+                        AND {same})"""
+
+
 _DELIVERIES = f"""
 WITH a AS MATERIALIZED (SELECT id, reseller_id, customer_id, kind FROM notifications_alert WHERE {{ids}}),
 staff AS MATERIALIZED (
@@ -92,23 +108,9 @@ SELECT * FROM (
     FROM a JOIN staff s ON s.reseller_id = a.reseller_id
    WHERE a.kind IN ('threshold', 'custom') OR s.channel = 'inbox'
   UNION ALL
-  SELECT a.id, 'customer', NULL, 'customer', 'email', c.email,
-         'pending', 0, '', %(now)s, %(now)s, ''
-    FROM a JOIN customers_reseller r ON r.id = a.reseller_id
-    JOIN customers_customer c ON c.id = a.customer_id
-   WHERE a.kind = 'threshold' AND r.customer_alerts_enabled AND r.customer_alert_email AND c.alert_email
-     AND c.email <> ''
-     AND NOT EXISTS (SELECT 1 FROM staff s WHERE s.reseller_id = a.reseller_id AND s.channel = 'email'
-                        AND {_ADDRESS_KEY.format(address="s.address")} = {_ADDRESS_KEY.format(address="c.email")})
+{_customer_addressed(channel="email", column="email")}
   UNION ALL
-  SELECT a.id, 'customer', NULL, 'customer', 'sms', c.phone,
-         'pending', 0, '', %(now)s, %(now)s, ''
-    FROM a JOIN customers_reseller r ON r.id = a.reseller_id
-    JOIN customers_customer c ON c.id = a.customer_id
-   WHERE a.kind = 'threshold' AND r.customer_alerts_enabled AND r.customer_alert_sms AND c.alert_sms
-     AND c.phone <> ''
-     AND NOT EXISTS (SELECT 1 FROM staff s WHERE s.reseller_id = a.reseller_id AND s.channel = 'sms'
-                        AND {_ADDRESS_KEY.format(address="s.address")} = {_ADDRESS_KEY.format(address="c.phone")})
+{_customer_addressed(channel="sms", column="phone")}
   UNION ALL
   SELECT a.id, 'customer', NULL, 'customer', 'inbox', '',
          'pending', 0, '', %(now)s, %(now)s, ''
