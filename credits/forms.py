@@ -1,7 +1,7 @@
 import uuid
 
 from django import forms
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 
 def new_idempotency_key() -> str:
@@ -27,14 +27,19 @@ class AllocateForm(IdempotencyKeyMixin, forms.Form):
     input breaks (too many decimals, zero, over the per-operation limit); the form only carries them."""
 
     amount = forms.CharField(
-        label="Amount (USD)", max_length=32,
+        label=gettext_lazy("Allocated amount (USD)"), max_length=32,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "class": "num"}),
-        help_text="A positive amount allocates from your pool; a negative amount repossesses.",
+        help_text=gettext_lazy(
+            "A positive amount allocates from your pool; a negative amount repossesses, after you confirm it."
+        ),
     )
     remark = forms.CharField(
-        label="Remark", required=False, max_length=255,
+        label=gettext_lazy("Remark"), required=False, max_length=255,
         widget=forms.TextInput(attrs={"autocomplete": "off", "maxlength": 255}),
     )
+    # Set by the repossession's confirmation step: without it a negative amount is only checked and
+    # stated, never moved.
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
     # Made when the form is rendered: a double click or a resubmitted page sends the same key, and
     # credit_allocate answers a repeated key with the first record instead of allocating again.
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)

@@ -14,11 +14,12 @@ from core.errors import (
     DomainError,
     IdempotencyConflict,
     InsufficientPoolBalance,
+    InvalidAmount,
     InvalidValue,
     RepossessTooMuch,
 )
 from core.inputs import quoted, text_clean, text_problem, uin_or_none, uin_rule
-from core.money import CENT, format_money, parse_amount
+from core.money import CENT, INTEGER_DIGITS_MAX, format_money, max_per_operation, parse_amount
 from customers.models import Customer, CustomerBalance, Reseller
 from customers.services import remark_clean
 from notifications.services import customer_evaluation_enqueue, customers_evaluation_enqueue
@@ -78,11 +79,11 @@ def credit_allocate(
     pool.remaining + sum(customer credit) == pool.total; one immutable record per operation.
     A repeated idempotency key returns the first record and changes nothing.
     """
-    amount = parse_amount(amount)
+    customer_id = customer.pk if isinstance(customer, Customer) else int(customer)
+    amount = _allocation_amount(reseller, customer_id, amount)
     remark = remark_clean(remark)
     if idempotency_key is not None:
         idempotency_key = _idempotency_key_clean(idempotency_key)
-    customer_id = customer.pk if isinstance(customer, Customer) else int(customer)
 
     operator_name = _operator_name(actor, operator_name)
     try:
@@ -129,6 +130,50 @@ def credit_allocate(
             if previous is not None:
                 return _replay(previous, customer_id=customer_id, amount=amount)
         raise
+
+
+def credit_allocate_check(*, reseller: Reseller, customer: Customer, amount) -> Decimal:
+    """The amount credit_allocate would move, or the refusal it would raise now: the step before a
+    repossession is confirmed. Reads only and locks nothing; credit_allocate checks again under its
+    locks, so a change in between is still refused there."""
+    amount = _allocation_amount(reseller, customer.pk, amount)
+    if amount > 0:
+        pool = CreditPool.objects.filter(reseller=reseller).only("remaining").first()
+        if pool is None or pool.remaining < amount:
+            raise _insufficient_pool(reseller, amount)
+    else:
+        balance = CustomerBalance.objects.filter(pk=customer.pk, reseller=reseller).only("credit", "used").first()
+        if balance is None or balance.repossessable < -amount:
+            raise _not_bound_or_too_much(reseller, customer.pk)
+    return amount
+
+
+# Above every per-operation limit, within what parse_amount computes exactly (INTEGER_DIGITS_MAX).
+_UNCAPPED = Decimal(10) ** (INTEGER_DIGITS_MAX - 1)
+
+
+def _allocation_amount(reseller: Reseller, customer_id: int, value) -> Decimal:
+    """parse_amount's amount, or the most specific rule it breaks (issue 14): an amount over the
+    per-operation limit that also exceeds a smaller limit (the pool's remaining credit when
+    allocating, the customer's available credit when repossessing) is refused with that limit,
+    which is the one the reseller can act on."""
+    try:
+        return parse_amount(value)
+    except InvalidAmount as over_limit:
+        try:
+            amount = parse_amount(value, limit=_UNCAPPED)
+        except InvalidAmount:
+            raise over_limit from None  # malformed, not only too large
+        ceiling = max_per_operation()
+        if amount > 0:
+            pool = CreditPool.objects.filter(reseller=reseller).only("remaining").first()
+            if pool is not None and pool.remaining < ceiling:
+                raise _insufficient_pool(reseller, amount) from None
+        else:
+            balance = CustomerBalance.objects.filter(pk=customer_id, reseller=reseller).only("credit", "used").first()
+            if balance is not None and balance.repossessable < ceiling:
+                raise _not_bound_or_too_much(reseller, customer_id) from None
+        raise over_limit
 
 
 _RECORD_COLUMNS = (

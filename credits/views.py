@@ -18,7 +18,7 @@ from . import selectors
 from .filters import AllocationRecordFilter
 from .forms import AllocateForm, RepaymentForm, new_idempotency_key
 from .models import AllocationRecord
-from .services import credit_allocate, repayment_confirm
+from .services import credit_allocate, credit_allocate_check, repayment_confirm
 from .tables import EXPORT_FIELDS, EXPORT_HEADER, AllocationRecordTable, export_row
 
 
@@ -27,22 +27,32 @@ from .tables import EXPORT_FIELDS, EXPORT_HEADER, AllocationRecordTable, export_
 def allocate(request, uin: int):
     reseller = request.reseller
     customer = customer_selectors.customer_get(reseller=reseller, uin=uin)
+    confirm = None
     if request.method == "POST":
         form = AllocateForm(request.POST)
-        if form.is_valid():
+        if "edit" not in request.POST and form.is_valid():
             data = form.cleaned_data
             try:
-                credit_allocate(
-                    reseller=reseller, customer=customer, amount=data["amount"], actor=request.user,
-                    source=AllocationRecord.Source.CONSOLE, remark=data["remark"],
-                    idempotency_key=data["idempotency_key"],
-                )
+                if data["confirmed"] or not data["amount"].strip().startswith("-"):
+                    # An allocation, or a confirmed repossession: the service checks its rules under
+                    # its locks, and a repeated key (a double click) answers with the first record.
+                    record = credit_allocate(
+                        reseller=reseller, customer=customer, amount=data["amount"], actor=request.user,
+                        source=AllocationRecord.Source.CONSOLE, remark=data["remark"],
+                        idempotency_key=data["idempotency_key"],
+                    )
+                else:
+                    # A repossession is stated first (issue 14) and moves nothing until confirmed.
+                    amount = credit_allocate_check(reseller=reseller, customer=customer, amount=data["amount"])
+                    confirm = {"amount": -amount, "available_after": customer.available + amount}
             except DomainError as error:
                 _refused(form, error)
             else:
-                # creditAllocated: the pool figures refresh; the customer's row listens for its own event.
-                return modal_done(request, message=_("Allocation successful"), redirect_to="/customers/",
-                                  events={"creditAllocated": {"uin": customer.uin}, **customer_updated(customer.uin)})
+                if confirm is None:
+                    message = _("Allocation successful") if record.amount > 0 else _("Repossession successful")
+                    # creditAllocated: the pool figures refresh; the customer's row listens for its own event.
+                    return modal_done(request, message=message, redirect_to="/customers/",
+                                      events={"creditAllocated": {"uin": customer.uin}, **customer_updated(customer.uin)})
     else:
         form = AllocateForm(initial={"idempotency_key": new_idempotency_key()})
     context = {
@@ -50,6 +60,7 @@ def allocate(request, uin: int):
         "customer": customer,
         "pool": selectors.pool_figures(reseller=reseller),
         "form": form,
+        "confirm": confirm,
         "records": selectors.latest_allocations(reseller=reseller, customer=customer, limit=10),
     }
     return render_modal(request, "credits/allocate.html", context)

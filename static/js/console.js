@@ -31,9 +31,10 @@
   // ---- modal -------------------------------------------------------------------------------
   function openModal(dialog) {
     if (!dialog.open) { dialog.showModal(); }
-    // The first invalid field, else the first field of the visible form, else the first control.
+    // The first invalid field, else the control marked data-autofocus (a confirmation step's
+    // button), else the first field of the visible form, else the first control.
     var items = visibleFocusables(dialog);
-    var target = dialog.querySelector('[aria-invalid="true"]') ||
+    var target = dialog.querySelector('[aria-invalid="true"]') || dialog.querySelector("[data-autofocus]") ||
       items.filter(function (el) { return el.closest("form") && el.matches("input, select, textarea"); })[0] ||
       items[0];
     if (target) { target.focus(); }

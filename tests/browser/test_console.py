@@ -28,7 +28,7 @@ def open_allocate(page, uin):
     page.locator(f"#customer-{uin}").get_by_role("link", name="Allocate Credit").click()
     dialog = page.locator("dialog.modal[open]")
     expect(dialog).to_be_visible()
-    expect(dialog.get_by_label("Amount (USD)")).to_be_focused()
+    expect(dialog.get_by_label("Allocated amount (USD)")).to_be_focused()
     return dialog
 
 
@@ -56,7 +56,7 @@ def test_walkthrough(console, open_browser):
     dialog = open_allocate(page, customer.uin)
     expect(dialog).to_contain_text("5,000.00 USD")  # pool remaining
     b.shot("allocate modal")
-    dialog.get_by_label("Amount (USD)").fill("100")
+    dialog.get_by_label("Allocated amount (USD)").fill("100")
     dialog.get_by_label("Remark").fill("First top-up")
     dialog.get_by_role("button", name="Confirm").click()
     expect(page.locator("#toasts")).to_contain_text("Allocation successful")
@@ -71,22 +71,35 @@ def test_walkthrough(console, open_browser):
     # amount field focused, Enter in it submits.
     page.keyboard.press("Enter")
     dialog = page.locator("dialog.modal[open]")
-    expect(dialog.get_by_label("Amount (USD)")).to_be_focused()
+    expect(dialog.get_by_label("Allocated amount (USD)")).to_be_focused()
     expect(dialog).to_contain_text("repossess at most 100.00 USD")
     page.keyboard.type("-50")
     page.keyboard.press("Enter")
-    expect(page.locator("#toasts")).to_contain_text("Allocation successful")
+    # A repossession states what happens first and moves nothing until its own button (focused) is pressed.
+    dialog = page.locator("dialog.modal[open]")
+    expect(dialog.locator("#repossess-statement")).to_have_text(
+        "Take back 50.00 USD from Acme Games; its available credit becomes 50.00 USD.")
+    expect(dialog.get_by_role("button", name="Repossess 50.00 USD")).to_be_focused()
+    b.shot("repossess confirmation")
+    assert state(customer) == (Decimal("100.00"), Decimal("4900.00"), 1)
+    # Back returns to the form as typed; Confirm states it again.
+    dialog.get_by_role("button", name="Back").click()
+    expect(dialog.get_by_label("Allocated amount (USD)")).to_have_value("-50")
+    dialog.get_by_role("button", name="Confirm").click()
+    expect(dialog.get_by_role("button", name="Repossess 50.00 USD")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#toasts")).to_contain_text("Repossession successful")
     expect(cell(page, customer.uin, "Available")).to_have_text("50.00")
     b.shot("repossessed 50")
     assert state(customer) == (Decimal("50.00"), Decimal("4950.00"), 2)
 
     # Repossessing more than is available is refused in the modal; nothing changes.
     dialog = open_allocate(page, customer.uin)
-    dialog.get_by_label("Amount (USD)").fill("-60")
+    dialog.get_by_label("Allocated amount (USD)").fill("-60")
     dialog.get_by_role("button", name="Confirm").click()
     error = page.locator("dialog.modal[open] #id_amount_error")
     expect(error).to_contain_text("must be not greater than the customer's available credit (50.00 USD)")
-    expect(page.locator("dialog.modal[open]").get_by_label("Amount (USD)")).to_be_focused()
+    expect(page.locator("dialog.modal[open]").get_by_label("Allocated amount (USD)")).to_be_focused()
     b.shot("repossess refused")
     assert state(customer) == (Decimal("50.00"), Decimal("4950.00"), 2)
 
@@ -175,7 +188,7 @@ def test_double_clicked_confirm_allocates_once(console, open_browser):
     page = b.page
     page.goto("/customers/")
     dialog = open_allocate(page, customer.uin)
-    dialog.get_by_label("Amount (USD)").fill("100")
+    dialog.get_by_label("Allocated amount (USD)").fill("100")
     dialog.get_by_role("button", name="Confirm").dblclick()
     expect(page.locator("#toasts")).to_contain_text("Allocation successful")
     expect(cell(page, customer.uin, "Credit")).to_have_text("100.00")

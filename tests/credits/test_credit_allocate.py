@@ -1,3 +1,4 @@
+import re
 from decimal import Decimal
 
 import pytest
@@ -11,7 +12,7 @@ from core.errors import (
     RepossessTooMuch,
 )
 from credits.models import AllocationRecord, CreditPool
-from credits.services import credit_allocate, pool_grant
+from credits.services import credit_allocate, credit_allocate_check, pool_grant
 from customers.models import Customer, CustomerBalance
 from tests.factories import CustomerFactory, ResellerFactory, UserFactory
 
@@ -103,7 +104,7 @@ def test_allocate_more_than_pool_remaining_is_refused(funded_reseller, customer)
     assert snapshot(funded_reseller, customer) == before
 
 
-@pytest.mark.parametrize("amount", ["0", "1.001", "abc", "", "NaN", "1e2", "10000000.01"])
+@pytest.mark.parametrize("amount", ["0", "1.001", "abc", "", "NaN", "1e2", "9" * 30, "-" + "9" * 27])
 def test_bad_amounts_are_refused_and_write_nothing(funded_reseller, customer, amount):
     before = snapshot(funded_reseller, customer)
     with pytest.raises(InvalidAmount):
@@ -116,6 +117,51 @@ def test_per_operation_limit_is_configurable(settings, funded_reseller, customer
     with pytest.raises(InvalidAmount, match="50.00 USD per operation"):
         credit_allocate(reseller=funded_reseller, customer=customer, amount="50.01")
     credit_allocate(reseller=funded_reseller, customer=customer, amount="50.00")
+
+
+# Issue 14, item 5: an amount over several limits is refused with the most specific one it breaks.
+@pytest.mark.parametrize(("amount", "error", "message"), [
+    ("-99999999", RepossessTooMuch, "customer's available credit (60.00 USD)"),
+    ("-10000000.01", RepossessTooMuch, "customer's available credit (60.00 USD)"),
+    ("999999999", InsufficientPoolBalance, "Your remaining customer credit is 9,900.00 USD; you cannot allocate 999,999,999.00 USD"),
+    ("10000000.01", InsufficientPoolBalance, "Your remaining customer credit is 9,900.00 USD"),
+    ("9" * 21, InvalidAmount, "must not exceed 10,000,000.00 USD per operation"),
+    ("-99999999.001", InvalidAmount, "at most 2 decimal places"),
+])
+def test_the_most_specific_limit_is_the_one_refused(funded_reseller, customer, amount, error, message):
+    credit_allocate(reseller=funded_reseller, customer=customer, amount="100.00")
+    set_used(customer, "40.00")
+    before = snapshot(funded_reseller, customer)
+    with pytest.raises(error, match=re.escape(message)):
+        credit_allocate(reseller=funded_reseller, customer=customer, amount=amount)
+    assert snapshot(funded_reseller, customer) == before
+
+
+def test_the_per_operation_limit_is_shown_when_it_is_the_smallest(settings, funded_reseller, customer):
+    """A pool and an available credit above the per-operation limit: that limit is the one broken."""
+    settings.CREDIT_MAX_PER_OPERATION = Decimal("50.00")
+    credit_allocate(reseller=funded_reseller, customer=customer, amount="50.00")
+    credit_allocate(reseller=funded_reseller, customer=customer, amount="50.00")
+    before = snapshot(funded_reseller, customer)
+    for amount in ("99999", "-99999", "-50.01"):
+        with pytest.raises(InvalidAmount, match="50.00 USD per operation"):
+            credit_allocate(reseller=funded_reseller, customer=customer, amount=amount)
+    assert snapshot(funded_reseller, customer) == before
+
+
+def test_the_check_before_a_repossession_states_the_amount_and_writes_nothing(funded_reseller, customer):
+    credit_allocate(reseller=funded_reseller, customer=customer, amount="100.00")
+    set_used(customer, "40.00")
+    before = snapshot(funded_reseller, customer)
+    assert credit_allocate_check(reseller=funded_reseller, customer=customer, amount="-60") == Decimal("-60.00")
+    assert credit_allocate_check(reseller=funded_reseller, customer=customer, amount="9900") == Decimal("9900.00")
+    with pytest.raises(RepossessTooMuch, match=re.escape("(60.00 USD)")):
+        credit_allocate_check(reseller=funded_reseller, customer=customer, amount="-60.01")
+    with pytest.raises(InsufficientPoolBalance):
+        credit_allocate_check(reseller=funded_reseller, customer=customer, amount="9900.01")
+    with pytest.raises(RepossessTooMuch):
+        credit_allocate_check(reseller=funded_reseller, customer=customer, amount="-99999999")
+    assert snapshot(funded_reseller, customer) == before
 
 
 def test_long_remark_is_refused(funded_reseller, customer):

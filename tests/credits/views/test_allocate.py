@@ -65,12 +65,67 @@ def test_allocate_answers_204_with_events(owner_client, operator, reseller, cust
     assert state(reseller, customer) == (Decimal("100.00"), Decimal("0.00"), Decimal("9900.00"), 1)
 
 
-def test_repossess_with_a_negative_amount(owner_client, reseller, customer):
+def test_a_repossession_is_confirmed_before_it_moves_anything(owner_client, reseller, customer):
+    """Issue 14, item 4: a negative amount first states what happens; Confirm on that step repossesses."""
     credit_allocate(reseller=reseller, customer=customer, amount="100.00")
-    response = owner_client.post(url(customer), {"amount": "-50", "idempotency_key": "r1"}, **htmx("modal"))
+    set_used(customer, "30.00")
+    before = state(reseller, customer)
+    response = owner_client.post(url(customer), {"amount": "-50", "remark": "Back", "idempotency_key": "r1"},
+                                 **htmx("modal"))
+    html = body(response)
+    assert response.status_code == 200 and "HX-Trigger" not in response
+    statement = re.search(r'id="repossess-statement">(.*?)</div>', html, re.S).group(1)
+    assert " ".join(re.sub(r"<[^>]+>", "", statement).split()) == (
+        f"Take back 50.00 USD from {customer.name}; its available credit becomes 20.00 USD.")
+    assert re.search(r'<button type="submit" class="btn btn-danger" data-autofocus>Repossess 50.00 USD</button>', html)
+    assert 'name="confirmed" value="True"' in html and 'name="idempotency_key" value="r1"' in html
+    assert 'id="id_amount"' not in html  # the step shows no field to change behind the statement
+    assert state(reseller, customer) == before
+
+    confirmed = {"amount": "-50", "remark": "Back", "idempotency_key": "r1", "confirmed": "True"}
+    response = owner_client.post(url(customer), confirmed, **htmx("modal"))
     assert response.status_code == 204
-    assert state(reseller, customer) == (Decimal("50.00"), Decimal("0.00"), Decimal("9950.00"), 2)
-    assert AllocationRecord.objects.first().amount == Decimal("-50.00")
+    events = json.loads(response["HX-Trigger"])
+    assert events["showMessage"]["text"] == "Repossession successful"
+    assert events["creditAllocated"] == {"uin": customer.uin} and "closeModal" in events
+    assert state(reseller, customer) == (Decimal("50.00"), Decimal("30.00"), Decimal("9950.00"), 2)
+    record = AllocationRecord.objects.first()
+    assert (record.amount, record.remark) == (Decimal("-50.00"), "Back")
+
+    # A double click on the step's button sends the same key again: nothing more is taken back.
+    assert owner_client.post(url(customer), confirmed, **htmx("modal")).status_code == 204
+    assert state(reseller, customer) == (Decimal("50.00"), Decimal("30.00"), Decimal("9950.00"), 2)
+
+
+def test_back_on_the_confirmation_step_returns_to_the_form_as_typed(owner_client, reseller, customer):
+    credit_allocate(reseller=reseller, customer=customer, amount="100.00")
+    data = {"amount": "-50", "remark": "Oops", "idempotency_key": "r2", "confirmed": "True", "edit": "1"}
+    html = body(owner_client.post(url(customer), data, **htmx("modal")))
+    assert 'value="-50"' in html and 'value="Oops"' in html and 'name="idempotency_key" value="r2"' in html
+    assert "repossess-statement" not in html and 'name="confirmed"' not in html and "id_amount_error" not in html
+    assert AllocationRecord.objects.count() == 1
+
+
+def test_a_confirmed_repossession_that_became_too_large_is_refused_in_the_form(owner_client, reseller, customer):
+    """Usage arrived between the statement and the confirmation: the service's rule still holds."""
+    credit_allocate(reseller=reseller, customer=customer, amount="100.00")
+    set_used(customer, "80.00")
+    before = state(reseller, customer)
+    data = {"amount": "-50", "idempotency_key": "r3", "confirmed": "True"}
+    html = body(owner_client.post(url(customer), data, **htmx("modal")))
+    assert "customer's available credit (20.00 USD)" in text(by_id(html, "id_amount_error"))
+    assert 'name="confirmed"' not in html  # the next Confirm states the repossession again
+    assert state(reseller, customer) == before
+
+
+def test_the_dialog_uses_the_seeds_words(owner_client, customer):
+    """Issue 14, item 6: the field is "Allocated amount"; the dialog states the terms briefly."""
+    html = body(owner_client.get(url(customer), **htmx("modal")))
+    assert re.search(r'<label for="id_amount">Allocated amount \(USD\)</label>', html)
+    notes = text(by_id(html, "allocate-notes"))
+    for words in ("takes effect immediately", "list price, excluding vouchers", "monitoring can lag",
+                  "you pay for your customers' usage"):
+        assert words in notes
 
 
 def test_a_repeated_key_allocates_once(owner_client, reseller, customer):
@@ -87,6 +142,8 @@ def test_a_repeated_key_allocates_once(owner_client, reseller, customer):
     ("1.005", "at most 2 decimal places"),
     ("0", "cannot be zero"),
     ("abc", "Enter the amount as digits"),
+    ("-99999999", "The maximum credit you can repossess must be not greater than the customer's available credit (60.00 USD)."),
+    ("999999999", "Your remaining customer credit is 9,900.00 USD; you cannot allocate 999,999,999.00 USD."),
     ("9" * 30, "must not exceed 10,000,000.00 USD per operation"),
     ("-" + "9" * 27, "must not exceed 10,000,000.00 USD per operation"),
 ])
@@ -139,6 +196,10 @@ def test_modal_lists_the_customers_records(owner_client, reseller, customer, oth
     panel = html.split('id="panel-records"', 1)[1]
     assert "+100.00" in panel and "-30.00" in panel
     assert panel.index("-30.00") < panel.index("+100.00")  # newest first
+    # Issue 14, item 7: the tab has a Remark column.
+    headers = re.findall(r'<th scope="col"[^>]*>([^<]*)</th>', panel)
+    assert headers == ["Time", "Type", "Amount", "Credit after", "Available after", "Operator", "Remark"]
+    assert '<td class="cell-remark" title="first">first</td>' in panel
 
 
 def test_operator_and_admin_both_allocate(reseller, customer):
