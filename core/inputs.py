@@ -38,6 +38,22 @@ def uin_or_none(value) -> int | None:
     return uin if 0 < uin <= UIN_MAX else None
 
 
+def uin_prefix_ranges(value) -> list[tuple[int, int]]:
+    """The UINs that begin with the digits `value` holds, as inclusive (low, high) ranges, one per
+    length a UIN can have: "2000" is 2000, 20000-20009, 200000-200099, ... up to UIN_MAX. Each is a
+    range scan of the UIN's b-tree index, so a prefix search costs what an exact one does per
+    range. Empty when `value` holds no UIN (the same reading as uin_or_none)."""
+    prefix = uin_or_none(value)
+    if prefix is None:
+        return []
+    ranges = []
+    low, high = prefix, prefix
+    while low <= UIN_MAX:
+        ranges.append((low, min(high, UIN_MAX)))
+        low, high = low * 10, high * 10 + 9
+    return ranges
+
+
 def uin_rule() -> str:
     """What a UIN is, for a refusal's message."""
     return gettext("a UIN is a positive integer of digits 0-9, at most %(max)s") % {"max": UIN_MAX}

@@ -3,7 +3,7 @@ from django import forms
 from django.db.models import F, Q
 
 from console.filters import StrictFilterSet
-from core.inputs import uin_or_none
+from core.inputs import uin_prefix_ranges
 from core.rules import THRESHOLDS, band_label
 
 from .models import Customer
@@ -33,9 +33,9 @@ class CustomerFilter(StrictFilterSet):
         if not value:
             return queryset
         match = Q(name__icontains=value) | Q(remark__icontains=value) | Q(email__icontains=value)
-        uin = uin_or_none(value)
-        if uin is not None:
-            match |= Q(uin=uin)
+        # A UIN matches from its first digits: "20000000011" finds 200000000110-200000000119.
+        for low, high in uin_prefix_ranges(value):
+            match |= Q(uin__range=(low, high))
         return queryset.filter(match)
 
     def filter_band(self, queryset, name, value):

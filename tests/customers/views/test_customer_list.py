@@ -111,6 +111,18 @@ def test_search_by_uin_and_remark(owner_client, customers):
     assert uins(body(owner_client.get("/customers/?q=key+acc"))) == [customers[1].uin]
 
 
+def test_search_by_the_first_digits_of_a_uin(owner_client, reseller, other_reseller):
+    """Issue 14, item 9: a UIN matches from its first digits, at every length a UIN can have."""
+    made = {uin: CustomerFactory(reseller=reseller, uin=uin, name=f"Prefix {uin}").uin
+            for uin in (20000000011, 200000000110, 200000000113, 2000000001199, 200000000120, 300000000110)}
+    CustomerFactory(reseller=other_reseller, uin=200000000114)  # another reseller's: never listed
+    found = uins(body(owner_client.get("/customers/", {"q": "20000000011", "per_page": 100})))
+    assert sorted(found) == [20000000011, 200000000110, 200000000113, 2000000001199]
+    assert uins(body(owner_client.get("/customers/", {"q": " 2000000001199 "}))) == [made[2000000001199]]
+    assert uins(body(owner_client.get("/customers/", {"q": "30000"}))) == [300000000110]
+    assert uins(body(owner_client.get("/customers/", {"q": "4"}))) == []
+
+
 @pytest.mark.parametrize("query", ["²", "١٢٣", "\x00", "9" * 30])
 def test_a_search_that_is_no_uin_never_fails(owner_client, customers, query):
     # "²" passes str.isdigit() but not int(); Arabic-Indic digits pass both; neither is a UIN.

@@ -1,0 +1,21 @@
+import pytest
+
+from core.inputs import UIN_MAX, uin_prefix_ranges
+
+
+def test_a_prefix_covers_every_length_a_uin_can_have():
+    ranges = uin_prefix_ranges("20000000011")
+    assert ranges[:3] == [(20000000011, 20000000011), (200000000110, 200000000119), (2000000001100, 2000000001199)]
+    assert len(ranges) == 9  # 11 to 19 digits
+    assert ranges[-1] == (2000000001100000000, 2000000001199999999)
+
+
+def test_the_last_range_stops_at_the_largest_uin():
+    assert uin_prefix_ranges("9")[-1] == (9 * 10**18, UIN_MAX)
+    assert uin_prefix_ranges(str(UIN_MAX)) == [(UIN_MAX, UIN_MAX)]
+    assert len(uin_prefix_ranges("1")) == 19
+
+
+@pytest.mark.parametrize("value", ["", "0", "abc", "12a", "１２", "²", "9" * 20, str(UIN_MAX + 1), None, True])
+def test_what_holds_no_uin_matches_no_uin(value):
+    assert uin_prefix_ranges(value) == []
