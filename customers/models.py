@@ -25,6 +25,19 @@ def usage_band_expression() -> Case:
     return Case(*whens, default=Value(0), output_field=models.SmallIntegerField())
 
 
+def used_ratio_expression() -> Case:
+    """used / credit, the order of core.rules.used_percent, for sorting My Customers by Used %:
+    stored and indexed. Credit 0 with usage ("over 100%") is NULL, which PostgreSQL sorts above
+    every ratio in both directions (NULLS LAST ascending, NULLS FIRST descending, as its index
+    does); credit 0 with nothing used shows no percentage and sorts as 0."""
+    return Case(
+        When(credit__gt=0, then=F("used") / F("credit")),
+        When(used__gt=0, then=Value(None)),
+        default=Value(Decimal("0")),
+        output_field=models.DecimalField(max_digits=24, decimal_places=6),
+    )
+
+
 def default_reseller_time_zone() -> str:
     return settings.DEFAULT_RESELLER_TIME_ZONE
 
@@ -133,6 +146,10 @@ class Customer(models.Model):
         indexes = [
             models.Index(fields=["reseller", "-bound_at", "-id"], name="customer_reseller_bound"),
             models.Index(fields=["reseller", "name"], name="customer_reseller_name"),
+            # My Customers sorts by these too (issue 14): each sort walks an index, never sorts them all.
+            models.Index(fields=["reseller", "account_status", "id"], name="customer_reseller_status"),
+            models.Index(fields=["reseller", "remark", "id"], name="customer_reseller_remark"),
+            models.Index(fields=["reseller", "email", "id"], name="customer_reseller_email"),
             # Frozen customers are few: My Customers filtered to them reads only these rows.
             models.Index(fields=["reseller", "-bound_at", "-id"], condition=Q(account_status="frozen"),
                          name="customer_reseller_frozen"),
@@ -200,6 +217,12 @@ class CustomerBalance(models.Model):
         output_field=models.SmallIntegerField(),
         db_persist=True,
     )
+    # Stored, so that sorting by Used % uses an index (used_ratio_expression).
+    used_ratio = models.GeneratedField(
+        expression=used_ratio_expression(),
+        output_field=models.DecimalField(max_digits=24, decimal_places=6, null=True),
+        db_persist=True,
+    )
 
     class Meta:
         constraints = [
@@ -211,6 +234,7 @@ class CustomerBalance(models.Model):
             models.Index(fields=["reseller", "usage_band"], name="balance_reseller_band"),
             models.Index(fields=["reseller", "credit", "customer"], name="balance_reseller_credit"),
             models.Index(fields=["reseller", "used", "customer"], name="balance_reseller_used"),
+            models.Index(fields=["reseller", "used_ratio", "customer"], name="balance_reseller_used_ratio"),
             # The alert sweep walks only customers past a default threshold, in id order.
             models.Index(fields=["reseller", "customer"], condition=Q(usage_band__gt=0), name="balance_alertable"),
         ]

@@ -23,8 +23,8 @@ class CustomerTable(tables.Table):
 
     uin = tables.Column("UIN", order_by=("uin",))
     name = tables.Column("Name", order_by=("name", "id"))
-    remark = tables.Column("Remark", orderable=False)
-    email = tables.Column("Email", orderable=False)
+    remark = tables.Column("Remark", order_by=("remark", "id"))
+    email = tables.Column("Email", order_by=("email", "id"))
     phone = tables.Column("Phone", orderable=False)
     bound_at = tables.Column("Binding time", order_by=("bound_at", "id"))
     # Sorting reads the balance's indexes (reseller, credit / used / available, customer); available
@@ -32,8 +32,9 @@ class CustomerTable(tables.Table):
     credit = tables.Column("Credit", order_by=("balance__credit", "id"), attrs=NUMBER)
     used = tables.Column("Used", order_by=("balance__used", "id"), attrs=NUMBER)
     available = tables.Column("Available", order_by=("balance__available", "id"), attrs=NUMBER)
-    used_percent = tables.Column("Used %", accessor="pk", orderable=False)
-    account_status = tables.Column("Account status", orderable=False)
+    # The stored used / credit (CustomerBalance.used_ratio), indexed like the other balance columns.
+    used_percent = tables.Column("Used %", accessor="pk", order_by=("balance__used_ratio", "id"))
+    account_status = tables.Column("Account status", order_by=("account_status", "id"))
     operation = tables.Column("Operation", accessor="pk", orderable=False, attrs={"th": {"class": "cell-actions"}})
 
     class Meta:
@@ -44,8 +45,10 @@ class CustomerTable(tables.Table):
     def _order_by_balance(self, queryset, is_descending: bool, column: str):
         # The balance's reseller is the customer's; said here, the planner derives the reseller for
         # the balance and walks its (reseller, column, customer) index instead of joining them all.
-        sign = "-" if is_descending else ""
-        ordered = queryset.filter(balance__reseller=F("reseller")).order_by(f"{sign}balance__{column}", f"{sign}id")
+        # NULLs (used_ratio's "over 100%") sort highest both ways, as PostgreSQL's index has them.
+        value = F(f"balance__{column}")
+        order = value.desc(nulls_first=True) if is_descending else value.asc(nulls_last=True)
+        ordered = queryset.filter(balance__reseller=F("reseller")).order_by(order, "-id" if is_descending else "id")
         # A sort does not change how many rows there are: the page counts the unsorted rows, without
         # the join this filter adds (console.tables.CappedCountPaginator reads count_source).
         ordered.count_source = getattr(queryset, "count_source", queryset)
@@ -59,6 +62,9 @@ class CustomerTable(tables.Table):
 
     def order_available(self, queryset, is_descending):
         return self._order_by_balance(queryset, is_descending, "available")
+
+    def order_used_percent(self, queryset, is_descending):
+        return self._order_by_balance(queryset, is_descending, "used_ratio")
 
     def __init__(self, *args, can_write: bool = False, **kwargs):
         super().__init__(*args, **kwargs)

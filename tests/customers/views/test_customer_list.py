@@ -113,7 +113,7 @@ def test_search_by_uin_and_remark(owner_client, customers):
 
 def test_search_by_the_first_digits_of_a_uin(owner_client, reseller, other_reseller):
     """Issue 14, item 9: a UIN matches from its first digits, at every length a UIN can have."""
-    made = {uin: CustomerFactory(reseller=reseller, uin=uin, name=f"Prefix {uin}").uin
+    made = {uin: CustomerFactory(reseller=reseller, uin=uin, name="Prefix", email="", remark="").uin
             for uin in (20000000011, 200000000110, 200000000113, 2000000001199, 200000000120, 300000000110)}
     CustomerFactory(reseller=other_reseller, uin=200000000114)  # another reseller's: never listed
     found = uins(body(owner_client.get("/customers/", {"q": "20000000011", "per_page": 100})))
@@ -149,6 +149,34 @@ def test_sort_by_available_both_ways(owner_client, customers):
     assert uins(body(owner_client.get("/customers/?sort=-available"))) == ascending[::-1]
 
 
+def test_sort_by_used_percent_both_ways(owner_client, reseller, customers):
+    """Issue 14, item 10: Used % sorts (the stored used_ratio); credit 0 with usage ("over 100%")
+    is the highest, credit 0 with nothing used the lowest."""
+    over = CustomerFactory(reseller=reseller, name="Over Nothing")
+    set_used(over, "5.00")
+    empty = CustomerFactory(reseller=reseller, name="Empty Account")
+    ascending = uins(body(owner_client.get("/customers/?sort=used_percent")))
+    # Empty 0 (no %), Echo 0 %, Alpha 10 %, Bravo 76 %, Charlie 95 %, Delta 120 %, Over (over 100 %).
+    assert ascending[2:6] == [customers[i].uin for i in (0, 1, 2, 3)]
+    assert set(ascending[:2]) == {empty.uin, customers[4].uin} and ascending[-1] == over.uin
+    assert uins(body(owner_client.get("/customers/?sort=-used_percent"))) == ascending[::-1]
+
+
+@pytest.mark.parametrize(("sort", "expected"), [
+    ("account_status", ["Echo Frozen"]),  # "frozen" before "normal"
+    ("-account_status", ["Delta Retail", "Charlie Media", "Bravo Games", "Alpha Labs", "Echo Frozen"]),
+    ("email", ["Alpha Labs", "Bravo Games", "Charlie Media", "Delta Retail", "Echo Frozen"]),
+    ("-email", ["Echo Frozen", "Delta Retail", "Charlie Media", "Bravo Games", "Alpha Labs"]),
+    ("remark", ["Bravo Games"]),
+])
+def test_sort_by_status_email_and_remark(owner_client, customers, sort, expected):
+    Customer.objects.filter(pk=customers[1].pk).update(remark="a first")
+    Customer.objects.exclude(pk=customers[1].pk).update(remark="z later")
+    names = {c.uin: c.name for c in customers}
+    listed = [names[uin] for uin in uins(body(owner_client.get(f"/customers/?sort={sort}")))]
+    assert listed[:len(expected)] == expected
+
+
 def test_unknown_sort_is_ignored(owner_client, customers):
     assert uins(body(owner_client.get("/customers/?sort=password"))) == [c.uin for c in customers]
 
@@ -180,7 +208,7 @@ def test_sort_and_page_links_keep_the_search(owner_client, reseller, customers):
     sort_links = [query(a) for a in elements(tree, "a") if "sort" in (attribute(a, "class") or "").split()]
     pager = next(nav for nav in elements(tree, "nav") if attribute(nav, "class") == "pager")
     page_links = [query(a) for a in elements(pager, "a")]
-    assert len(sort_links) == 6 and all(link["q"] == ["bravo"] and "sort" in link for link in sort_links)
+    assert len(sort_links) == 10 and all(link["q"] == ["bravo"] and "sort" in link for link in sort_links)
     assert page_links == [{"q": ["bravo"], "per_page": ["10"], "page": ["1"]}] * 2  # "‹" and "1"
 
 
