@@ -12,7 +12,7 @@
  * - the modal's tabs (arrow keys, aria-selected), the row menus (one open at a time, Escape and
  *   outside clicks close them, floating above the scrolling table);
  * - toasts for `showMessage` and for failed requests;
- * - typed filter values kept in the snapshot htmx restores on Back. */
+ * - the filter form set from the address when htmx saves or restores a page (Back, Forward). */
 (function () {
   "use strict";
 
@@ -183,19 +183,36 @@
     toast("The server could not be reached. Check your connection and try again.", "error");
   });
 
-  // ---- history: keep typed filter values in the snapshot htmx restores on Back --------------
-  document.body.addEventListener("htmx:beforeHistorySave", function () {
-    document.querySelectorAll("form.toolbar input, form.toolbar select").forEach(function (field) {
+  // ---- history: the filter form agrees with the address it is saved under -----------------
+  // htmx saves the page for the address being left just before it pushes the new one; by then the
+  // search box already holds what was typed for the new address. So the snapshot gets the form as
+  // the address being left says: a field it does not name is empty, as the server renders it
+  // (no filter has a default).
+  function filterFields() {
+    return document.querySelectorAll("form.toolbar input[name]:not([type=hidden]), form.toolbar select[name]");
+  }
+
+  function formAsAddressSays(live) {
+    var params = new URLSearchParams(window.location.search);
+    filterFields().forEach(function (field) {
+      var value = params.has(field.name) ? params.get(field.name) : "";
       if (field.tagName === "SELECT") {
         Array.prototype.forEach.call(field.options, function (option) {
-          if (option.selected) { option.setAttribute("selected", ""); } else { option.removeAttribute("selected"); }
+          if (option.value === value) { option.setAttribute("selected", ""); } else { option.removeAttribute("selected"); }
         });
-      } else if (field.type !== "hidden") {
-        field.setAttribute("value", field.value);
+        if (live) { field.value = value; }
+      } else {
+        field.setAttribute("value", value);
+        if (live) { field.value = value; }
       }
     });
+  }
+  document.body.addEventListener("htmx:beforeHistorySave", function () {
+    formAsAddressSays(false);
     closeModal();
   });
+  // Back or Forward: the restored page (from htmx's snapshot or fetched again) is set from the address too.
+  document.body.addEventListener("htmx:historyRestore", function () { formAsAddressSays(true); });
 
   // ---- small menus (<details data-menu>): one open at a time, Escape and outside click close -
   document.addEventListener("toggle", function (event) {
