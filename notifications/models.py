@@ -15,7 +15,7 @@ class Alert(models.Model):
     class Kind(models.TextChoices):
         THRESHOLD = "threshold", "Usage threshold"
         CUSTOM = "custom", "Custom balance warning"
-        REARMED = "rearmed", "Re-armed"
+        REARMED = "rearmed", "Back under a threshold"
 
     # The unique (customer, kind, threshold, day) key serves a customer's lookups (its history,
     # "already today"); the partial index of open alerts serves the re-arm, the sweep's included.
@@ -71,7 +71,7 @@ class Alert(models.Model):
         if self.kind == self.Kind.CUSTOM:
             text = gettext("Custom balance warning: %(name)s (UIN %(uin)s) has less than %(threshold)s%% of its credit available")
         elif self.kind == self.Kind.REARMED:
-            text = gettext("Re-armed: %(name)s (UIN %(uin)s) is back under %(threshold)s%% of its credit")
+            text = gettext("%(name)s (UIN %(uin)s) is back under %(threshold)s%% of its credit")
         elif self.threshold >= FULL:
             text = (gettext("Your account %(name)s (UIN %(uin)s) has used all of its credit") if for_customer
                     else gettext("%(name)s (UIN %(uin)s) has used all of its credit"))

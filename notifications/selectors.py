@@ -26,6 +26,15 @@ def inbox(*, member: Member, unread_only: bool = False) -> QuerySet[Message]:
     ).order_by("-created_at", "-id")
 
 
+# The bell's menu lists this many of the newest messages.
+LATEST_SHOWN = 5
+
+
+def latest_messages(*, member: Member) -> list[Message]:
+    """The newest messages of the member's inbox, read or not, for the bell's menu."""
+    return list(inbox(member=member)[:LATEST_SHOWN])
+
+
 def customer_alert_history(*, reseller: Reseller, customer: Customer) -> QuerySet[Alert]:
     """The customer's alerts, newest first, each with its deliveries (covered ones have none)."""
     deliveries = Delivery.objects.select_related("member__user").order_by("recipient_kind", "recipient_key", "channel")

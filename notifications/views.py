@@ -4,37 +4,38 @@ history, its Custom Balance Warning and its own alert channels. Thin: read throu
 from django.contrib import messages as flash
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext
-from django.views.decorators.http import require_http_methods, require_POST
+from django.utils.translation import gettext, ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from console.access import member_required
-from console.tables import CappedCountPaginator
+from console.htmx import render_fragment
+from console.tables import CappedCountPaginator, configure_table
 from core.errors import DomainError, NotFound, NotPermitted
 from customers import selectors as customer_selectors
 from customers.modals import customer_form_modal
 from customers.models import Member
 
 from . import selectors, services
+from .filters import MessageFilter
 from .forms import CustomerChannelsForm, CustomWarningForm, MemberChannelsForm, ResellerAlertSettingsForm
+from .tables import SELECTION_FORM, MessageTable
 
-MESSAGES_PER_PAGE = 20
+ALERTS_PER_PAGE = 20
 
 
 @require_http_methods(["GET", "HEAD"])
 @member_required
 def message_list(request):
-    unread_only = request.GET.get("unread") == "1"
-    # A capped count: the inbox of a member of a big reseller holds a million messages.
-    page = CappedCountPaginator(selectors.inbox(member=request.member, unread_only=unread_only), MESSAGES_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
-    return render(
-        request,
-        "notifications/message_list.html",
-        {"nav": "messages", "page": page, "unread_only": unread_only},
-    )
+    """Message Center: the member's messages, filtered, in the console's table and pager (a capped
+    count: the inbox of a member of a big reseller holds a million messages)."""
+    filterset = MessageFilter(request.GET or None, queryset=selectors.inbox(member=request.member))
+    empty_text = gettext("No messages shown: correct the filters marked above.") if filterset.errors else None
+    table = configure_table(request, MessageTable(filterset.qs, empty_text=empty_text),
+                            paginator_class=CappedCountPaginator)
+    context = {"nav": "messages", "filter": filterset, "table": table, "selection_form": SELECTION_FORM}
+    return render_fragment(request, "notifications/message_list.html", context, fragments=("message-table",))
 
 
 def _back_to_messages(request):
@@ -55,10 +56,48 @@ def message_read(request, message_id: int):
 
 @require_POST
 @member_required
+def messages_read(request):
+    """Mark the selected messages read (the table's checkboxes)."""
+    try:
+        count = services.messages_mark_read(member=request.member, message_ids=request.POST.getlist("ids"))
+    except DomainError as error:
+        flash.error(request, error.message)
+    else:
+        flash.success(request, ngettext("Marked %(count)d message read.", "Marked %(count)d messages read.", count)
+                      % {"count": count})
+    return _back_to_messages(request)
+
+
+@require_POST
+@member_required
 def messages_read_all(request):
     count = services.messages_mark_all_read(member=request.member)
-    flash.success(request, f"Marked {count} message{'' if count == 1 else 's'} read.")
+    flash.success(request, ngettext("Marked %(count)d message read.", "Marked %(count)d messages read.", count)
+                  % {"count": count})
     return _back_to_messages(request)
+
+
+@require_GET
+def bell(request):
+    """The bell's count, which every console page polls (templates/notifications/_bell.html), and
+    its menu of the newest messages, loaded when it opens (?part=menu).
+
+    Polling rather than server-sent events: the count only has to be as fresh as alerts are
+    frequent (at most a few a day per customer), a poll is one capped count on a partial index,
+    and the app serves from synchronous workers, where an event stream would hold a worker for
+    every open console page. Signed out, the poll gets 286, which tells htmx to stop polling
+    (following the sign-in redirect would put the sign-in page into the bell)."""
+    if not request.user.is_authenticated:
+        return HttpResponse(status=286)
+    return _bell(request)
+
+
+@member_required
+def _bell(request):
+    if request.GET.get("part") == "menu":
+        context = {"latest": selectors.latest_messages(member=request.member)}
+        return render(request, "notifications/_bell.html#bell-menu", context)
+    return render(request, "notifications/_bell.html#bell-count", {})
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -130,7 +169,7 @@ def alert_settings(request):
 def customer_alerts(request, uin: int):
     customer = customer_selectors.customer_get(reseller=request.reseller, uin=uin)
     page = Paginator(
-        selectors.customer_alert_history(reseller=request.reseller, customer=customer), MESSAGES_PER_PAGE
+        selectors.customer_alert_history(reseller=request.reseller, customer=customer), ALERTS_PER_PAGE
     ).get_page(request.GET.get("page"))
     return render(
         request,
@@ -140,6 +179,7 @@ def customer_alerts(request, uin: int):
             "customer_channels": selectors.customer_alert_channels(reseller=request.reseller, customer=customer),
         },
     )
+
 
 
 @require_http_methods(["GET", "POST"])

@@ -308,6 +308,8 @@ if env_bool("SECURE_PROXY_SSL_HEADER", False):
 
 # Money rules (DESIGN §2).
 # At most what the amount columns hold (16 digits, 2 of them decimals).
+# How often every console page asks for the bell's unread count (notifications.views.bell).
+MESSAGE_BELL_POLL_SECONDS = env_int("MESSAGE_BELL_POLL_SECONDS", 30, minimum=1, maximum=3600)
 CREDIT_MAX_PER_OPERATION = env_decimal("CREDIT_MAX_PER_OPERATION", "10000000.00", maximum=Decimal("99999999999999.99"))
 
 # Tencent-compatible API (DESIGN §5). API_KEY_ENCRYPTION_KEY: comma-separated Fernet keys (the

@@ -25,7 +25,7 @@ from .evaluation import (
     customers_evaluation_enqueue,
     reseller_day,
 )
-from .inbox import message_mark_read, messages_mark_all_read
+from .inbox import message_mark_read, messages_mark_all_read, messages_mark_read
 from .outbox import (
     ENQUEUE_CHUNK,
     PENDING_GRACE,
@@ -57,6 +57,7 @@ __all__ = [
     "member_alert_channels_update",
     "message_mark_read",
     "messages_mark_all_read",
+    "messages_mark_read",
     "reseller_alert_settings_update",
     "reseller_day",
     "retry_countdown",

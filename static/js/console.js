@@ -12,6 +12,7 @@
  * - the modal's tabs (arrow keys, aria-selected), the row menus (one open at a time, Escape and
  *   outside clicks close them, floating above the scrolling table);
  * - toasts for `showMessage` and for failed requests;
+ * - "select all on this page" for a table's bulk action (Message Center);
  * - the filter form set from the address when htmx saves or restores a page (Back, Forward). */
 (function () {
   "use strict";
@@ -213,6 +214,14 @@
   });
   // Back or Forward: the restored page (from htmx's snapshot or fetched again) is set from the address too.
   document.body.addEventListener("htmx:historyRestore", function () { formAsAddressSays(true); });
+
+  // ---- a table's "select all on this page" ([data-select-all] names the form its rows' boxes belong to)
+  document.addEventListener("change", function (event) {
+    var all = event.target;
+    if (!all.matches || !all.matches("[data-select-all]")) { return; }
+    var boxes = document.querySelectorAll('input[type="checkbox"][name][form="' + all.getAttribute("data-select-all") + '"]');
+    boxes.forEach(function (box) { box.checked = all.checked; });
+  });
 
   // ---- small menus (<details data-menu>): one open at a time, Escape and outside click close -
   document.addEventListener("toggle", function (event) {

@@ -69,7 +69,7 @@ def test_a_repayment_re_arms_and_the_notice_does_not_say_allocation(shop):
     customer_alerts_evaluate(customer_id=shop.customer.pk)
     _send_all()
     notice = Message.objects.get(member=shop.admin, alert__kind="rearmed")
-    assert notice.title == f"Re-armed: {shop.customer.name} (UIN {shop.customer.uin}) is back under 75% of its credit"
+    assert notice.title == f"{shop.customer.name} (UIN {shop.customer.uin}) is back under 75% of its credit"
     assert "allocation" not in (notice.title + notice.body).lower()
     assert re.search(r"used 61\.00 USD \(61\.00%\)", notice.body)
     assert Decimal(notice.alert.used) == Decimal("61.00")
