@@ -318,9 +318,14 @@ def test_console_allocate_form(shop, amount, remark, key, uin):
         pytest.fail(f"console allocate answered {response.status_code} for {amount!r}, {remark!r}, {key!r}")
     assert response.status_code in (200, 204), response.status_code
     if response.status_code == 200:
-        tally("console allocate form", "refused")
         html = response.content.decode()
-        assert 'class="field-error"' in html or 'class="alert alert-error"' in html, "a refusal says why"
+        if 'id="repossess-statement"' in html:
+            # A repossession is stated and waits for its confirmation (issue 14): nothing moves yet.
+            tally("console allocate form", "to confirm")
+            assert 'class="field-error"' not in html
+        else:
+            tally("console allocate form", "refused")
+            assert 'class="field-error"' in html or 'class="alert alert-error"' in html, "a refusal says why"
         assert books() == before
     else:
         tally("console allocate form", "accepted")
