@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from console.access import member_required
+from console.access import member_required, membership_of
 from console.htmx import render_fragment
 from console.tables import CappedCountPaginator, configure_table
 from core.errors import DomainError, NotFound, NotPermitted
@@ -85,9 +85,10 @@ def bell(request):
     Polling rather than server-sent events: the count only has to be as fresh as alerts are
     frequent (at most a few a day per customer), a poll is one capped count on a partial index,
     and the app serves from synchronous workers, where an event stream would hold a worker for
-    every open console page. Signed out, the poll gets 286, which tells htmx to stop polling
-    (following the sign-in redirect would put the sign-in page into the bell)."""
-    if not request.user.is_authenticated:
+    every open console page. Signed out (or no longer a member of a reseller), the poll gets 286,
+    which tells htmx to stop polling: following the sign-in redirect would put the sign-in page
+    into the bell."""
+    if not request.user.is_authenticated or membership_of(request.user) is None:
         return HttpResponse(status=286)
     return _bell(request)
 

@@ -150,6 +150,9 @@ def test_the_bell_of_another_reseller_shows_only_its_own(client, mailbox):
 def test_signed_out_the_poll_stops_instead_of_loading_the_sign_in_page(client):
     response = client.get("/messages/bell/", **htmx("bell-count"))
     assert response.status_code == 286 and response.content == b""  # htmx: stop polling
+    client.force_login(UserFactory(username="no-reseller"))  # a user of no reseller polls nothing either
+    response = client.get("/messages/bell/", **htmx("bell-count"))
+    assert response.status_code == 286 and response.content == b""
 
 
 def test_the_alert_history_says_back_under_in_plain_words(client, shop):
