@@ -12,6 +12,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.errors import CustomerNotBound, DomainError
 from core.money import parse_amount
@@ -176,7 +177,7 @@ def _customer_credit_row(customer: Customer, reseller: Reseller) -> dict:
 )
 def QueryCustomersCredit(ctx: Context, params: dict) -> dict:
     if params["Filter"] and not params["FilterType"]:
-        raise ApiError("MissingParameter", "Filter needs FilterType (ClientUin, Name, Remark or Email).")
+        raise ApiError("MissingParameter", gettext("Filter needs FilterType (ClientUin, Name, Remark or Email)."))
     total, customers = selectors.customers_page(
         ctx.reseller,
         filter_type=params["FilterType"],
@@ -448,7 +449,9 @@ def ReportCustomerUsage(ctx: Context, params: dict) -> dict:
         if charge["external_id"] in seen:
             raise ApiError(
                 "InvalidParameterValue.ExternalId",
-                f"`Charges.{index}.ExternalId` repeats Charges.{seen[charge['external_id']]}; each charge needs its own id.",
+                gettext("`Charges.{index}.ExternalId` repeats Charges.{first}; each charge needs its own id.").format(
+                    index=index, first=seen[charge["external_id"]]
+                ),
             )
         seen[charge["external_id"]] = index
     # One set-based batch, all or nothing (so a retry of a failed batch is safe); the service names

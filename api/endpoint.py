@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 
@@ -35,35 +36,39 @@ def _authenticate(request, header_auth: signing.Authorization, body: bytes):
     """The enabled key whose SecretKey produced the signature, or the Tencent error saying why not."""
     raw_timestamp = request.headers.get("X-TC-Timestamp")
     if not raw_timestamp:
-        raise ApiError("MissingParameter", "The request is missing the X-TC-Timestamp header.")
+        raise ApiError("MissingParameter", gettext("The request is missing the X-TC-Timestamp header."))
     # ASCII digits only, and short: str.isdigit() takes "²", which int() refuses, and a Unix time in
     # seconds has 10 digits until the year 2286.
     if not (raw_timestamp.isascii() and raw_timestamp.isdigit() and len(raw_timestamp) <= TIMESTAMP_DIGITS_MAX):
-        raise ApiError("InvalidParameter", "X-TC-Timestamp must be a Unix time in seconds.")
+        raise ApiError("InvalidParameter", gettext("X-TC-Timestamp must be a Unix time in seconds."))
     timestamp = int(raw_timestamp)
     now = int(time.time())
     if abs(now - timestamp) > MAX_SKEW_SECONDS:
         raise ApiError(
             "AuthFailure.SignatureExpire",
-            f"The request was signed at {timestamp} but the server time is {now}; a signature is valid for "
-            f"{MAX_SKEW_SECONDS // 60} minutes. Check the client's clock.",
+            gettext(
+                "The request was signed at {timestamp} but the server time is {now}; a signature is valid for "
+                "{minutes} minutes. Check the client's clock."
+            ).format(timestamp=timestamp, now=now, minutes=MAX_SKEW_SECONDS // 60),
         )
     signed_date = datetime.fromtimestamp(timestamp, tz=UTC).strftime("%Y-%m-%d")
     if header_auth.date != signed_date:
         raise ApiError(
             "AuthFailure.SignatureFailure",
-            f"The Credential date {header_auth.date} is not the UTC date of X-TC-Timestamp ({signed_date}).",
+            gettext("The Credential date {date} is not the UTC date of X-TC-Timestamp ({signed_date}).").format(
+                date=header_auth.date, signed_date=signed_date
+            ),
         )
     key = selectors.api_key_for_secret_id(header_auth.secret_id)
     secret_key = decrypt_secret(key.secret_key_encrypted) if key is not None else None
     if key is None or not key.enabled or not key.user.is_active or secret_key is None:
         if key is not None and secret_key is None:
             logger.error("API key %s cannot be decrypted with the configured API_KEY_ENCRYPTION_KEY", key.secret_id)
-        raise ApiError("AuthFailure.SecretIdNotFound", "The SecretId does not exist or has been disabled.")
+        raise ApiError("AuthFailure.SecretIdNotFound", gettext("The SecretId does not exist or has been disabled."))
     if request.headers.get("X-TC-Content-SHA256", "").upper() == "UNSIGNED-PAYLOAD":
         raise ApiError(
             "AuthFailure.InvalidAuthorization",
-            "Unsigned payloads are not accepted: sign the request body (the SDK's default).",
+            gettext("Unsigned payloads are not accepted: sign the request body (the SDK's default)."),
         )
     headers = {name: request.headers.get(name, "") for name in header_auth.signed_headers}
     if not signing.signature_matches(
@@ -72,8 +77,10 @@ def _authenticate(request, header_auth: signing.Authorization, body: bytes):
     ):
         raise ApiError(
             "AuthFailure.SignatureFailure",
-            "The request signature does not match. Check the SecretKey and that the body and signed headers "
-            "are sent exactly as signed.",
+            gettext(
+                "The request signature does not match. Check the SecretKey and that the body and signed headers "
+                "are sent exactly as signed."
+            ),
         )
     return key
 
@@ -83,7 +90,7 @@ def _handle(request, request_id: str):
     try:
         body = request.body
     except RequestDataTooBig as exc:
-        raise ApiError("InvalidParameter", "The request body is too large.") from exc
+        raise ApiError("InvalidParameter", gettext("The request body is too large.")) from exc
     key = _authenticate(request, header_auth, body)
     services.api_key_mark_used(key=key)
 
@@ -121,19 +128,24 @@ def _write_once(request, key, body: bytes, request_id: str, claim: dict):
 def _act(request, key, body: bytes, request_id: str):
     version = request.headers.get("X-TC-Version")
     if not version:
-        raise ApiError("MissingParameter", "The request is missing the X-TC-Version header.")
+        raise ApiError("MissingParameter", gettext("The request is missing the X-TC-Version header."))
     if version != VERSION:
-        raise ApiError("NoSuchVersion", f"Version {version} does not exist; this service answers {VERSION}.")
+        raise ApiError(
+            "NoSuchVersion",
+            gettext("Version {version} does not exist; this service answers {expected}.").format(
+                version=version, expected=VERSION
+            ),
+        )
     name = request.headers.get("X-TC-Action")
     if not name:
-        raise ApiError("MissingParameter", "The request is missing the X-TC-Action header.")
+        raise ApiError("MissingParameter", gettext("The request is missing the X-TC-Action header."))
     action = ACTIONS.get(name)
     if action is None:
-        raise ApiError("InvalidAction", f"The action {name} does not exist for version {VERSION}.")
+        raise ApiError("InvalidAction", gettext("The action {name} does not exist for version {version}.").format(name=name, version=VERSION))
 
     member = getattr(key.user, "member", None)
     if member is None:
-        raise ApiError("UnauthorizedOperation", "The key's user is not a member of a reseller.")
+        raise ApiError("UnauthorizedOperation", gettext("The key's user is not a member of a reseller."))
     limit = ratelimit.limit_for(credit_action=action.credit)
     if not ratelimit.allow(reseller_id=member.reseller_id, action=name, limit=limit):
         raise ApiError(
@@ -146,16 +158,18 @@ def _act(request, key, body: bytes, request_id: str):
     if action.writes and not member.can_allocate:
         raise ApiError(
             "UnauthorizedOperation",
-            f"This key belongs to {key.user.get_username()}, a viewer: it can read but not call {name}.",
+            gettext("This key belongs to {user}, a viewer: it can read but not call {name}.").format(
+                user=key.user.get_username(), name=name
+            ),
         )
 
     if request.content_type != "application/json":
-        raise ApiError("InvalidParameter", "Send the parameters as a JSON body (Content-Type: application/json).")
+        raise ApiError("InvalidParameter", gettext("Send the parameters as a JSON body (Content-Type: application/json)."))
     try:
         data = json.loads(body or b"{}", parse_float=json_decimal, parse_int=json_int, parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         # RecursionError: arrays or objects nested thousands deep, which no request needs.
-        raise ApiError("InvalidParameter", "The request body is not valid JSON.") from exc
+        raise ApiError("InvalidParameter", gettext("The request body is not valid JSON.")) from exc
     ctx = Context(key=key, member=member, request_id=request_id)
     return success(run(action, ctx, data), request_id)
 
@@ -174,7 +188,9 @@ def _answer(request_id: str, act, *, savepoint: bool = False):
         logger.exception("API request %s failed", request_id)
         return failure(
             "InternalError",
-            f"An internal error occurred; nothing was changed by it. Quote RequestId {request_id} to support.",
+            gettext("An internal error occurred; nothing was changed by it. Quote RequestId {request_id} to support.").format(
+                request_id=request_id
+            ),
             request_id,
         )
 
@@ -186,10 +202,25 @@ def is_api_request(request) -> bool:
     return request.path == "/api" or request.path.startswith("/api/")
 
 
+# X-TC-Language (the SDK's ClientProfile(language=...)): the language of the answer's messages.
+API_LANGUAGES = {"zh-cn": "zh-hans", "en-us": "en"}
+
+
+def api_language(request) -> str:
+    """The console language for the request's X-TC-Language: zh-CN answers in Simplified Chinese,
+    en-US and anything else (or none) in English, whatever the browser's Accept-Language says."""
+    return API_LANGUAGES.get(request.headers.get("X-TC-Language", "").strip().lower(), "en")
+
+
 @csrf_exempt
 def endpoint(request):
     """The Tencent Cloud API 3.0 endpoint (POST /, /api/ and /api). Every answer is HTTP 200 in the
-    envelope, errors included, as the SDK expects."""
+    envelope, errors included, as the SDK expects; its messages in the X-TC-Language."""
+    with translation.override(api_language(request)):
+        return _endpoint(request)
+
+
+def _endpoint(request):
     request_id = new_request_id()
     if request.method != "POST":
         response = failure(
@@ -205,18 +236,20 @@ def endpoint(request):
 def bad_request(request):
     """Django refused the request before any view (a Host header this server does not serve, for
     one); the API still answers in its envelope."""
-    return failure(
-        "InvalidParameter",
-        gettext("The request cannot be served: check the endpoint address (the Host header) and the request's format."),
-        new_request_id(),
-    )
+    with translation.override(api_language(request)):
+        return failure(
+            "InvalidParameter",
+            gettext("The request cannot be served: check the endpoint address (the Host header) and the request's format."),
+            new_request_id(),
+        )
 
 
 @csrf_exempt
 def unknown_path(request, path: str):
     """Any other address under /api/: an envelope, so that a client never gets an HTML page."""
-    return failure(
-        "UnsupportedOperation",
-        gettext("There is no API at /api/{path}: send POST / or POST /api/.").format(path=path[:100]),
-        new_request_id(),
-    )
+    with translation.override(api_language(request)):
+        return failure(
+            "UnsupportedOperation",
+            gettext("There is no API at /api/{path}: send POST / or POST /api/.").format(path=path[:100]),
+            new_request_id(),
+        )

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class ApiKey(models.Model):
@@ -11,7 +12,7 @@ class ApiKey(models.Model):
     it is stored Fernet-encrypted (api.crypto) and shown to its owner once, at creation."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys")
-    secret_id = models.CharField("SecretId", max_length=64, unique=True)
+    secret_id = models.CharField(_("SecretId"), max_length=64, unique=True)
     secret_key_encrypted = models.TextField("SecretKey (encrypted)")
     description = models.CharField(max_length=100, blank=True)
     enabled = models.BooleanField(default=True)
@@ -19,7 +20,7 @@ class ApiKey(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = "API key"
+        verbose_name = _("API key")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=~Q(secret_key_encrypted=""), name="api_key_secret_present"),

@@ -58,30 +58,30 @@ class Param:
         if self.minimum is not None and self.maximum is not None:
             return f"{self.minimum}–{self.maximum}{unit}"
         if self.maximum is not None:
-            return f"at most {self.maximum}{unit}"
+            return gettext("at most %(limit)s") % {"limit": f"{self.maximum}{unit}"}
         if self.minimum is not None:
-            return f"at least {self.minimum}{unit}"
+            return gettext("at least %(limit)s") % {"limit": f"{self.minimum}{unit}"}
         return ""
 
 
 def _ill_typed(path: str, expected: str) -> ApiError:
-    return ApiError("InvalidParameter", f"The parameter `{path}` must be {expected}.")
+    return ApiError("InvalidParameter", gettext("The parameter `%(path)s` must be %(expected)s.") % {"path": path, "expected": expected})
 
 
 def _integer(value, path: str) -> int:
     # The SDK sends integers as JSON numbers; Tencent's gateway also takes them as digit strings.
     if isinstance(value, bool):
-        raise _ill_typed(path, "an integer")
+        raise _ill_typed(path, gettext("an integer"))
     if isinstance(value, int):
         return value
     if isinstance(value, str) and _INTEGER_TEXT.match(value.strip()):
         return int(value.strip())
-    raise _ill_typed(path, "an integer")
+    raise _ill_typed(path, gettext("an integer"))
 
 
 def _uin(value, path: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise _ill_typed(path, "an integer")
+        raise _ill_typed(path, gettext("an integer"))
     uin = uin_or_none(value)
     if uin is None:
         raise ApiError(
@@ -95,8 +95,9 @@ def _uin(value, path: str) -> int:
 def _check_range(param: Param, measured: int, path: str, what: str) -> None:
     low, high = param.minimum, param.maximum
     if (low is not None and measured < low) or (high is not None and measured > high):
-        subject = f"The length of `{path}`" if what else f"`{path}`"
-        raise ApiError(param.range_code, f"{subject} must be {param.limits}; got {measured}.")
+        template = (gettext("The length of `%(path)s` must be %(limits)s; got %(measured)s.") if what
+                    else gettext("`%(path)s` must be %(limits)s; got %(measured)s."))
+        raise ApiError(param.range_code, template % {"path": path, "limits": param.limits, "measured": measured})
 
 
 def _value(param: Param, value, path: str):
@@ -109,14 +110,16 @@ def _value(param: Param, value, path: str):
         return _uin(value, path)
     if kind == "str":
         if not isinstance(value, str):
-            raise _ill_typed(path, "a string")
+            raise _ill_typed(path, gettext("a string"))
         problem = text_problem(value)
         if problem:
             message = gettext("`%(path)s` is refused: %(problem)s.") % {"path": path, "problem": problem}
             raise ApiError("InvalidParameterValue", message)
         if param.choices and value not in param.choices:
             raise ApiError(
-                param.range_code, f"`{path}` must be one of {', '.join(param.choices)}; got {value!r}."
+                param.range_code,
+                gettext("`%(path)s` must be one of %(choices)s; got %(value)s.")
+                % {"path": path, "choices": ", ".join(param.choices), "value": repr(value)},
             )
         _check_range(param, len(value), path, "length")
         return value
@@ -124,18 +127,18 @@ def _value(param: Param, value, path: str):
         # Numbers arrive as Decimal (the body is parsed with parse_float=json_decimal), so 0.1 stays 0.1;
         # core.money.parse_amount then enforces the money rules.
         if isinstance(value, bool) or not isinstance(value, (int, Decimal, str)):
-            raise _ill_typed(path, "a number such as 100.00")
+            raise _ill_typed(path, gettext("a number such as 100.00"))
         if isinstance(value, str) and not _DECIMAL_TEXT.match(value.strip()):
-            raise _ill_typed(path, "a number such as 100.00")
+            raise _ill_typed(path, gettext("a number such as 100.00"))
         return value
     if kind == "uin_list":
         if not isinstance(value, list):
-            raise _ill_typed(path, "an array of UINs")
+            raise _ill_typed(path, gettext("an array of UINs"))
         _check_range(param, len(value), path, "length")
         return [_uin(item, f"{path}.{index}") for index, item in enumerate(value)]
     if kind == "objects":
         if not isinstance(value, list):
-            raise _ill_typed(path, "an array of objects")
+            raise _ill_typed(path, gettext("an array of objects"))
         _check_range(param, len(value), path, "length")
         return [parse(param.items, item, prefix=f"{path}.{index}.") for index, item in enumerate(value)]
     raise AssertionError(f"unknown parameter kind {kind}")
@@ -170,18 +173,22 @@ def parse(schema: tuple[Param, ...], data, *, prefix: str = "") -> dict:
     """Check `data` against `schema` and return the typed values (defaults filled in). JSON null
     counts as absent, as the SDK never sends a parameter left as None."""
     if not isinstance(data, dict):
-        where = f"`{prefix[:-1]}`" if prefix else "The request body"
-        raise ApiError("InvalidParameter", f"{where} must be a JSON object.")
+        message = (gettext("`%(path)s` must be a JSON object.") % {"path": prefix[:-1]} if prefix
+                   else gettext("The request body must be a JSON object."))
+        raise ApiError("InvalidParameter", message)
     known = {param.name for param in schema}
     for name in data:
         if name not in known:
-            raise ApiError("UnknownParameter", f"The parameter `{prefix}{name}` is not recognized.")
+            raise ApiError("UnknownParameter", gettext("The parameter `%(path)s` is not recognized.") % {"path": f"{prefix}{name}"})
     values = {}
     for param in schema:
         raw = data.get(param.name)
         if raw is None:
             if param.required:
-                raise ApiError("MissingParameter", f"The request is missing the required parameter `{prefix}{param.name}`.")
+                raise ApiError(
+                    "MissingParameter",
+                    gettext("The request is missing the required parameter `%(path)s`.") % {"path": f"{prefix}{param.name}"},
+                )
             values[param.name] = param.default
             continue
         values[param.name] = _value(param, raw, prefix + param.name)

@@ -54,7 +54,9 @@ def api_key_create(*, user, description: str = "") -> tuple[ApiKey, str]:
         raise NotPermitted(f"{user.get_username()} is not a member of a reseller; only members can hold API keys.")
     description = (description or "").strip()
     if len(description) > DESCRIPTION_MAX:
-        raise InvalidValue(f"The description can be at most {DESCRIPTION_MAX} characters.", field="description")
+        raise InvalidValue(
+            gettext("The description can be at most %(max)s characters.") % {"max": DESCRIPTION_MAX}, field="description"
+        )
     with transaction.atomic():
         # Lock the member row so that two concurrent creations cannot both pass the count.
         Member.objects.select_for_update().filter(pk=user.member.pk).exists()
@@ -76,7 +78,7 @@ def api_key_create(*, user, description: str = "") -> tuple[ApiKey, str]:
 def api_key_set_enabled(*, key: ApiKey, enabled: bool, actor) -> ApiKey:
     """Disable (or re-enable) a key: a disabled key's requests answer AuthFailure.SecretIdNotFound."""
     if not _can_manage(actor, key):
-        raise NotPermitted("You can manage only your own API keys.")
+        raise NotPermitted(gettext("You can manage only your own API keys."))
     ApiKey.objects.filter(pk=key.pk).update(enabled=enabled)
     key.enabled = enabled
     return key
@@ -85,7 +87,7 @@ def api_key_set_enabled(*, key: ApiKey, enabled: bool, actor) -> ApiKey:
 def api_key_delete(*, key: ApiKey, actor) -> None:
     """Delete a key for good. Allocation records keep its SecretId in their operator name."""
     if not _can_manage(actor, key):
-        raise NotPermitted("You can manage only your own API keys.")
+        raise NotPermitted(gettext("You can manage only your own API keys."))
     ApiKey.objects.filter(pk=key.pk).delete()
 
 

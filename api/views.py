@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -53,7 +54,7 @@ def _manage(request, pk: int, change, done: str):
 def api_key_disable(request, pk: int):
     return _manage(
         request, pk, lambda key: services.api_key_set_enabled(key=key, enabled=False, actor=request.user),
-        "Key {secret_id} is disabled: its requests are now refused.",
+        gettext_lazy("Key {secret_id} is disabled: its requests are now refused."),
     )
 
 
@@ -62,7 +63,7 @@ def api_key_disable(request, pk: int):
 def api_key_enable(request, pk: int):
     return _manage(
         request, pk, lambda key: services.api_key_set_enabled(key=key, enabled=True, actor=request.user),
-        "Key {secret_id} is enabled again.",
+        gettext_lazy("Key {secret_id} is enabled again."),
     )
 
 
@@ -71,7 +72,7 @@ def api_key_enable(request, pk: int):
 def api_key_delete(request, pk: int):
     return _manage(
         request, pk, lambda key: services.api_key_delete(key=key, actor=request.user),
-        "Key {secret_id} is deleted.",
+        gettext_lazy("Key {secret_id} is deleted."),
     )
 
 

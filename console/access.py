@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext
 
 
 def membership_of(user):
@@ -44,7 +45,7 @@ def member_required(view=None, *, write: bool = False):
             request.user.member = member
             request.member, request.reseller = member, member.reseller
             if write and not member.can_allocate:
-                raise PermissionDenied("Your role can view but not change anything.")
+                raise PermissionDenied(gettext("Your role can view but not change anything."))
             timezone.activate(member.reseller.zone)
             try:
                 return view(request, *args, **kwargs)

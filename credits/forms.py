@@ -1,7 +1,7 @@
 import uuid
 
 from django import forms
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy as _
 
 
 def new_idempotency_key() -> str:
@@ -27,14 +27,14 @@ class AllocateForm(IdempotencyKeyMixin, forms.Form):
     input breaks (too many decimals, zero, over the per-operation limit); the form only carries them."""
 
     amount = forms.CharField(
-        label=gettext_lazy("Allocated amount (USD)"), max_length=32,
+        label=_("Allocated amount (USD)"), max_length=32,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "class": "num"}),
-        help_text=gettext_lazy(
+        help_text=_(
             "A positive amount allocates from your pool; a negative amount repossesses, after you confirm it."
         ),
     )
     remark = forms.CharField(
-        label=gettext_lazy("Remark"), required=False, max_length=255,
+        label=_("Remark"), required=False, max_length=255,
         widget=forms.TextInput(attrs={"autocomplete": "off", "maxlength": 255}),
     )
     # Set by the repossession's confirmation step: without it a negative amount is only checked and
@@ -47,24 +47,24 @@ class AllocateForm(IdempotencyKeyMixin, forms.Form):
 
 class PoolApplicationForm(forms.Form):
     amount = forms.CharField(
-        label="Amount (USD)", max_length=32,
+        label=_("Amount (USD)"), max_length=32,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "class": "num"}),
     )
     reason = forms.CharField(
-        label="Reason", max_length=1000,
+        label=_("Reason"), max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2, "maxlength": 1000}),
-        help_text="Your channel manager reads this when approving the application.",
+        help_text=_("Your channel manager reads this when approving the application."),
     )
 
 
 class RepaymentForm(IdempotencyKeyMixin, forms.Form):
     amount = forms.CharField(
-        label="Amount repaid (USD)", max_length=32,
+        label=_("Amount repaid (USD)"), max_length=32,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "class": "num"}),
-        help_text="What the customer paid back, at most what it has used. It returns to its available credit.",
+        help_text=_("What the customer paid back, at most what it has used. It returns to its available credit."),
     )
     remark = forms.CharField(
-        label="Remark", required=False, max_length=255,
+        label=_("Remark"), required=False, max_length=255,
         widget=forms.TextInput(attrs={"autocomplete": "off", "maxlength": 255}),
     )
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)

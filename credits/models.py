@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, Reseller
 
@@ -41,9 +42,9 @@ class PoolApplication(models.Model):
     """A reseller asks its channel manager for more customer credit."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
+        PENDING = "pending", _("Pending")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
 
     reseller = models.ForeignKey(Reseller, on_delete=models.CASCADE, related_name="pool_applications")
     amount = money_field()
@@ -100,10 +101,10 @@ class AllocationRecord(models.Model):
     refuses UPDATE and DELETE."""
 
     class Source(models.TextChoices):
-        CONSOLE = "console", "Console"
-        API = "api", "API"
-        ADMIN = "admin", "Admin"
-        SYSTEM = "system", "System"
+        CONSOLE = "console", _("Console")
+        API = "api", _("API")
+        ADMIN = "admin", _("Admin")
+        SYSTEM = "system", _("System")
 
     created_at = models.DateTimeField(default=timezone.now, db_index=False)
     # No single-column indexes: allocation_reseller_time and allocation_customer_time lead with them.
@@ -166,10 +167,10 @@ class UsageCharge(models.Model):
     same statement as each charge. SQLite keeps a plain table with this constraint."""
 
     class Source(models.TextChoices):
-        API = "api", "API"
-        IMPORT = "import", "CSV import"
-        SIMULATOR = "simulator", "Demo simulator"
-        SYSTEM = "system", "System"
+        API = "api", _("API")
+        IMPORT = "import", _("CSV import")
+        SIMULATOR = "simulator", _("Demo simulator")
+        SYSTEM = "system", _("System")
 
     reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="usage_charges")
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="usage_charges")

@@ -46,7 +46,7 @@ def _idempotency_key_clean(value) -> str:
         )
     if not key or len(key) > IDEMPOTENCY_KEY_MAX:
         raise InvalidValue(
-            f"The idempotency key must be 1 to {IDEMPOTENCY_KEY_MAX} characters.",
+            gettext("The idempotency key must be 1 to %(max)s characters.") % {"max": IDEMPOTENCY_KEY_MAX},
             code="InvalidParameterValue.ClientToken",
         )
     return key
@@ -351,7 +351,7 @@ def repayment_confirm(
 
 def _repayment_replay(previous: Repayment, *, customer: Customer, amount: Decimal) -> Repayment:
     if previous.customer_id != customer.pk or previous.amount != amount:
-        raise IdempotencyConflict("This form was already used for a different repayment. Open the form again.")
+        raise IdempotencyConflict(gettext("This form was already used for a different repayment. Open the form again."))
     previous.replayed = True
     return previous
 
@@ -406,7 +406,8 @@ def _review(application_id: int, *, actor, note: str, status: str) -> PoolApplic
     application = PoolApplication.objects.select_for_update().select_related("reseller").get(pk=application_id)
     if application.status != PoolApplication.Status.PENDING:
         raise DomainError(
-            f"This application was already {application.status}; only pending applications can be reviewed.",
+            gettext("This application was already %(status)s; only pending applications can be reviewed.")
+            % {"status": str(application.get_status_display()).lower()},
             code="FailedOperation.ApplicationReviewed",
         )
     application.status = status
@@ -467,19 +468,20 @@ def _parse_incurred_at(value) -> datetime:
             value = datetime.fromisoformat(text)
         except ValueError:
             raise InvalidValue(
-                f"The time {text!r} is not an ISO 8601 date and time such as 2026-11-26T08:00:00+08:00.",
+                gettext("The time %(value)s is not an ISO 8601 date and time such as 2026-11-26T08:00:00+08:00.")
+                % {"value": repr(text)},
                 code="InvalidParameterValue.IncurredAt",
                 field="incurred_at",
             ) from None
     if not isinstance(value, datetime):
         raise InvalidValue(
-            "Give the time the usage was incurred as an ISO 8601 date and time.",
+            gettext("Give the time the usage was incurred as an ISO 8601 date and time."),
             code="InvalidParameterValue.IncurredAt",
             field="incurred_at",
         )
     if timezone.is_naive(value):
         raise InvalidValue(
-            "The time the usage was incurred needs a time zone (such as +08:00 or Z).",
+            gettext("The time the usage was incurred needs a time zone (such as +08:00 or Z)."),
             code="InvalidParameterValue.IncurredAt",
             field="incurred_at",
         )

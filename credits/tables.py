@@ -3,7 +3,7 @@ from html import escape
 
 import django_tables2 as tables
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy as _
 
 from console.tables import NUMBER, RowLinks
 from core.money import format_money
@@ -19,21 +19,21 @@ class AllocationRecordTable(tables.Table):
 
     renders_rows = True
 
-    created_at = tables.Column("Time")
-    customer_uin = tables.Column("Customer UIN", accessor="customer__uin")
-    customer_name = tables.Column("Customer name", accessor="customer__name")
-    kind = tables.Column("Type", accessor="pk")
-    amount = tables.Column("Amount", attrs=NUMBER)
-    credit_after = tables.Column("Credit after", attrs=NUMBER)
-    available_after = tables.Column("Available after", attrs=NUMBER)
-    pool_remaining_after = tables.Column("Pool remaining after", attrs=NUMBER)
-    operator_name = tables.Column("Operator")
-    source = tables.Column("Source")
-    remark = tables.Column("Remark")
+    created_at = tables.Column(_("Time"))
+    customer_uin = tables.Column(_("Customer UIN"), accessor="customer__uin")
+    customer_name = tables.Column(_("Customer name"), accessor="customer__name")
+    kind = tables.Column(_("Type"), accessor="pk")
+    amount = tables.Column(_("Amount"), attrs=NUMBER)
+    credit_after = tables.Column(_("Credit after"), attrs=NUMBER)
+    available_after = tables.Column(_("Available after"), attrs=NUMBER)
+    pool_remaining_after = tables.Column(_("Pool remaining after"), attrs=NUMBER)
+    operator_name = tables.Column(_("Operator"))
+    source = tables.Column(_("Source"))
+    remark = tables.Column(_("Remark"))
 
     class Meta:
         orderable = False
-        empty_text = "No allocation records match these filters."
+        empty_text = _("No allocation records match these filters.")
         attrs = {"class": "table", "id": "records"}
 
     @cached_property
@@ -63,8 +63,8 @@ class AllocationRecordTable(tables.Table):
         )
 
 
-EXPORT_HEADER = ["Time", "Customer UIN", "Customer name", "Type", "Amount", "Credit after", "Available after",
-                 "Pool remaining after", "Operator", "Source", "Remark"]
+EXPORT_HEADER = [_("Time"), _("Customer UIN"), _("Customer name"), _("Type"), _("Amount"), _("Credit after"), _("Available after"),
+                 _("Pool remaining after"), _("Operator"), _("Source"), _("Remark")]
 EXPORT_FIELDS = ["created_at", "customer__uin", "customer__name", "amount", "credit_after", "available_after",
                  "pool_remaining_after", "operator_name", "source", "remark"]
 
@@ -73,6 +73,6 @@ def export_row(values: tuple, tz) -> list:
     created_at, uin, name, amount, credit_after, available_after, pool_after, operator, source, remark = values
     return [
         created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"), uin, name,
-        "Allocate" if amount > 0 else "Repossess", f"{amount:+.2f}", f"{credit_after:.2f}",
+        gettext("Allocate") if amount > 0 else gettext("Repossess"), f"{amount:+.2f}", f"{credit_after:.2f}",
         f"{available_after:.2f}", f"{pool_after:.2f}", operator, AllocationRecord.Source(source).label, remark,
     ]

@@ -1,6 +1,7 @@
 import django_filters
 from django import forms
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from console.filters import StrictFilterSet
 from core.inputs import uin_prefix_ranges
@@ -13,16 +14,16 @@ USAGE_BANDS = [(str(threshold), band_label(threshold)) for threshold in THRESHOL
 
 class CustomerFilter(StrictFilterSet):
     q = django_filters.CharFilter(
-        label="Search", method="search",
+        label=_("Search"), method="search",
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "UIN, name, remark or email", "autocomplete": "off"}),
     )
     status = django_filters.ChoiceFilter(
-        label="Account status", field_name="account_status", choices=Customer.AccountStatus.choices,
-        empty_label="All statuses",
+        label=_("Account status"), field_name="account_status", choices=Customer.AccountStatus.choices,
+        empty_label=_("All statuses"),
     )
     # The balance's usage_band is stored and indexed (reseller, usage_band): "≥ 90 %" is an index range, not a
     # used / credit computation over every row.
-    band = django_filters.ChoiceFilter(label="Usage", choices=USAGE_BANDS, method="filter_band", empty_label="Any usage")
+    band = django_filters.ChoiceFilter(label=_("Usage"), choices=USAGE_BANDS, method="filter_band", empty_label=_("Any usage"))
 
     class Meta:
         model = Customer

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.rules import FULL, THRESHOLDS
 from core.timezones import reseller_zone, validate_time_zone
@@ -38,6 +39,16 @@ def used_ratio_expression() -> Case:
     )
 
 
+def language_choices() -> list[tuple[str, str]]:
+    """The console's languages (settings.LANGUAGES): what a member, a customer or a reseller's
+    contact reads its console, e-mails and SMS in."""
+    return list(settings.LANGUAGES)
+
+
+def default_language() -> str:
+    return settings.LANGUAGE_CODE
+
+
 def default_reseller_time_zone() -> str:
     return settings.DEFAULT_RESELLER_TIME_ZONE
 
@@ -46,19 +57,23 @@ class Reseller(models.Model):
     """A partner: it gets a customer-credit pool from its channel manager and hands it out."""
 
     name = models.CharField(max_length=200)
-    uin = models.BigIntegerField("UIN", unique=True)
+    uin = models.BigIntegerField(_("UIN"), unique=True)
     contact_email = models.EmailField(blank=True)
     contact_phone = models.CharField(max_length=32, blank=True)
     time_zone = models.CharField(max_length=64, default=default_reseller_time_zone, validators=[validate_time_zone])
     customer_alerts_enabled = models.BooleanField(
-        "send alerts to customers", default=True, help_text="Switch off to alert only the reseller."
+        _("send alerts to customers"), default=True, help_text=_("Switch off to alert only the reseller.")
     )
     # Usage alerts: which channels reach the contact address / phone and the customers.
-    contact_alert_email = models.BooleanField("e-mail alerts to the contact address", default=True)
-    contact_alert_sms = models.BooleanField("SMS alerts to the contact phone", default=True)
-    customer_alert_email = models.BooleanField("e-mail alerts to customers", default=True)
-    customer_alert_sms = models.BooleanField("SMS alerts to customers", default=True)
-    customer_alert_inbox = models.BooleanField("Message Center alerts to customers", default=True)
+    contact_alert_email = models.BooleanField(_("e-mail alerts to the contact address"), default=True)
+    contact_alert_sms = models.BooleanField(_("SMS alerts to the contact phone"), default=True)
+    customer_alert_email = models.BooleanField(_("e-mail alerts to customers"), default=True)
+    customer_alert_sms = models.BooleanField(_("SMS alerts to customers"), default=True)
+    customer_alert_inbox = models.BooleanField(_("Message Center alerts to customers"), default=True)
+    # The contact address's and phone's language (its e-mails and SMS); empty is the default language.
+    language = models.CharField(
+        _("language"), max_length=16, choices=language_choices, default=default_language, blank=True
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -81,18 +96,21 @@ class Reseller(models.Model):
 
 class Member(models.Model):
     class Role(models.TextChoices):
-        ADMIN = "admin", "Admin"
-        OPERATOR = "operator", "Operator"
-        VIEWER = "viewer", "Viewer"
+        ADMIN = "admin", _("Admin")
+        OPERATOR = "operator", _("Operator")
+        VIEWER = "viewer", _("Viewer")
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="member")
     reseller = models.ForeignKey(Reseller, on_delete=models.CASCADE, related_name="members")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.OPERATOR)
     # Usage alerts reach the member on each channel switched on here (e-mail to user.email).
     phone = models.CharField(max_length=32, blank=True)
-    alert_email = models.BooleanField("e-mail alerts", default=True)
-    alert_sms = models.BooleanField("SMS alerts", default=False)
-    alert_inbox = models.BooleanField("Message Center alerts", default=True)
+    alert_email = models.BooleanField(_("e-mail alerts"), default=True)
+    alert_sms = models.BooleanField(_("SMS alerts"), default=False)
+    alert_inbox = models.BooleanField(_("Message Center alerts"), default=True)
+    # The console's and the member's e-mails' and SMS' language; empty until the member picks one
+    # (the browser's language then), applied on each request (partnercenter.middleware).
+    language = models.CharField(_("language"), max_length=16, choices=language_choices, blank=True)
 
     class Meta:
         ordering = ["user__username"]
@@ -107,20 +125,20 @@ class Member(models.Model):
 
 class Customer(models.Model):
     class IdentityType(models.TextChoices):
-        PERSONAL = "personal", "Personal"
-        ENTERPRISE = "enterprise", "Enterprise"
+        PERSONAL = "personal", _("Personal")
+        ENTERPRISE = "enterprise", _("Enterprise")
 
     class AccountStatus(models.TextChoices):
-        NORMAL = "normal", "Normal"
-        FROZEN = "frozen", "Frozen"
+        NORMAL = "normal", _("Normal")
+        FROZEN = "frozen", _("Frozen")
 
-    uin = models.BigIntegerField("UIN", unique=True)
+    uin = models.BigIntegerField(_("UIN"), unique=True)
     reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="customers")
     name = models.CharField(max_length=200)
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=32, blank=True)
     remark = models.CharField(max_length=255, blank=True)
-    bound_at = models.DateTimeField("binding time", default=timezone.now)
+    bound_at = models.DateTimeField(_("binding time"), default=timezone.now)
     identity_type = models.CharField(max_length=16, choices=IdentityType.choices, default=IdentityType.ENTERPRISE)
     account_status = models.CharField(max_length=16, choices=AccountStatus.choices, default=AccountStatus.NORMAL)
     # Custom balance warning: alert the reseller when available drops below this % of credit.
@@ -128,9 +146,13 @@ class Customer(models.Model):
     # The customer's own usage-alert channels (DESIGN §3: each recipient's channels can be switched
     # off). The reseller-wide switches in Settings apply on top of these. A database default, because
     # bulk loads (seed_scale's COPY) name only the columns they fill.
-    alert_email = models.BooleanField("e-mail alerts to this customer", default=True, db_default=True)
-    alert_sms = models.BooleanField("SMS alerts to this customer", default=True, db_default=True)
-    alert_inbox = models.BooleanField("Message Center alerts to this customer", default=True, db_default=True)
+    alert_email = models.BooleanField(_("e-mail alerts to this customer"), default=True, db_default=True)
+    alert_sms = models.BooleanField(_("SMS alerts to this customer"), default=True, db_default=True)
+    alert_inbox = models.BooleanField(_("Message Center alerts to this customer"), default=True, db_default=True)
+    # The language of the customer's e-mails, SMS and Message Center texts; empty is the default language.
+    language = models.CharField(
+        _("language"), max_length=16, choices=language_choices, default=default_language, db_default="en", blank=True
+    )
 
     class Meta:
         ordering = ["-bound_at", "-id"]

@@ -1,5 +1,6 @@
 """Writes for members and customers (a reseller is created with its pool: credits.services.reseller_create)."""
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -16,6 +17,28 @@ def member_create(*, reseller: Reseller, username: str, password: str, role: str
     with transaction.atomic():
         user = User.objects.create_user(username=username, password=password, email=email)
         return Member.objects.create(user=user, reseller=reseller, role=role)
+
+
+def language_checked(language: str) -> str:
+    """A member's or a customer's language: one of settings.LANGUAGES, else the refusal saying which."""
+    allowed = dict(settings.LANGUAGES)
+    if language not in allowed:
+        raise InvalidValue(
+            gettext("Unknown language %(language)s: use one of %(allowed)s.")
+            % {"language": repr(language), "allowed": ", ".join(allowed)},
+            field="language",
+        )
+    return language
+
+
+def member_language_set(*, member: Member, language: str) -> Member:
+    """The language the member reads the console, its e-mails and its SMS in (any role may pick
+    its own)."""
+    language = language_checked(language)
+    with transaction.atomic():
+        Member.objects.filter(pk=member.pk).update(language=language)
+    member.language = language
+    return member
 
 
 def _field_max(name: str) -> int:

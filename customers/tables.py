@@ -4,7 +4,7 @@ from html import escape
 import django_tables2 as tables
 from django.db.models import F
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy as _
 
 from console.tables import NUMBER, RowLinks, usage_meter
 from core.money import format_money
@@ -21,24 +21,24 @@ class CustomerTable(tables.Table):
 
     renders_rows = True
 
-    uin = tables.Column("UIN", order_by=("uin",))
-    name = tables.Column("Name", order_by=("name", "id"))
-    remark = tables.Column("Remark", order_by=("remark", "id"))
-    email = tables.Column("Email", order_by=("email", "id"))
-    phone = tables.Column("Phone", orderable=False)
-    bound_at = tables.Column("Binding time", order_by=("bound_at", "id"))
+    uin = tables.Column(_("UIN"), order_by=("uin",))
+    name = tables.Column(_("Name"), order_by=("name", "id"))
+    remark = tables.Column(_("Remark"), order_by=("remark", "id"))
+    email = tables.Column(_("Email"), order_by=("email", "id"))
+    phone = tables.Column(_("Phone"), orderable=False)
+    bound_at = tables.Column(_("Binding time"), order_by=("bound_at", "id"))
     # Sorting reads the balance's indexes (reseller, credit / used / available, customer); available
     # is stored, never credit - used.
-    credit = tables.Column("Credit", order_by=("balance__credit", "id"), attrs=NUMBER)
-    used = tables.Column("Used", order_by=("balance__used", "id"), attrs=NUMBER)
-    available = tables.Column("Available", order_by=("balance__available", "id"), attrs=NUMBER)
+    credit = tables.Column(_("Credit"), order_by=("balance__credit", "id"), attrs=NUMBER)
+    used = tables.Column(_("Used"), order_by=("balance__used", "id"), attrs=NUMBER)
+    available = tables.Column(_("Available"), order_by=("balance__available", "id"), attrs=NUMBER)
     # The stored used / credit (CustomerBalance.used_ratio), indexed like the other balance columns.
-    used_percent = tables.Column("Used %", accessor="pk", order_by=("balance__used_ratio", "id"))
-    account_status = tables.Column("Account status", order_by=("account_status", "id"))
-    operation = tables.Column("Operation", accessor="pk", orderable=False, attrs={"th": {"class": "cell-actions"}})
+    used_percent = tables.Column(_("Used %"), accessor="pk", order_by=("balance__used_ratio", "id"))
+    account_status = tables.Column(_("Account status"), order_by=("account_status", "id"))
+    operation = tables.Column(_("Operation"), accessor="pk", orderable=False, attrs={"th": {"class": "cell-actions"}})
 
     class Meta:
-        empty_text = "No customers match these filters."
+        empty_text = _("No customers match these filters.")
         order_by = ("-bound_at",)
         attrs = {"class": "table", "id": "customers"}
 
@@ -114,7 +114,7 @@ class CustomerTable(tables.Table):
             f'<td class="cell-usage">{usage_meter(record.used, record.credit, record.usage_band)}</td>'
             f'<td><span class="status status-{escape(record.account_status)}">{escape(record.get_account_status_display())}</span></td>'
             f'<td class="cell-actions"><div class="row-actions">{allocate}<a href="{url["records"]}" class="link">{label["records"]}</a>'
-            f'<details class="more-menu" data-menu><summary class="link" aria-label="{more_for}">{label["more"]}</summary>'
+            f'<details class="more-menu" data-menu><summary class="link" aria-label=_("{more_for}")>{label["more"]}</summary>'
             f'<div class="menu-items">{more}<a href="{url["alerts"]}">{label["alerts"]}</a></div></details></div></td></tr>\n'
         )
 
@@ -128,8 +128,8 @@ ROW_ROUTES = {
 
 
 # The CSV export: the columns a spreadsheet needs, as plain values (no thousands separators).
-EXPORT_HEADER = ["UIN", "Name", "Remark", "Email", "Phone", "Binding time", "Credit", "Used", "Available",
-                 "Used %", "Account status"]
+EXPORT_HEADER = ["UIN", _("Name"), _("Remark"), _("Email"), _("Phone"), _("Binding time"), _("Credit"), _("Used"), _("Available"),
+                 _("Used %"), _("Account status")]
 EXPORT_FIELDS = ["uin", "name", "remark", "email", "phone", "bound_at", "balance__credit", "balance__used",
                  "balance__available", "account_status"]
 

@@ -1,15 +1,17 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
-from customers.models import Reseller
+from customers.models import Reseller, language_choices
 
 
 class CustomWarningForm(forms.Form):
     percent = forms.IntegerField(
-        label="Warn when available credit is below (% of credit)",
+        # xgettext:no-python-format
+        label=_("Warn when available credit is below (% of credit)"),
         required=False,
         min_value=0,
         max_value=100,
-        help_text="A whole number from 0 to 100. Leave empty to switch the custom warning off.",
+        help_text=_("A whole number from 0 to 100. Leave empty to switch the custom warning off."),
         widget=forms.NumberInput(attrs={"inputmode": "numeric", "step": "1", "min": "0", "max": "100"}),
     )
 
@@ -21,17 +23,21 @@ class ResellerAlertSettingsForm(forms.ModelForm):
             "contact_email", "contact_phone", "contact_alert_email", "contact_alert_sms",
             "customer_alerts_enabled", "customer_alert_email", "customer_alert_sms", "customer_alert_inbox",
         ]
-        labels = {"contact_email": "Contact e-mail", "contact_phone": "Contact phone"}
+        labels = {"contact_email": _("Contact e-mail"), "contact_phone": _("Contact phone")}
 
 
 class MemberChannelsForm(forms.Form):
-    phone = forms.CharField(label="Phone for SMS", required=False, max_length=32)
-    alert_email = forms.BooleanField(label="E-mail", required=False)
-    alert_sms = forms.BooleanField(label="SMS", required=False)
-    alert_inbox = forms.BooleanField(label="Message Center", required=False)
+    phone = forms.CharField(label=_("Phone for SMS"), required=False, max_length=32)
+    alert_email = forms.BooleanField(label=_("E-mail"), required=False)
+    alert_sms = forms.BooleanField(label=_("SMS"), required=False)
+    alert_inbox = forms.BooleanField(label=_("Message Center"), required=False)
 
 
 class CustomerChannelsForm(forms.Form):
-    alert_email = forms.BooleanField(label="E-mail", required=False)
-    alert_sms = forms.BooleanField(label="SMS", required=False)
-    alert_inbox = forms.BooleanField(label="Message Center", required=False)
+    alert_email = forms.BooleanField(label=_("E-mail"), required=False)
+    alert_sms = forms.BooleanField(label=_("SMS"), required=False)
+    alert_inbox = forms.BooleanField(label=_("Message Center"), required=False)
+    # Left out of a post, the customer's language stays as it is.
+    language = forms.ChoiceField(
+        label=_("Language of its alerts"), choices=language_choices, required=False
+    )

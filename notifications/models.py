@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower, Trim
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy as _
 
 from core.rules import FULL
 from customers.models import Customer, Member, Reseller
@@ -13,9 +13,9 @@ from customers.models import Customer, Member, Reseller
 
 class Alert(models.Model):
     class Kind(models.TextChoices):
-        THRESHOLD = "threshold", "Usage threshold"
-        CUSTOM = "custom", "Custom balance warning"
-        REARMED = "rearmed", "Back under a threshold"
+        THRESHOLD = "threshold", _("Usage threshold")
+        CUSTOM = "custom", _("Custom balance warning")
+        REARMED = "rearmed", _("Back under a threshold")
 
     # The unique (customer, kind, threshold, day) key serves a customer's lookups (its history,
     # "already today"); the partial index of open alerts serves the re-arm, the sweep's included.
@@ -85,20 +85,20 @@ class Delivery(models.Model):
     """The outbox: written with the alert, sent by a worker after commit."""
 
     class Channel(models.TextChoices):
-        EMAIL = "email", "E-mail"
-        SMS = "sms", "SMS"
-        INBOX = "inbox", "Message Center"
+        EMAIL = "email", _("E-mail")
+        SMS = "sms", _("SMS")
+        INBOX = "inbox", _("Message Center")
 
     class Recipient(models.TextChoices):
-        CONTACT = "contact", "Reseller contact"
-        MEMBER = "member", "Reseller member"
-        CUSTOMER = "customer", "Customer"
+        CONTACT = "contact", _("Reseller contact")
+        MEMBER = "member", _("Reseller member")
+        CUSTOMER = "customer", _("Customer")
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
 
     # The unique (alert, ...) key indexes alert; reseller and customer are the alert's (one foreign
     # key per row keeps the sweep's bulk insert of deliveries cheap).
@@ -121,7 +121,7 @@ class Delivery(models.Model):
 
     class Meta:
         ordering = ["id"]
-        verbose_name_plural = "deliveries"
+        verbose_name_plural = _("deliveries")
         constraints = [
             models.UniqueConstraint(fields=["alert", "recipient_key", "channel"], name="delivery_once_per_recipient"),
             # One message per alert to an address, however many recipients share it (the contact's

@@ -1,6 +1,7 @@
 """Reads for the Message Center, alert history and settings, each scoped to the member or reseller."""
 
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext
 
 from customers.models import Customer, Member, Reseller
 
@@ -57,9 +58,9 @@ def customer_alert_channels(*, reseller, customer) -> list[str]:
         return []
     channels = []
     if customer.alert_email and reseller.customer_alert_email and customer.email:
-        channels.append("E-mail")
+        channels.append(gettext("E-mail"))
     if customer.alert_sms and reseller.customer_alert_sms and customer.phone:
-        channels.append("SMS")
+        channels.append(gettext("SMS"))
     if customer.alert_inbox and reseller.customer_alert_inbox:
-        channels.append("Message Center")
+        channels.append(gettext("Message Center"))
     return channels

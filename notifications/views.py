@@ -50,7 +50,7 @@ def message_read(request, message_id: int):
     try:
         services.message_mark_read(member=request.member, message_id=message_id)
     except NotFound:
-        raise Http404("This message is not in your Message Center.") from None
+        raise Http404(gettext("This message is not in your Message Center.")) from None
     return _back_to_messages(request)
 
 
@@ -120,7 +120,7 @@ def alert_settings(request):
         which = request.POST.get("form")
         if which == "reseller":
             if not is_admin:
-                raise PermissionDenied("Only an admin can change the reseller-wide alert settings.")
+                raise PermissionDenied(gettext("Only an admin can change the reseller-wide alert settings."))
             reseller_form = ResellerAlertSettingsForm(request.POST, instance=reseller)
             if reseller_form.is_valid():
                 try:
@@ -128,7 +128,7 @@ def alert_settings(request):
                 except DomainError as error:
                     error.add_to(reseller_form)
                 else:
-                    flash.success(request, "Alert settings saved.")
+                    flash.success(request, gettext("Alert settings saved."))
                     return redirect("/settings/")
             else:
                 reseller.refresh_from_db()
@@ -136,12 +136,12 @@ def alert_settings(request):
             try:
                 target_id = int(request.POST.get("member", ""))
             except ValueError:
-                raise Http404("No such member.") from None
+                raise Http404(gettext("No such member.")) from None
             target = next((m for m in members if m.pk == target_id), None)
             if target is None:
-                raise Http404("No such member.")
+                raise Http404(gettext("No such member."))
             if target.pk not in editable:
-                raise PermissionDenied("Only an admin can change another member's alert channels.")
+                raise PermissionDenied(gettext("Only an admin can change another member's alert channels."))
             form = MemberChannelsForm(request.POST, prefix=f"member-{target.pk}")
             channel_forms[target.pk] = form
             if form.is_valid():
@@ -152,10 +152,10 @@ def alert_settings(request):
                 except DomainError as error:
                     error.add_to(form)
                 else:
-                    flash.success(request, f"Alert channels of {target.user.get_username()} saved.")
+                    flash.success(request, gettext("Alert channels of %(name)s saved") % {"name": target.user.get_username()} + ".")
                     return redirect("/settings/")
         else:
-            raise Http404("Unknown settings form.")
+            raise Http404(gettext("Unknown settings form."))
     rows = [(m, channel_forms[m.pk], m.pk in editable) for m in members]
     return render(
         request,
@@ -208,7 +208,8 @@ def customer_channels(request, uin: int):
     customer = customer_selectors.customer_get(reseller=request.reseller, uin=uin)
     return customer_form_modal(
         request, customer=customer, form_class=CustomerChannelsForm,
-        initial={"alert_email": customer.alert_email, "alert_sms": customer.alert_sms, "alert_inbox": customer.alert_inbox},
+        initial={"alert_email": customer.alert_email, "alert_sms": customer.alert_sms, "alert_inbox": customer.alert_inbox,
+                 "language": customer.language},
         save=lambda data: services.customer_alert_channels_update(member=request.member, customer=customer, **data),
         message=gettext("Alert channels of %(name)s saved") % {"name": customer.name}, template="notifications/customer_channels.html",
         redirect_to=f"/customers/{customer.uin}/alerts/", context={"reseller": request.reseller},

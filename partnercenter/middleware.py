@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 
 CONTENT_SECURITY_POLICY = (
@@ -34,3 +35,23 @@ class NoStoreMiddleware:
         if not response.has_header("Cache-Control"):
             add_never_cache_headers(response)
         return response
+
+
+class MemberLanguageMiddleware:
+    """A signed-in member reads the console in the language stored on it (Member.language, set by
+    the user menu's language switch), whatever the cookie or the browser says; a member who never
+    picked one keeps LocaleMiddleware's choice. Placed after AuthenticationMiddleware."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        language = ""
+        if user is not None and user.is_authenticated:
+            # MemberBackend read the membership with the user: no query here.
+            language = getattr(getattr(user, "member", None), "language", "") or ""
+        if language and language != request.LANGUAGE_CODE:
+            translation.activate(language)
+            request.LANGUAGE_CODE = translation.get_language()
+        return self.get_response(request)

@@ -154,9 +154,13 @@ MIDDLEWARE = [
     "partnercenter.middleware.ContentSecurityPolicyMiddleware",
     "partnercenter.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After sessions, before common (Django's order): the language from the cookie or Accept-Language.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A signed-in member's stored language wins over the cookie and the browser's (DESIGN §9).
+    "partnercenter.middleware.MemberLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -278,7 +282,14 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
 
-LANGUAGE_CODE = "en-us"
+# English and Simplified Chinese (DESIGN §9). The compiled catalogues (locale/*/LC_MESSAGES/*.mo)
+# are committed: README "Translations" says how to update them.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Numbers and dates are written one way in both languages: YYYY-MM-DD, thousands separators.
+FORMAT_MODULE_PATH = ["partnercenter.formats"]
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = env_time_zone("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

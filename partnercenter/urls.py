@@ -19,6 +19,7 @@ urlpatterns = [
         name="password_change",
     ),
     path("account/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("i18n/setlang/", root_views.set_language, name="set_language"),
     path("customers/", include("customers.urls")),
     path("", include("notifications.urls")),
     path("", include("credits.urls")),

@@ -1,11 +1,12 @@
 """The pages composed from several apps (the Overview, sign-in) and the root URL. They sit above
 every app (see .importlinter): they may import any of them, and no app imports them."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import LoginView
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext
-from django.views import defaults
+from django.views import defaults, i18n as django_i18n
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -17,11 +18,24 @@ from core.money import format_money
 from credits import selectors as credit_selectors
 from credits.forms import PoolApplicationForm
 from credits.services import pool_application_submit
+from customers.services import member_language_set
 
 
 class SignInView(LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
+
+
+@require_POST
+def set_language(request):
+    """The user menu's language switch: Django's set_language (the cookie, then back to the page),
+    and for a signed-in member the language stored on it too, so that it follows the member to
+    another browser and its e-mails and SMS are written in it."""
+    member = getattr(request.user, "member", None) if request.user.is_authenticated else None
+    language = request.POST.get("language", "")
+    if member is not None and language in dict(settings.LANGUAGES):
+        member_language_set(member=member, language=language)
+    return django_i18n.set_language(request)
 
 
 def overview_context(request, **extra) -> dict:

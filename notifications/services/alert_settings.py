@@ -2,16 +2,18 @@
 customer's channels, and the customer's custom balance warning."""
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from core.errors import CustomerNotBound, InvalidValue, NotFound, NotPermitted
 from customers.models import Customer, Member, Reseller
+from customers.services import language_checked
 
 from .evaluation import customer_evaluation_enqueue
 
 
 def _require_writer(member: Member) -> None:
     if member.role == Member.Role.VIEWER:
-        raise NotPermitted("Read-only members cannot change this.")
+        raise NotPermitted(gettext("Read-only members cannot change this."))
 
 
 def reseller_alert_settings_update(
@@ -28,10 +30,10 @@ def reseller_alert_settings_update(
 ) -> Reseller:
     """Reseller-wide alert settings: admins only."""
     if member.role != Member.Role.ADMIN:
-        raise NotPermitted("Only an admin of your account can change the reseller-wide alert settings.")
+        raise NotPermitted(gettext("Only an admin of your account can change the reseller-wide alert settings."))
     contact_phone = (contact_phone or "").strip()
     if contact_phone and not _phone_ok(contact_phone):
-        raise InvalidValue("Enter the phone number in international form, such as +6580001111.", field="contact_phone")
+        raise InvalidValue(gettext("Enter the phone number in international form, such as +6580001111."), field="contact_phone")
     fields = {
         "contact_email": (contact_email or "").strip(),
         "contact_phone": contact_phone,
@@ -59,14 +61,14 @@ def member_alert_channels_update(
 ) -> Member:
     """A member changes their own channels; an admin may change any member of the same reseller."""
     if member.reseller_id != actor.reseller_id:
-        raise NotFound("This member is not in your account.")
+        raise NotFound(gettext("This member is not in your account."))
     if member.pk != actor.pk and actor.role != Member.Role.ADMIN:
-        raise NotPermitted("Only an admin can change another member's alert channels.")
+        raise NotPermitted(gettext("Only an admin can change another member's alert channels."))
     phone = (phone or "").strip()
     if phone and not _phone_ok(phone):
-        raise InvalidValue("Enter the phone number in international form, such as +6580001111.", field="phone")
+        raise InvalidValue(gettext("Enter the phone number in international form, such as +6580001111."), field="phone")
     if alert_sms and not phone:
-        raise InvalidValue("Enter a phone number to receive SMS alerts.", field="phone")
+        raise InvalidValue(gettext("Enter a phone number to receive SMS alerts."), field="phone")
     fields = {"phone": phone, "alert_email": bool(alert_email), "alert_sms": bool(alert_sms), "alert_inbox": bool(alert_inbox)}
     Member.objects.filter(pk=member.pk).update(**fields)
     for name, value in fields.items():
@@ -75,14 +77,18 @@ def member_alert_channels_update(
 
 
 def customer_alert_channels_update(
-    *, member: Member, customer: Customer, alert_email: bool, alert_sms: bool, alert_inbox: bool
+    *, member: Member, customer: Customer, alert_email: bool, alert_sms: bool, alert_inbox: bool,
+    language: str | None = None,
 ) -> Customer:
     """Switch the customer's own alert channels on or off (operators and admins). A channel the
-    customer has no address for stays unused whatever its switch says."""
+    customer has no address for stays unused whatever its switch says. `language`: the language of
+    its e-mails, SMS and Message Center texts (one of settings.LANGUAGES); None or empty keeps it."""
     _require_writer(member)
     if customer.reseller_id != member.reseller_id:
         raise CustomerNotBound()
     fields = {"alert_email": bool(alert_email), "alert_sms": bool(alert_sms), "alert_inbox": bool(alert_inbox)}
+    if language:
+        fields["language"] = language_checked(language)
     Customer.objects.filter(pk=customer.pk).update(**fields)
     for name, value in fields.items():
         setattr(customer, name, value)
@@ -97,7 +103,7 @@ def custom_warning_set(*, member: Member, customer: Customer, percent: int | Non
         raise CustomerNotBound()
     if percent is not None:
         if isinstance(percent, bool) or not isinstance(percent, int) or not 0 <= percent <= 100:
-            raise InvalidValue("The custom warning is a whole percentage from 0 to 100.", field="percent")
+            raise InvalidValue(gettext("The custom warning is a whole percentage from 0 to 100."), field="percent")
     with transaction.atomic():
         Customer.objects.filter(pk=customer.pk).update(custom_warning_percent=percent)
         customer_evaluation_enqueue(customer.pk)

@@ -14,7 +14,7 @@ def message_mark_read(*, member: Member, message_id: int) -> Message:
     """Mark one of the member's own messages read (another inbox's message is not found)."""
     message = Message.objects.filter(pk=message_id, member=member).first()
     if message is None:
-        raise NotFound("This message is not in your Message Center.")
+        raise NotFound(gettext("This message is not in your Message Center."))
     if message.read_at is None:
         Message.objects.filter(pk=message.pk, read_at__isnull=True).update(read_at=timezone.now())
         message.refresh_from_db(fields=["read_at"])

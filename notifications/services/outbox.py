@@ -178,7 +178,7 @@ def _claim(delivery_ids: list[int], now: datetime) -> list[Delivery]:
         return []
     return list(
         Delivery.objects.filter(pk__in=delivery_ids, status=Delivery.Status.SENDING, claimed_at=now)
-        .select_related("alert__customer", "alert__reseller")
+        .select_related("alert__customer", "alert__reseller", "member")
         .order_by("id")
     )
 

@@ -1,7 +1,9 @@
 """One transport per channel (after healthchecks' hc/api/transports.py): `send(delivery)` hands the
 message to the channel and returns the provider's reference, or raises TransportError."""
 
+from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from core.rules import used_percent_text
 
@@ -24,9 +26,24 @@ class Transport:
     def send(self, delivery) -> str:
         raise NotImplementedError
 
-    def context(self, delivery) -> dict:
-        from django.conf import settings
+    @staticmethod
+    def language(delivery) -> str:
+        """The recipient's language (DESIGN §9): the customer's for the customer, the member's for a
+        member (its browser's choice is not known here: English until it picks one), the reseller's
+        contact language for the contact address and phone."""
+        if delivery.recipient_kind == "customer":
+            language = delivery.alert.customer.language
+        elif delivery.recipient_kind == "member" and delivery.member is not None:
+            language = delivery.member.language
+        else:
+            language = delivery.alert.reseller.language
+        return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
+    def context(self, delivery) -> dict:
+        with translation.override(self.language(delivery)):
+            return self._context(delivery)
+
+    def _context(self, delivery) -> dict:
         alert = delivery.alert
         for_customer = delivery.recipient_kind == "customer"
         return {
@@ -43,7 +60,8 @@ class Transport:
     def render(self, template: str, delivery, context: dict | None = None) -> str:
         """`context`: the delivery's context when the caller already built it (an e-mail renders
         its subject, text and HTML from one)."""
-        return render_to_string(template, context or self.context(delivery)).strip()
+        with translation.override(self.language(delivery)):
+            return render_to_string(template, context or self._context(delivery)).strip()
 
 
 def transport_for(channel: str, **kwargs) -> Transport:

@@ -11,6 +11,8 @@ from email.utils import make_msgid
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.utils import DNS_NAME
+from django.utils import translation
+from django.utils.translation import gettext
 
 from . import Transport, TransportError
 
@@ -41,7 +43,9 @@ class EmailTransport(Transport):
         self.connection = connection
 
     def subject(self, delivery, context: dict | None = None) -> str:
-        return f"[Partner Center] {(context or self.context(delivery))['sentence']}"
+        sentence = (context or self.context(delivery))["sentence"]
+        with translation.override(self.language(delivery)):
+            return gettext("[Partner Center] %(sentence)s") % {"sentence": sentence}
 
     def send(self, delivery) -> str:
         context = self.context(delivery)

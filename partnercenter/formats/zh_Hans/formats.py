@@ -1,0 +1,3 @@
+"""The console's one number and date format (partnercenter/formats/__init__.py)."""
+
+from partnercenter.formats import *  # noqa: F403
