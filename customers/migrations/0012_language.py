@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0010_balance_reseller_is_the_customers'),
+        ('customers', '0011_sort_by_used_percent_status_remark_email'),
     ]
 
     operations = [

@@ -18,6 +18,10 @@ pytestmark = pytest.mark.browser
 ALLOWED = {"UIN", "USD", "CSV", "API", "UTC"}
 
 
+# Names: the customers', the reseller's and the user's (and its initial, the menu's avatar).
+NAMES = ["Acme Games", "Blue Media", "Coral Labs", "Delta Retail", "Ember Studio", "Demo Cloud Reseller", "operator", "O"]
+
+
 def english_left(page, *, names: list[str]) -> list[str]:
     """The English words in the page's visible text (innerText skips hidden elements), once the
     given names are taken out."""
@@ -41,12 +45,18 @@ def allocate(page, uin, amount: str) -> None:
     dialog = open_allocate(page, uin)
     dialog.get_by_label("金额（USD）").fill(amount)
     dialog.get_by_role("button", name="确定").click()
+    if amount.startswith("-"):
+        # The repossession's confirmation step states what happens, in Chinese too.
+        statement = page.locator("dialog.modal[open] #repossess-statement")
+        expect(statement).to_contain_text("其可用额度将变为")
+        expect(statement).to_contain_text(f"{amount[1:]}.00 USD")
+        assert english_left(page, names=NAMES) == []
+        page.locator("dialog.modal[open]").get_by_role("button", name=f"回收 {amount[1:]}.00 USD").click()
 
 
 def test_walkthrough_in_chinese(console, open_browser):
     customer = console["customers"][0]
-    # Names: the customers', the reseller's and the user's (and its initial, the menu's avatar).
-    names = [c.name for c in console["customers"]] + [console["reseller"].name, "operator", "O"]
+    names = NAMES
     b = open_browser()
     page = b.page
     page.goto("/login/")
@@ -84,7 +94,7 @@ def test_walkthrough_in_chinese(console, open_browser):
     assert state(customer) == (Decimal("100.00"), Decimal("4900.00"), 1)
 
     allocate(page, customer.uin, "-40")
-    expect(page.locator("#toasts")).to_contain_text("成功")
+    expect(page.locator("#toasts")).to_contain_text("回收成功")
     expect(page.locator("dialog.modal")).to_have_count(0)
     assert state(customer) == (Decimal("60.00"), Decimal("4940.00"), 2)
 
