@@ -22,7 +22,7 @@ class CustomerTable(tables.Table):
     renders_rows = True
 
     uin = tables.Column(_("UIN"), order_by=("uin",))
-    name = tables.Column(_("Name"), order_by=("name", "id"))
+    name = tables.Column(_("Name"), order_by=("name", "id"), attrs={"th": {"class": "cell-name"}})
     remark = tables.Column(_("Remark"), order_by=("remark", "id"))
     email = tables.Column(_("Email"), order_by=("email", "id"))
     phone = tables.Column(_("Phone"), orderable=False)
@@ -108,7 +108,7 @@ class CustomerTable(tables.Table):
             f'hx-swap="outerHTML"><td>{uin}</td><td class="cell-name">{name}</td>'
             f'<td class="cell-remark"{remark_title}>{remark}</td>'
             f'<td class="cell-email"{email_title}>{email}</td>'
-            f'<td>{escape(record.phone)}</td><td>{escape(format_time(record.bound_at))}</td>'
+            f'<td>{escape(record.phone)}</td><td class="cell-time">{escape(format_time(record.bound_at))}</td>'
             f'<td class="num">{format_money(record.credit)}</td><td class="num">{format_money(record.used)}</td>'
             f'<td class="num{" negative" if record.available <= 0 else ""}">{format_money(record.available)}</td>'
             f'<td class="cell-usage">{usage_meter(record.used, record.credit, record.usage_band)}</td>'

@@ -13,7 +13,8 @@
  *   outside clicks close them, floating above the scrolling table);
  * - toasts for `showMessage` and for failed requests;
  * - "select all on this page" for a table's bulk action (Message Center);
- * - the filter form set from the address when htmx saves or restores a page (Back, Forward). */
+ * - the filter form set from the address when htmx saves or restores a page (Back, Forward);
+ * - the menu button that opens the sidebar on a phone (Escape and outside clicks close it). */
 (function () {
   "use strict";
 
@@ -211,6 +212,8 @@
   document.body.addEventListener("htmx:beforeHistorySave", function () {
     formAsAddressSays(false);
     closeModal();
+    // Sizes set through the CSSOM would come back as style attributes, which the CSP refuses.
+    document.querySelectorAll(".table-wrap[style]").forEach(function (wrap) { wrap.removeAttribute("style"); });
   });
   // Back or Forward: the restored page (from htmx's snapshot or fetched again) is set from the address too.
   document.body.addEventListener("htmx:historyRestore", function () { formAsAddressSays(true); });
@@ -256,4 +259,44 @@
     var menu = event.target.closest && event.target.closest("details[data-menu][open]");
     if (menu) { menu.open = false; menu.querySelector("summary").focus(); }
   });
+
+  // ---- the sidebar on a phone: the menu button in the top bar opens and closes it ------------
+  function setNav(open, focusButton) {
+    var button = document.querySelector(".nav-toggle");
+    if (!button) { return; }
+    document.body.classList.toggle("nav-open", open);
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+    if (open) {
+      var first = document.querySelector("#sidebar a");
+      if (first) { first.focus(); }
+    } else if (focusButton) {
+      button.focus();
+    }
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest(".nav-toggle");
+    if (button) { setNav(button.getAttribute("aria-expanded") !== "true", false); return; }
+    if (document.body.classList.contains("nav-open") && !event.target.closest("#sidebar")) { setNav(false, false); }
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && document.body.classList.contains("nav-open")) { setNav(false, true); }
+  });
+  // Back to a page kept in htmx's history: the drawer starts closed.
+  document.body.addEventListener("htmx:historyRestore", function () { setNav(false, false); });
+
+  // ---- a table wider than its box: the box ends at the window's bottom, so its scrollbar shows --
+  function fitTableBoxes() {
+    document.querySelectorAll(".table-wrap").forEach(function (wrap) {
+      var wide = wrap.scrollWidth > wrap.clientWidth + 1;
+      wrap.classList.toggle("scrolls-x", wide);
+      if (wide && !wrap.closest("dialog")) {
+        var top = wrap.getBoundingClientRect().top + window.scrollY;
+        wrap.style.setProperty("--wrap-height", Math.max(320, window.innerHeight - top - 12) + "px");
+      }
+    });
+  }
+  fitTableBoxes();
+  window.addEventListener("resize", fitTableBoxes);
+  document.addEventListener("htmx:afterSettle", fitTableBoxes);
+  document.body.addEventListener("htmx:historyRestore", fitTableBoxes);
 })();
