@@ -108,8 +108,10 @@ class RowLinks:
 
 
 def usage_meter(used, credit, band) -> str:
-    """Used % of credit as a meter and its text. The meter turns amber from the first threshold and
-    red from the second (its `low` and `high`); `band` (the stored usage band) colours the text.
+    """Used % of credit as a meter and its text, both coloured by `band` (the stored usage band,
+    which the usage filter and the Overview's counts read too): one colour rule, the `band-N`
+    classes of console.css. The meter's `low` and `high` (the first two thresholds) only tell
+    assistive technology which range the value is in.
     Written in Python rather than as an inclusion template: My Customers shows it on every row.
     Every value in it is a number or a translated text, escaped."""
     percent = used_percent(used, credit)
@@ -126,6 +128,6 @@ def usage_meter(used, credit, band) -> str:
         label = escape(gettext("Used with no credit"))
         caption = f'<span class="usage-text band-{FULL}">{escape(gettext("no credit"))}</span>'
     return mark_safe(
-        f'<span class="usage"><meter min="0" max="{FULL}" low="{THRESHOLDS[0]}" high="{high}" optimum="0" '
+        f'<span class="usage band-{int(band)}"><meter min="0" max="{FULL}" low="{THRESHOLDS[0]}" high="{high}" optimum="0" '
         f'value="{value}" aria-label="{label}">{text}</meter>{caption}</span>'
     )
