@@ -27,7 +27,16 @@ class StrictFilterSet(django_filters.FilterSet):
 
 
 class FilterDateField(forms.DateField):
-    widget = forms.DateInput(attrs={"type": "date", "min": FIRST_DAY.isoformat(), "max": LAST_DAY.isoformat()})
+    """A day written YYYY-MM-DD, as every table writes it (DESIGN §9): a text field, because a
+    browser's date picker shows the day in its own locale's order (mm/dd/yyyy in en-US)."""
+
+    widget = forms.DateInput(
+        format="%Y-%m-%d",
+        attrs={"placeholder": "YYYY-MM-DD", "pattern": r"\d{4}-\d{2}-\d{2}", "inputmode": "numeric",
+               "maxlength": "10", "size": "10", "autocomplete": "off"},
+    )
+    input_formats = ["%Y-%m-%d"]
+    default_error_messages = {"invalid": _("Enter the day as YYYY-MM-DD, such as 2026-11-30.")}
 
     def validate(self, value):
         super().validate(value)

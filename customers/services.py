@@ -6,8 +6,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from core.errors import InvalidValue
+from core.errors import InvalidValue, NotPermitted
 from core.inputs import text_clean, uin_or_none, uin_rule
+from core.timezones import time_zone_names
 
 from .models import Customer, CustomerBalance, Member, Reseller
 
@@ -105,3 +106,23 @@ def customer_remark_update(*, customer: Customer, remark: str) -> Customer:
     Customer.objects.filter(pk=customer.pk).update(remark=remark)
     customer.remark = remark
     return customer
+
+
+def reseller_time_zone_update(*, member: Member, time_zone: str) -> Reseller:
+    """The reseller's time zone (DESIGN §9): every time in its console, CSV exports and API answers
+    is shown in it, and its alert days follow it. Admins only; an IANA name this machine knows."""
+    if member.role != Member.Role.ADMIN:
+        raise NotPermitted(gettext("Only an admin of your account can change its time zone."))
+    time_zone = (time_zone or "").strip()
+    if time_zone not in time_zone_names():
+        raise InvalidValue(
+            gettext("“%(value)s” is not a time zone. Choose an IANA name such as Asia/Shanghai, Europe/Berlin or UTC.")
+            % {"value": time_zone[:64]},
+            field="time_zone",
+        )
+    with transaction.atomic():
+        Reseller.objects.filter(pk=member.reseller_id).update(time_zone=time_zone)
+    reseller = member.reseller
+    reseller.time_zone = time_zone
+    reseller.__dict__.pop("zone", None)
+    return reseller

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.timezones import time_zone_choices
 from customers.models import Reseller, language_choices
 
 
@@ -24,6 +25,14 @@ class ResellerAlertSettingsForm(forms.ModelForm):
             "customer_alerts_enabled", "customer_alert_email", "customer_alert_sms", "customer_alert_inbox",
         ]
         labels = {"contact_email": _("Contact e-mail"), "contact_phone": _("Contact phone")}
+
+
+class TimeZoneForm(forms.Form):
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"), choices=time_zone_choices,
+        help_text=_("Times in the console, the CSV exports and the API are shown in this zone, and each "
+                    "customer's alerts count days in it."),
+    )
 
 
 class MemberChannelsForm(forms.Form):

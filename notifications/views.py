@@ -16,10 +16,11 @@ from core.errors import DomainError, NotFound, NotPermitted
 from customers import selectors as customer_selectors
 from customers.modals import customer_form_modal
 from customers.models import Member
+from customers.services import reseller_time_zone_update
 
 from . import selectors, services
 from .filters import MessageFilter
-from .forms import CustomerChannelsForm, CustomWarningForm, MemberChannelsForm, ResellerAlertSettingsForm
+from .forms import CustomerChannelsForm, CustomWarningForm, MemberChannelsForm, ResellerAlertSettingsForm, TimeZoneForm
 from .tables import SELECTION_FORM, MessageTable
 
 ALERTS_PER_PAGE = 20
@@ -107,6 +108,7 @@ def alert_settings(request):
     member, reseller = request.member, request.reseller
     is_admin = member.role == Member.Role.ADMIN
     reseller_form = ResellerAlertSettingsForm(instance=reseller)
+    zone_form = TimeZoneForm(initial={"time_zone": reseller.time_zone})
     members = list(selectors.members_with_channels(reseller=reseller))
     editable = {m.pk for m in members if is_admin or m.pk == member.pk}
     channel_forms = {
@@ -132,6 +134,19 @@ def alert_settings(request):
                     return redirect("/settings/")
             else:
                 reseller.refresh_from_db()
+        elif which == "time_zone":
+            if not is_admin:
+                raise PermissionDenied("Only an admin can change the time zone.")
+            zone_form = TimeZoneForm(request.POST)
+            if zone_form.is_valid():
+                try:
+                    reseller_time_zone_update(member=member, time_zone=zone_form.cleaned_data["time_zone"])
+                except DomainError as error:
+                    error.add_to(zone_form)
+                else:
+                    flash.success(request, gettext("Time zone saved: times are now shown in %(zone)s.")
+                                  % {"zone": zone_form.cleaned_data["time_zone"]})
+                    return redirect("/settings/")
         elif which == "member":
             try:
                 target_id = int(request.POST.get("member", ""))
@@ -160,7 +175,8 @@ def alert_settings(request):
     return render(
         request,
         "notifications/settings.html",
-        {"nav": "settings", "reseller_form": reseller_form, "is_admin": is_admin, "member_rows": rows},
+        {"nav": "settings", "reseller_form": reseller_form, "zone_form": zone_form, "is_admin": is_admin,
+         "member_rows": rows},
         status=200,
     )
 

@@ -34,7 +34,9 @@ def test_record_filter_errors_show_beside_the_field(console, open_browser):
 
     with page.expect_response(lambda response: "date_from=2026-05-02" in response.url):
         page.get_by_label("From", exact=True).fill("2026-05-02")
+        page.get_by_label("From", exact=True).press("Tab")  # a text field: its change is on leaving it
     page.get_by_label("To", exact=True).fill("2026-05-01")
+    page.get_by_label("To", exact=True).press("Tab")
     expect(page.locator("#id_date_to_error")).to_have_text("“To” is before “From”: pick 2026-05-02 or a later day.")
     expect(page.locator("#id_date_from_error")).to_be_empty()
     b.shot("to before from")

@@ -94,7 +94,7 @@ NOTHING_SHOWN = "No records shown: correct the filters marked above."
 
 def test_invalid_filter_values_say_so(owner_client, ledger):
     html = body(owner_client.get("/records/?date_from=yesterday"))
-    assert field_error(html, "date_from") == "Enter a valid date."
+    assert field_error(html, "date_from") == "Enter the day as YYYY-MM-DD, such as 2026-11-30."
 
 
 @pytest.mark.parametrize("page", ["/records/", "/customers/{uin}/records/"])
