@@ -39,7 +39,8 @@ OVERFLOWING = """() => {
     const box = el.getBoundingClientRect();
     if (!box.width || !box.height) { continue; }
     if ((box.right > width + 1 || box.left < -1) && !clipped(el)) {
-      out.push(el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + "." + el.className + " " + Math.round(box.left) + ".." + Math.round(box.right));
+      const name = el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + "." + el.className;
+      out.push(name + " " + Math.round(box.left) + ".." + Math.round(box.right));
     }
   }
   return out;
