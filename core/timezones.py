@@ -63,3 +63,10 @@ def format_time(value: datetime, *, zone: tzinfo | None = None, seconds: bool = 
     local = timezone.localtime(value, zone)
     text = local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
     return f"{text} {zone_label(local.utcoffset())}"
+
+
+def header_naming_zone(header: list[str], column: str, zone: tzinfo) -> list[str]:
+    """A CSV header whose time column names the zone its times are written in (DESIGN §9):
+    "Binding time (Asia/Shanghai)". The values stay plain "YYYY-MM-DD HH:MM:SS" for spreadsheets."""
+    name = getattr(zone, "key", None) or str(zone)
+    return [f"{label} ({name})" if label == column else label for label in header]

@@ -11,6 +11,7 @@ from console.export import stream_csv
 from console.htmx import modal_done, render_fragment, render_modal
 from console.tables import CappedCountPaginator, configure_table, without
 from core.errors import DomainError, IdempotencyConflict
+from core.timezones import header_naming_zone
 from customers import selectors as customer_selectors
 from customers.modals import customer_updated
 
@@ -148,7 +149,8 @@ def _export(request, *, customer=None):
     zone = timezone.get_current_timezone()
     stamp = timezone.localdate().strftime("%Y%m%d")
     name = f"allocation-records-{customer.uin}-{stamp}.csv" if customer else f"allocation-records-{stamp}.csv"
-    return stream_csv(name, EXPORT_HEADER, (export_row(values, zone) for values in rows))
+    return stream_csv(name, header_naming_zone(EXPORT_HEADER, "Time", zone),
+                      (export_row(values, zone) for values in rows))
 
 
 @require_GET

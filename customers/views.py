@@ -11,6 +11,7 @@ from console.access import member_required
 from console.export import stream_csv
 from console.htmx import render_fragment
 from console.tables import CappedCountPaginator, configure_table, without
+from core.timezones import header_naming_zone
 
 from . import selectors
 from .filters import CustomerFilter
@@ -64,7 +65,8 @@ def customer_export(request):
     rows = table.data.data.values_list(*EXPORT_FIELDS).iterator(chunk_size=2000)
     zone = timezone.get_current_timezone()
     stamp = timezone.localdate().strftime("%Y%m%d")
-    return stream_csv(f"customers-{stamp}.csv", EXPORT_HEADER, (export_row(values, zone) for values in rows))
+    return stream_csv(f"customers-{stamp}.csv", header_naming_zone(EXPORT_HEADER, "Binding time", zone),
+                      (export_row(values, zone) for values in rows))
 
 
 @require_http_methods(["GET", "POST"])

@@ -170,7 +170,7 @@ def test_export_streams_with_filters(owner_client, customer, ledger):
     response = owner_client.get("/records/export.csv?type=allocate&page=2")
     assert response.streaming
     lines = list(csv.reader(io.StringIO(body(response).lstrip("\ufeff"))))
-    assert lines[0][:5] == ["Time", "Customer UIN", "Customer name", "Type", "Amount"]
+    assert lines[0][:5] == ["Time (Asia/Shanghai)", "Customer UIN", "Customer name", "Type", "Amount"]  # the zone named
     assert [line[4] for line in lines[1:]] == ["+7.50", "+100.00"]
     per_customer = body(owner_client.get(f"/customers/{customer.uin}/records/export.csv"))
     assert "Second Customer" not in per_customer and "-30.00" in per_customer

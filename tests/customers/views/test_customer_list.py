@@ -260,6 +260,7 @@ def test_export_streams_every_filtered_row(owner_client, customers):
     assert response["Content-Disposition"].startswith('attachment; filename="customers-')
     rows = list(csv.reader(io.StringIO(body(response).lstrip("\ufeff"))))
     assert rows[0][:3] == ["UIN", "Name", "Remark"]
+    assert "Binding time (Asia/Shanghai)" in rows[0]  # the zone its times are written in
     assert [row[1] for row in rows[1:]] == ["Delta Retail", "Charlie Media"]
     assert rows[1][6:10] == ["1000.00", "1200.00", "-200.00", "120.00"]
 
