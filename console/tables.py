@@ -10,6 +10,7 @@ wrapper, which alone cost a tenth of a millisecond a row) and texts translated o
 
 from functools import cached_property, lru_cache
 from html import escape
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
@@ -18,6 +19,9 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
 from core.rules import FULL, THRESHOLDS, used_percent, used_percent_text
+
+# Query parameters that arrange a list without narrowing it: the rest are its search and filters.
+ARRANGING = frozenset({"sort", "page", "per_page"})
 
 PAGE_SIZES = (10, 20, 50, 100)
 DEFAULT_PAGE_SIZE = 20
@@ -131,3 +135,28 @@ def usage_meter(used, credit, band) -> str:
         f'<span class="usage band-{int(band)}"><meter min="0" max="{FULL}" low="{THRESHOLDS[0]}" high="{high}" optimum="0" '
         f'value="{value}" aria-label="{label}">{text}</meter>{caption}</span>'
     )
+
+
+def empty_state(table, request) -> dict:
+    """What an empty table says (issue 14): why it is empty, and what to do.
+
+    Narrowed by a search or filter: the table's `empty_text` ("No customers match these filters."),
+    a hint to clear them, and a link to the list without them (the sort kept). Otherwise its
+    `empty_unfiltered_text` and `empty_unfiltered_hint`, and its `empty_action` (url, label) when
+    it has one: how the list gets its first row."""
+    narrowed = any(value.strip() for key, values in request.GET.lists() if key not in ARRANGING for value in values)
+    if narrowed:
+        keep = urlencode([("sort", sort) for sort in request.GET.getlist("sort")])
+        return {
+            "title": table.empty_text,
+            "hint": gettext("Change the search or filters, or clear them to see the whole list."),
+            "action_url": request.path + (f"?{keep}" if keep else ""),
+            "action_label": gettext("Clear search and filters"),
+        }
+    action = getattr(table, "empty_action", None)
+    return {
+        "title": getattr(table, "empty_unfiltered_text", None) or table.empty_text,
+        "hint": getattr(table, "empty_unfiltered_hint", ""),
+        "action_url": action[0] if action else "",
+        "action_label": action[1] if action else "",
+    }

@@ -2,6 +2,7 @@ from functools import cached_property
 from html import escape
 
 import django_tables2 as tables
+from django.urls import reverse_lazy
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, gettext_lazy as _
 
@@ -30,6 +31,12 @@ class AllocationRecordTable(tables.Table):
     operator_name = tables.Column(_("Operator"))
     source = tables.Column(_("Source"))
     remark = tables.Column(_("Remark"))
+
+    # What the list says before any allocation (console.tables.empty_state).
+    empty_unfiltered_text = _("No allocations yet.")
+    empty_unfiltered_hint = _(
+        "Every allocation and repossession of credit is recorded here, with who made it and the balances after it.")
+    empty_action = (reverse_lazy("customers:list"), _("Allocate credit in My Customers"))
 
     class Meta:
         orderable = False

@@ -37,6 +37,12 @@ class CustomerTable(tables.Table):
     account_status = tables.Column(_("Account status"), order_by=("account_status", "id"))
     operation = tables.Column(_("Operation"), accessor="pk", orderable=False, attrs={"th": {"class": "cell-actions"}})
 
+    # What the list says with no customer at all (console.tables.empty_state).
+    empty_unfiltered_text = _("No customers are bound to your account yet.")
+    empty_unfiltered_hint = _(
+        "A customer appears here once it is bound to your account: when its invitation is accepted and approved, "
+        "or when the platform admin creates it. Then allocate it credit from your pool.")
+
     class Meta:
         empty_text = _("No customers match these filters.")
         order_by = ("-bound_at",)

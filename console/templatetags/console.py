@@ -3,7 +3,7 @@ Each filter is a thin wrapper of the core function that e-mail, SMS and error me
 
 from django import template
 
-from console.tables import row_url, usage_meter
+from console.tables import empty_state, row_url, usage_meter
 from core.money import format_money
 from core.rules import thresholds_text, used_percent_text
 from core.timezones import format_time
@@ -56,3 +56,9 @@ def row_url_tag(name: str, argument) -> str:
 def table_row(table, record) -> str:
     """`{% table_row table record %}`: one row of a table that writes its own (console.tables)."""
     return table.render_row(record)
+
+
+@register.simple_tag(takes_context=True, name="empty_state")
+def empty_state_tag(context, table) -> dict:
+    """`{% empty_state table as state %}`: why the table is empty and what to do (console.tables)."""
+    return empty_state(table, context["request"])
