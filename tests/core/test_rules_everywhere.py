@@ -104,7 +104,7 @@ def test_times_name_the_resellers_zone(admin):
     client = client_for(admin.user)
     records = body(client.get("/records/"))
     assert re.search(r"<td>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\+8</td>", records)
-    assert re.search(r"<td>\d{4}-\d\d-\d\d \d\d:\d\d UTC\+8</td>", _row(body(client.get("/customers/")), customer.uin))
+    assert re.search(r'<td class="cell-time">\d{4}-\d\d-\d\d \d\d:\d\d UTC\+8</td>', _row(body(client.get("/customers/")), customer.uin))
     assert re.search(r"\d\d:\d\d:\d\d UTC\+8", body(client.get("/")))
 
 
