@@ -299,4 +299,24 @@
   window.addEventListener("resize", fitTableBoxes);
   document.addEventListener("htmx:afterSettle", fitTableBoxes);
   document.body.addEventListener("htmx:historyRestore", fitTableBoxes);
+
+  // ---- a sort, page or page-size change from below: bring the table's head back into view ----
+  // The list is replaced in place; had the page been scrolled down to the pager, the new rows'
+  // header would sit above the window, under the top bar. Scroll the region to just below the top
+  // bar (its scroll-margin-top), and only when its top is out of view.
+  var rearranged = null;  // the id of the table region a sort or page link is replacing
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    var region = elt && elt.closest && elt.closest("thead, .pager") && elt.closest(".table-region");
+    rearranged = region && region.id ? region.id : null;
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var region = event.detail.elt;
+    if (!rearranged || !region || region.id !== rearranged) { return; }
+    rearranged = null;
+    var bar = document.querySelector(".topbar");
+    if (region.getBoundingClientRect().top < (bar ? bar.offsetHeight : 0)) {
+      region.scrollIntoView({block: "start"});
+    }
+  });
 })();

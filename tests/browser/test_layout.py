@@ -4,6 +4,7 @@ every action is in view or reachable by scrolling (and then not covered by a pin
 element sticks out of the window sideways unless a scroll container holds it. Each page and size
 leaves a screenshot in artifacts/screenshots/ (layout-<size>-NN-<page>.png)."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -83,9 +84,9 @@ def assert_layout(page, root: str, *, actions: str, table: bool = True) -> None:
 
 @pytest.fixture
 def busy_console(console):
-    """The console fixture with 25 customers (two pages), allocations and an unread alert."""
+    """The console fixture with 45 customers (three pages), allocations and an unread alert."""
     reseller = console["reseller"]
-    for i in range(20):
+    for i in range(40):
         CustomerFactory(reseller=reseller, name=f"Long Customer Name Holdings {i}", uin=200000000100 + i,
                         remark="Key account with a long remark", email=f"accounts.payable{i}@example-customer.test")
     customer = console["customers"][0]
@@ -224,3 +225,33 @@ def test_paging_keeps_the_table_header_below_the_top_bar(busy_console, open_brow
     expect(page.locator("#customers thead th[aria-sort]")).to_contain_text("UIN")
     page.wait_for_timeout(100)
     assert page.locator("#customers thead th").first.bounding_box()["y"] >= 50
+
+
+def test_my_customers_fits_at_1440_and_scrolls_visibly_at_1280(busy_console, open_browser):
+    """Item 1: at 1440 px every column of My Customers shows without scrolling; at 1280 px the
+    table scrolls in its box, whose scrollbar is in the window at once, and scrolled to the end the
+    pinned Operation column covers no other column."""
+    b = open_browser("layout-1280")
+    page = b.page
+    b.sign_in_as(busy_console["operator"].user)
+    page.set_viewport_size(DESKTOP)
+    page.goto("/customers/")
+    wrap = page.locator("#customer-table .table-wrap")
+    expect(page.locator("#customers tbody tr")).to_have_count(20)
+    assert wrap.evaluate("(el) => el.scrollWidth <= el.clientWidth"), "My Customers scrolls sideways at 1440 px"
+
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto("/customers/")
+    expect(page.locator("#customers tbody tr")).to_have_count(20)
+    if wrap.evaluate("(el) => el.scrollWidth > el.clientWidth"):
+        expect(wrap).to_have_class(re.compile(r"\bscrolls-x\b"))
+        box = wrap.bounding_box()
+        assert box["y"] + box["height"] <= 800 + 1, "the table's horizontal scrollbar is below the window"
+        wrap.evaluate("(el) => { el.scrollLeft = el.scrollWidth; }")
+    b.shot("1280 scrolled to the end")
+    headers = page.locator("#customers thead th")
+    operation = headers.last.bounding_box()
+    for i in range(headers.count() - 1):
+        header = headers.nth(i).bounding_box()
+        if header["x"] + header["width"] > wrap.bounding_box()["x"] + 1:  # in view
+            assert header["x"] + header["width"] <= operation["x"] + 1, headers.nth(i).inner_text()
