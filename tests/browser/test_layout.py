@@ -255,3 +255,25 @@ def test_my_customers_fits_at_1440_and_scrolls_visibly_at_1280(busy_console, ope
         header = headers.nth(i).bounding_box()
         if header["x"] + header["width"] > wrap.bounding_box()["x"] + 1:  # in view
             assert header["x"] + header["width"] <= operation["x"] + 1, headers.nth(i).inner_text()
+
+
+def test_usage_bar_and_number_share_one_colour(console, open_browser):
+    """Item 12: at 90.50 % the bar and the number are the same colour (band 90's), not red and orange."""
+    customer = console["customers"][0]
+    credit_allocate(reseller=console["reseller"], customer=customer, amount="100.00")
+    CustomerBalance.objects.filter(pk=customer.pk).update(used=Decimal("90.50"))
+    b = open_browser("layout-usage-colour")
+    b.sign_in_as(console["operator"].user)
+    page = b.page
+    page.goto("/customers/")
+    usage = page.locator(f"#customer-{customer.uin} .usage")
+    expect(usage).to_contain_text("90.50%")
+    colours = usage.evaluate("""(el) => {
+      const probe = document.createElement("span");
+      probe.style.color = getComputedStyle(el).getPropertyValue("--band-colour").trim();
+      document.body.appendChild(probe);
+      const bar = getComputedStyle(probe).color;
+      probe.remove();
+      return [bar, getComputedStyle(el.querySelector(".usage-text")).color];
+    }""")
+    assert colours[0] == colours[1] == "rgb(255, 114, 0)", colours  # --orange, band 90
