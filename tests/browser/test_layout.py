@@ -277,3 +277,24 @@ def test_usage_bar_and_number_share_one_colour(console, open_browser):
       return [bar, getComputedStyle(el.querySelector(".usage-text")).color];
     }""")
     assert colours[0] == colours[1] == "rgb(255, 114, 0)", colours  # --orange, band 90
+
+
+@pytest.mark.parametrize("viewport", SIZES)
+def test_settings_fields_show_a_whole_address_and_its_table_is_the_consoles(console, open_browser, viewport):
+    """Item 16: the contact e-mail shows a long address whole; the members' table is styled as
+    every other table (class "table"); nothing overflows the window."""
+    reseller = console["reseller"]
+    reseller.contact_email = "billing-operations@demo-cloud-reseller.example"
+    reseller.save(update_fields=["contact_email"])
+    b = open_browser(f"layout-{viewport['width']}-settings")
+    page = b.page
+    page.set_viewport_size(viewport)
+    b.sign_in_as(console["operator"].user)
+    page.goto("/settings/")
+    email = page.get_by_label("Contact e-mail")
+    expect(email).to_have_value("billing-operations@demo-cloud-reseller.example")
+    assert email.evaluate("(el) => el.scrollWidth <= el.clientWidth"), "the address is cut off"
+    expect(page.locator("#member-channels-table")).to_have_class("table")
+    expect(page.get_by_role("combobox", name="Time zone")).to_have_value("Asia/Shanghai")
+    b.shot("settings")
+    assert_layout(page, "#member-channels-table", actions="main button, main select, main input:not([type=hidden])")
