@@ -4,6 +4,10 @@ from django.utils.translation import gettext_lazy as _
 from customers.models import Reseller, language_choices
 
 
+class ConfirmForm(forms.Form):
+    """A confirmation: no fields, the dialog says what the button does."""
+
+
 class CustomWarningForm(forms.Form):
     percent = forms.IntegerField(
         # xgettext:no-python-format
