@@ -18,8 +18,10 @@ from core.errors import CustomerNotBound, DomainError
 from core.money import parse_amount
 from credits import services as credit_services
 from credits.models import AllocationRecord
-from customers.models import Customer, Member, Reseller
+from credits.selectors import PayMode, purchase_check
+from customers.models import Customer, Member, Reseller, StatusEvent
 from customers.services import customer_remark_update
+from notifications.services.status import customer_freeze, customer_unfreeze
 
 from . import selectors
 from .envelope import ApiError, money
@@ -30,6 +32,8 @@ VERSION = "2022-09-28"
 PAGE_CODE = "InvalidParameter.Page"
 UINS_CODE = "InvalidParameterValue.UinList"
 USAGE_BATCH_MAX = 1000
+# ForceQN's Type and the Force it reports (the SDK's "forced status"): 2 frozen, 0 normal.
+FORCE_FROZEN, FORCE_NORMAL = 2, 0
 
 
 @dataclass(frozen=True)
@@ -148,7 +152,7 @@ def _customer_credit_row(customer: Customer, reseller: Reseller) -> dict:
         "RemainingCredit": money(customer.available),
         "IdentifyType": 1 if customer.identity_type == Customer.IdentityType.PERSONAL else 2,
         "Remark": customer.remark,
-        "Force": 2 if customer.account_status == Customer.AccountStatus.FROZEN else 0,
+        "Force": FORCE_FROZEN if customer.frozen else FORCE_NORMAL,
     }
 
 
@@ -299,7 +303,7 @@ def QueryCreditAllocationHistory(ctx: Context, params: dict) -> dict:
 
 
 def _account_status(customer: Customer) -> str:
-    if customer.account_status == Customer.AccountStatus.FROZEN:
+    if customer.frozen:
         return "1"
     return "2" if customer.available < 0 else "0"
 
@@ -458,6 +462,73 @@ def ReportCustomerUsage(ctx: Context, params: dict) -> dict:
     # the first UIN that is not one of the reseller's customers and locks customers in id order.
     result = credit_services.usage_charges_ingest(reseller=ctx.reseller, rows=charges)
     return {"Accepted": result.created, "Duplicates": result.replayed}
+
+
+@action(
+    summary="Freeze a customer (Type 2) or restore it (Type 0). A frozen customer can make no new purchase; for "
+    "a reseller on the suspension-rule allowlist its pay-as-you-go services are suspended (unless it holds the "
+    "non-stop privilege). Restoring needs available credit ≥ 0. Reseller and customer are notified.",
+    writes=True,
+    params=(
+        Param("ClientUin", "uin", "Customer UIN.", required=True),
+        Param("Type", "int", "2 freezes, 0 restores.", required=True, minimum=0, maximum=2,
+              range_code="InvalidParameterValue.Type"),
+    ),
+    response=(
+        ("C", "Integer", "The customer's forced status now: 2 frozen, 0 normal (as Force in QueryCustomersCredit)."),
+        ("M", "String", "What happened, in words."),
+    ),
+    errors=(
+        ("InvalidParameterValue.Type", "Type is not 0 or 2"),
+        ("FailedOperation.CustomerOverdue", "Type 0 while the customer's available credit is below zero"),
+        UIN_NO_AUTH, INVALID_UIN, VIEWER,
+    ),
+    example={"ClientUin": 100012345678, "Type": 2},
+    sdk_request="ForceQNRequest",
+)
+def ForceQN(ctx: Context, params: dict) -> dict:
+    if params["Type"] not in (FORCE_FROZEN, FORCE_NORMAL):
+        raise ApiError("InvalidParameterValue.Type", f"`Type` must be 2 (freeze) or 0 (restore); got {params['Type']}.")
+    customer = _in_scope(ctx, [params["ClientUin"]])[params["ClientUin"]]
+    change = customer_freeze if params["Type"] == FORCE_FROZEN else customer_unfreeze
+    events = change(reseller=ctx.reseller, customer=customer, actor=ctx.user, actor_name=ctx.operator_name,
+                    cause=StatusEvent.Cause.API)
+    if params["Type"] == FORCE_FROZEN:
+        message = "frozen" if events else "already frozen"
+    else:
+        message = "restored" if events else "not frozen"
+    return {"C": params["Type"], "M": message}
+
+
+@action(
+    summary="Check a new purchase before taking the order (Partner Center extension): allowed, or the rule that "
+    "refuses it. A purchase needs the customer neither frozen nor overdue, for PREPAID its available credit ≥ "
+    "Amount, and the reseller's customer-credit pool not exhausted. Nothing is reserved.",
+    params=(
+        Param("ClientUin", "uin", "Customer UIN.", required=True),
+        Param("Amount", "amount", "USD of the purchase, > 0, at most 2 decimals.", required=True),
+        Param("PayMode", "str", "PREPAID (paid from available credit now) or POSTPAID (pay-as-you-go).",
+              required=True, choices=PayMode.CHOICES, range_code="InvalidParameterValue.PayMode"),
+    ),
+    response=(
+        ("Allowed", "Boolean", "True when the purchase may go ahead."),
+        ("Code", "String", "The rule that refused it, empty when allowed: FailedOperation.CustomerFrozen, "
+         "FailedOperation.CustomerOverdue, FailedOperation.CustomerCreditInsufficient (PREPAID only) or "
+         "FailedOperation.PoolExhausted."),
+        ("Message", "String", "Why, in words; empty when allowed."),
+    ),
+    errors=(
+        ("InvalidParameterValue.CreditAmountOutOfRange", "Amount is not > 0 with at most 2 decimals"),
+        ("InvalidParameterValue.PayMode", "PayMode is not PREPAID or POSTPAID"),
+        UIN_NO_AUTH, INVALID_UIN,
+    ),
+    example={"ClientUin": 100012345678, "Amount": "120.00", "PayMode": "PREPAID"},
+)
+def CheckCustomerPurchase(ctx: Context, params: dict) -> dict:
+    amount = parse_amount(params["Amount"], allow_negative=False)
+    customer = _in_scope(ctx, [params["ClientUin"]])[params["ClientUin"]]
+    answer = purchase_check(reseller=ctx.reseller, customer=customer, amount=amount, pay_mode=params["PayMode"])
+    return {"Allowed": answer.allowed, "Code": answer.code, "Message": answer.message}
 
 
 def run(action_: Action, ctx: Context, body: dict) -> dict:

@@ -43,7 +43,9 @@ class ResellerAdminForm(forms.ModelForm):
 @admin.register(Reseller)
 class ResellerAdmin(admin.ModelAdmin):
     form = ResellerAdminForm
-    list_display = ["name", "uin", "contact_email", "contact_phone", "time_zone", "customer_alerts_enabled"]
+    list_display = ["name", "uin", "contact_email", "contact_phone", "time_zone", "customer_alerts_enabled",
+                    "suspension_allowlisted"]
+    list_filter = ["suspension_allowlisted"]
     search_fields = ["name", "uin", "contact_email"]
     inlines = [MemberInline]
 

@@ -10,7 +10,7 @@ from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from core.rules import THRESHOLDS, band_label
-from customers.models import Customer, CustomerBalance, Reseller
+from customers.models import AccountStatus, Customer, CustomerBalance, Reseller
 
 from .models import AllocationRecord, CreditPool, PoolApplication, PoolGrant
 
@@ -88,9 +88,9 @@ OVERVIEW_COUNTS_SECONDS = 30
 
 
 def customer_counts(reseller: Reseller) -> dict:
-    """The number of the reseller's customers (`customers`) and, per default threshold t, of those
-    that have reached it (`band_<t>`): one query, kept OVERVIEW_COUNTS_SECONDS in the cache."""
-    key = f"overview:customer-counts:{reseller.pk}:{reseller.uin}:{reseller.created_at.timestamp()}"
+    """The number of the reseller's customers (`customers`), per default threshold t of those
+    that have reached it (`band_<t>`), and per account status s (`status_<s>`): one query, kept OVERVIEW_COUNTS_SECONDS in the cache."""
+    key = f"overview:customer-counts:v2:{reseller.pk}:{reseller.uin}:{reseller.created_at.timestamp()}"
     try:
         counts = cache.get(key)
     except Exception:  # an unreachable cache only costs the counting
@@ -101,6 +101,7 @@ def customer_counts(reseller: Reseller) -> dict:
         counts = CustomerBalance.objects.filter(reseller=reseller).aggregate(
             customers=Count("pk"),
             **{f"band_{t}": Count("pk", filter=Q(usage_band__gte=t)) for t in THRESHOLDS},
+            **{f"status_{s}": Count("pk", filter=Q(status=s)) for s in AccountStatus.values},
         )
         try:
             cache.set(key, counts, OVERVIEW_COUNTS_SECONDS)
@@ -110,12 +111,14 @@ def customer_counts(reseller: Reseller) -> dict:
 
 
 def pool_summary(reseller: Reseller) -> dict:
-    """The pool figures, the number of customers and, for each default threshold, how many
-    customers have reached it (`bands`, lowest threshold first). The pool's figures are read
+    """The pool figures, the number of customers, for each default threshold how many customers
+    have reached it (`bands`, lowest threshold first), and per account status (`statuses`: value,
+    label, count). The pool's figures are read
     every time; the counts come from customer_counts."""
     counts = customer_counts(reseller)
     bands = [UsageBand(t, band_label(t), counts[f"band_{t}"]) for t in THRESHOLDS]
-    return {**pool_figures(reseller=reseller), "customers": counts["customers"], "bands": bands}
+    statuses = [(value, label, counts.get(f"status_{value}", 0)) for value, label in AccountStatus.choices]
+    return {**pool_figures(reseller=reseller), "customers": counts["customers"], "bands": bands, "statuses": statuses}
 
 
 def pool_figures(*, reseller: Reseller) -> dict:
@@ -147,3 +150,48 @@ def pool_applications(*, reseller: Reseller, limit: int = 10) -> list[PoolApplic
 def latest_repayments(*, customer: Customer, limit: int = 10) -> list:
     """The customer's latest confirmed repayments, newest first."""
     return list(customer.repayments.order_by("-created_at", "-id")[:limit])
+
+
+
+class PayMode:
+    PREPAID = "PREPAID"
+    POSTPAID = "POSTPAID"
+    CHOICES = (PREPAID, POSTPAID)
+
+
+@dataclass(frozen=True)
+class PurchaseAnswer:
+    """CheckCustomerPurchase's answer: allowed, or the rule that refused it (a stable code) and why."""
+
+    allowed: bool
+    code: str = ""
+    message: str = ""
+
+
+def purchase_check(*, reseller: Reseller, customer: Customer, amount: Decimal, pay_mode: str) -> PurchaseAnswer:
+    """May the customer make a new purchase of `amount` USD (DESIGN §4)? It must be neither frozen
+    nor overdue; a prepaid purchase needs available ≥ amount; and the reseller's pool must not be
+    exhausted. The first rule that fails is the answer. A read: nothing is reserved or written."""
+    from django.utils.translation import gettext
+
+    from core.money import format_money
+
+    balance = CustomerBalance.objects.get(pk=customer.pk)
+    if balance.frozen:
+        return PurchaseAnswer(False, "FailedOperation.CustomerFrozen",
+                              gettext("The customer is frozen by its reseller: no new purchases until it is unfrozen."))
+    if balance.available < 0:
+        return PurchaseAnswer(False, "FailedOperation.CustomerOverdue",
+                              gettext("The customer is overdue (available credit %(available)s USD): no new purchases "
+                                      "until credit brings it back to 0 or more.")
+                              % {"available": format_money(balance.available)})
+    if pay_mode == PayMode.PREPAID and balance.available < amount:
+        return PurchaseAnswer(False, "FailedOperation.CustomerCreditInsufficient",
+                              gettext("The customer's available credit (%(available)s USD) is below the prepaid "
+                                      "amount (%(amount)s USD).")
+                              % {"available": format_money(balance.available), "amount": format_money(amount)})
+    remaining = CreditPool.objects.filter(reseller=reseller).values_list("remaining", flat=True).first() or ZERO
+    if remaining <= 0:
+        return PurchaseAnswer(False, "FailedOperation.PoolExhausted",
+                              gettext("The reseller's customer-credit pool is exhausted (0.00 USD remaining)."))
+    return PurchaseAnswer(True)

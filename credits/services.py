@@ -20,9 +20,10 @@ from core.errors import (
 )
 from core.inputs import quoted, text_clean, text_problem, uin_or_none, uin_rule
 from core.money import CENT, INTEGER_DIGITS_MAX, format_money, max_per_operation, parse_amount
-from customers.models import Customer, CustomerBalance, Reseller
+from customers.models import Customer, CustomerBalance, Reseller, StatusEvent
 from customers.services import remark_clean
 from notifications.services import customer_evaluation_enqueue, customers_evaluation_enqueue
+from notifications.services.status import BALANCE_RETURNING, balance_change, balance_changes_record
 
 from .models import AllocationRecord, CreditPool, PoolApplication, PoolGrant, Repayment, UsageCharge
 
@@ -104,6 +105,12 @@ def credit_allocate(
                 if row is None:
                     _replay_if_key_used(reseller, idempotency_key)
                     raise _not_bound_or_too_much(reseller, customer_id)
+                # Crossing zero (an allocation to an overdue customer) is detected here, under the
+                # balance's lock: the status event and its notices are this change's, once.
+                balance_changes_record(
+                    changes=[balance_change(row[2:], delta=amount)], cause=StatusEvent.Cause.ALLOCATION,
+                    actor=actor, actor_name=operator_name, now=now,
+                )
                 record = AllocationRecord(
                     created_at=now, reseller=reseller, customer_id=customer_id, amount=amount,
                     credit_after=_money(row[0]), available_after=_money(row[0]) - _money(row[1]),
@@ -260,12 +267,12 @@ _POOL_MOVE = (
 )
 _CUSTOMER_ADD = (
     "UPDATE customers_customerbalance SET credit = credit + %s WHERE customer_id = %s AND reseller_id = %s "
-    "RETURNING credit, used"
+    "RETURNING credit, used, customer_id, " + BALANCE_RETURNING
 )
 # Repossess: |amount| <= max(available, 0), i.e. credit + amount - used >= 0 with amount < 0.
 _CUSTOMER_REPOSSESS = (
     "UPDATE customers_customerbalance SET credit = credit + %s WHERE customer_id = %s AND reseller_id = %s "
-    "AND ROUND(credit + %s - used, 2) >= 0 RETURNING credit, used"
+    "AND ROUND(credit + %s - used, 2) >= 0 RETURNING credit, used, customer_id, " + BALANCE_RETURNING
 )
 
 
@@ -298,7 +305,7 @@ def _replay(previous: AllocationRecord, *, customer_id: int, amount: Decimal) ->
 
 _REPAY = (
     "UPDATE customers_customerbalance SET used = used - %s WHERE customer_id = %s AND reseller_id = %s "
-    "AND ROUND(used - %s, 2) >= 0 RETURNING credit, used"
+    "AND ROUND(used - %s, 2) >= 0 RETURNING credit, used, customer_id, " + BALANCE_RETURNING
 )
 
 
@@ -334,6 +341,10 @@ def repayment_confirm(
                     field="amount",
                 )
             credit, used = _money(row[0]), _money(row[1])
+            balance_changes_record(
+                changes=[balance_change(row[2:], delta=amount)], cause=StatusEvent.Cause.REPAYMENT,
+                actor=actor, actor_name=_operator_name(actor, None),
+            )
             repayment = Repayment.objects.create(
                 reseller=reseller, customer=customer, amount=amount, used_after=used, available_after=credit - used,
                 remark=remark, confirmed_by=actor, confirmed_by_name=_operator_name(actor, None),
@@ -588,6 +599,7 @@ _CUSTOMER_USED_ADD = """
 UPDATE customers_customerbalance b SET used = b.used + s.amount
 FROM unnest(%s::bigint[], %s::numeric[]) AS s(id, amount)
 WHERE b.customer_id = s.id
+RETURNING b.customer_id, b.reseller_id, b.credit, b.used, b.frozen, b.suspended_at, b.data_deleted_at, s.amount
 """
 
 
@@ -636,12 +648,26 @@ def _charges_insert(cursor, reseller: Reseller, rows: list[dict], now: datetime)
 
 
 def _customers_used_add(cursor, sums: dict[int, Decimal]) -> None:
+    """Add each customer's sum to its `used`; then, in the same transaction, the customers whose
+    available credit this crossed below zero get their status event (available before = after +
+    the sum: the rows are locked, so no other change lies between)."""
     ids = sorted(sums)
     if connection.vendor == "postgresql":
         cursor.execute(_CUSTOMER_USED_ADD, [ids, [sums[i] for i in ids]])
-        return
-    for customer_id in ids:
-        CustomerBalance.objects.filter(pk=customer_id).update(used=F("used") + sums[customer_id])
+        rows = cursor.fetchall()
+    else:
+        for customer_id in ids:
+            CustomerBalance.objects.filter(pk=customer_id).update(used=F("used") + sums[customer_id])
+        rows = [
+            (*row, sums[row[0]])
+            for row in CustomerBalance.objects.filter(pk__in=ids).values_list(
+                "customer_id", "reseller_id", "credit", "used", "frozen", "suspended_at", "data_deleted_at"
+            )
+        ]
+    balance_changes_record(
+        changes=[balance_change(row[:7], delta=-Decimal(str(row[7]))) for row in rows],
+        cause=StatusEvent.Cause.USAGE, actor_name="usage",
+    )
 
 
 def _replays_check(reseller: Reseller, rows: list[dict]) -> None:

@@ -15,18 +15,22 @@ class MemberAdmin(admin.ModelAdmin):
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
     list_display = ["uin", "name", "reseller", "email", "balance_credit", "balance_used", "balance_available",
-                    "account_status", "bound_at"]
-    list_filter = ["account_status", "identity_type", "balance__usage_band"]
+                    "account_status_label", "non_stop", "bound_at"]
+    list_filter = ["balance__status", "non_stop", "identity_type", "balance__usage_band"]
     search_fields = ["=uin", "name", "email"]
     list_select_related = ["reseller", "balance"]
     show_full_result_count = False
     # Credit and usage change only through the services, so that the ledger stays conserved.
-    readonly_fields = ["credit", "used", "available", "usage_band"]
+    readonly_fields = ["credit", "used", "available", "usage_band", "account_status_label"]
     autocomplete_fields = ["reseller"]
 
     # A new customer is bound through customer_create, so only what it takes is asked for; credit
     # and usage start at 0 and change through the services afterwards.
     add_fields = ["reseller", "uin", "name", "email", "phone", "remark", "identity_type", "bound_at"]
+
+    @admin.display(description="account status", ordering="balance__status")
+    def account_status_label(self, obj):
+        return obj.get_account_status_display()
 
     @admin.display(description="credit", ordering="balance__credit")
     def balance_credit(self, obj):

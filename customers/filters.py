@@ -18,7 +18,7 @@ class CustomerFilter(StrictFilterSet):
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "UIN, name, remark or email", "autocomplete": "off"}),
     )
     status = django_filters.ChoiceFilter(
-        label=_("Account status"), field_name="account_status", choices=Customer.AccountStatus.choices,
+        label=_("Account status"), choices=Customer.AccountStatus.choices, method="filter_status",
         empty_label=_("All statuses"),
     )
     # The balance's usage_band is stored and indexed (reseller, usage_band): "≥ 90 %" is an index range, not a
@@ -38,6 +38,10 @@ class CustomerFilter(StrictFilterSet):
         for low, high in uin_prefix_ranges(value):
             match |= Q(uin__range=(low, high))
         return queryset.filter(match)
+
+    def filter_status(self, queryset, name, value):
+        # The stored status; customers not normal come from the balance's partial index.
+        return queryset.filter(balance__status=value, balance__reseller=F("reseller"))
 
     def filter_band(self, queryset, name, value):
         return queryset.filter(balance__usage_band__gte=int(value), balance__reseller=F("reseller"))

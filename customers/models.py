@@ -1,3 +1,4 @@
+from datetime import timedelta
 from decimal import Decimal
 from functools import cached_property
 from zoneinfo import ZoneInfo
@@ -49,6 +50,48 @@ def default_language() -> str:
     return settings.LANGUAGE_CODE
 
 
+class AccountStatus(models.TextChoices):
+    """A customer's account status (DESIGN §4), from its balance row: CustomerBalance.status."""
+
+    NORMAL = "normal", _("Normal")
+    OVERDUE = "overdue", _("Overdue")
+    FROZEN = "frozen", _("Frozen")
+    SUSPENDED = "suspended", _("Suspended")
+    DATA_DELETED = "deleted", _("Data deleted")
+
+
+# Pay-as-you-go data of a suspended customer is kept this long from the suspension (DESIGN §4).
+SUSPENSION_RETENTION = timedelta(days=15)
+
+
+def account_status_expression() -> Case:
+    """The account status, most severe first: data deleted, suspended, frozen, overdue (available
+    below zero), else normal. Stored (CustomerBalance.status), so that the filter and the Overview's
+    counts read an index. account_status_of is the same rule for values a service holds."""
+    return Case(
+        When(data_deleted_at__isnull=False, then=Value(AccountStatus.DATA_DELETED.value)),
+        When(suspended_at__isnull=False, then=Value(AccountStatus.SUSPENDED.value)),
+        When(frozen=True, then=Value(AccountStatus.FROZEN.value)),
+        When(credit__lt=F("used"), then=Value(AccountStatus.OVERDUE.value)),
+        default=Value(AccountStatus.NORMAL.value),
+        output_field=models.CharField(max_length=16),
+    )
+
+
+def account_status_of(*, frozen: bool, suspended_at, data_deleted_at, available: Decimal) -> str:
+    """account_status_expression for values in hand (a balance before the statement that changed
+    it); tests/customers/test_account_status.py holds the two to the same answers."""
+    if data_deleted_at is not None:
+        return AccountStatus.DATA_DELETED.value
+    if suspended_at is not None:
+        return AccountStatus.SUSPENDED.value
+    if frozen:
+        return AccountStatus.FROZEN.value
+    if available < 0:
+        return AccountStatus.OVERDUE.value
+    return AccountStatus.NORMAL.value
+
+
 def default_reseller_time_zone() -> str:
     return settings.DEFAULT_RESELLER_TIME_ZONE
 
@@ -73,6 +116,13 @@ class Reseller(models.Model):
     # The contact address's and phone's language (its e-mails and SMS); empty is the default language.
     language = models.CharField(
         _("language"), max_length=16, choices=language_choices, default=default_language, blank=True
+    )
+    # Tencent's customer service suspension rule applies to this reseller's customers (the platform
+    # admin puts it on the allowlist): a frozen or overdue customer's pay-as-you-go services are
+    # suspended at once and its data deleted after SUSPENSION_RETENTION (DESIGN §4).
+    suspension_allowlisted = models.BooleanField(
+        _("on the suspension-rule allowlist"), default=False, db_default=False,
+        help_text=_("Frozen or overdue customers of this reseller are suspended (unless non-stop)."),
     )
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -128,9 +178,7 @@ class Customer(models.Model):
         PERSONAL = "personal", _("Personal")
         ENTERPRISE = "enterprise", _("Enterprise")
 
-    class AccountStatus(models.TextChoices):
-        NORMAL = "normal", _("Normal")
-        FROZEN = "frozen", _("Frozen")
+    AccountStatus = AccountStatus
 
     uin = models.BigIntegerField(_("UIN"), unique=True)
     reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="customers")
@@ -140,7 +188,11 @@ class Customer(models.Model):
     remark = models.CharField(max_length=255, blank=True)
     bound_at = models.DateTimeField(_("binding time"), default=timezone.now)
     identity_type = models.CharField(max_length=16, choices=IdentityType.choices, default=IdentityType.ENTERPRISE)
-    account_status = models.CharField(max_length=16, choices=AccountStatus.choices, default=AccountStatus.NORMAL)
+    # Granted by the platform admin: never suspended, whatever its credit or freeze (DESIGN §4).
+    non_stop = models.BooleanField(
+        _("non-stop privilege"), default=False, db_default=False,
+        help_text=_("Pay-as-you-go services keep running when the customer is frozen or overdue."),
+    )
     # Custom balance warning: alert the reseller when available drops below this % of credit.
     custom_warning_percent = models.PositiveSmallIntegerField(null=True, blank=True)
     # The customer's own usage-alert channels (DESIGN §3: each recipient's channels can be switched
@@ -169,12 +221,9 @@ class Customer(models.Model):
             models.Index(fields=["reseller", "-bound_at", "-id"], name="customer_reseller_bound"),
             models.Index(fields=["reseller", "name"], name="customer_reseller_name"),
             # My Customers sorts by these too (issue 14): each sort walks an index, never sorts them all.
-            models.Index(fields=["reseller", "account_status", "id"], name="customer_reseller_status"),
+            # (Account status sorts by the balance's status: balance_reseller_status.)
             models.Index(fields=["reseller", "remark", "id"], name="customer_reseller_remark"),
             models.Index(fields=["reseller", "email", "id"], name="customer_reseller_email"),
-            # Frozen customers are few: My Customers filtered to them reads only these rows.
-            models.Index(fields=["reseller", "-bound_at", "-id"], condition=Q(account_status="frozen"),
-                         name="customer_reseller_frozen"),
             # The alert sweep walks customers with a custom warning in id order (keyset batches);
             # those past a default threshold come from the balance table's balance_alertable.
             models.Index(
@@ -209,6 +258,35 @@ class Customer(models.Model):
     @property
     def repossessable(self) -> Decimal:
         return self.balance.repossessable
+
+    @property
+    def account_status(self) -> str:
+        return self.balance.status
+
+    def get_account_status_display(self) -> str:
+        return AccountStatus(self.balance.status).label
+
+    @property
+    def frozen(self) -> bool:
+        return self.balance.frozen
+
+    @property
+    def suspended_at(self):
+        return self.balance.suspended_at
+
+    @property
+    def deletion_at(self):
+        """When a suspended customer's pay-as-you-go data is deleted (None unless suspended)."""
+        return self.balance.deletion_at
+
+    @property
+    def days_until_deletion(self) -> int | None:
+        """Whole days, rounded up, until the data deletion of a suspended customer (0 when due)."""
+        at = self.deletion_at
+        if at is None:
+            return None
+        seconds = (at - timezone.now()).total_seconds()
+        return max(0, -int(-seconds // 86400))
 
 
 class CustomerBalance(models.Model):
@@ -246,8 +324,33 @@ class CustomerBalance(models.Model):
         db_persist=True,
     )
 
+    # Service state (DESIGN §4), here so that the balance row's lock covers it: frozen by the
+    # reseller; suspended (its pay-as-you-go services stopped) since; the last deletion notice sent
+    # (days before the deadline: 15 at suspension, then 7, 1, and 0 when the data was deleted);
+    # data deleted at. Only notifications.services.status changes them.
+    frozen = models.BooleanField(default=False, db_default=False)
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    deletion_notice = models.PositiveSmallIntegerField(default=0, db_default=0)
+    data_deleted_at = models.DateTimeField(null=True, blank=True)
+    # What the last overdue / resumed event said (True: overdue). Set with the event, in the same
+    # transaction; a balance changed outside the services (SQL, the admin) disagrees with it, and
+    # the sweep (notifications.services.status.overdue_sweep) finds it through balance_overdue_drift.
+    overdue_recorded = models.BooleanField(default=False, db_default=False)
+    status = models.GeneratedField(
+        expression=account_status_expression(),
+        output_field=models.CharField(max_length=16, choices=AccountStatus.choices),
+        db_persist=True,
+    )
+
     class Meta:
         constraints = [
+            models.CheckConstraint(
+                condition=Q(data_deleted_at__isnull=True) | Q(suspended_at__isnull=False),
+                name="balance_deleted_was_suspended",
+            ),
+            models.CheckConstraint(
+                condition=Q(suspended_at__isnull=False) | Q(deletion_notice=0), name="balance_notice_needs_suspension",
+            ),
             models.CheckConstraint(condition=Q(credit__gte=0), name="balance_credit_not_negative"),
             models.CheckConstraint(condition=Q(used__gte=0), name="balance_used_not_negative"),
         ]
@@ -259,6 +362,14 @@ class CustomerBalance(models.Model):
             models.Index(fields=["reseller", "used_ratio", "customer"], name="balance_reseller_used_ratio"),
             # The alert sweep walks only customers past a default threshold, in id order.
             models.Index(fields=["reseller", "customer"], condition=Q(usage_band__gt=0), name="balance_alertable"),
+            # The status filter, the Overview's counts and My Customers sorted by account status.
+            models.Index(fields=["reseller", "status", "customer"], name="balance_reseller_status"),
+            # Balances whose overdue state differs from the last event (normally none).
+            models.Index(fields=["customer"], name="balance_overdue_drift",
+                         condition=(Q(credit__lt=F("used")) & Q(overdue_recorded=False))
+                         | (Q(credit__gte=F("used")) & Q(overdue_recorded=True))),
+            # The deadline job walks only suspended customers.
+            models.Index(fields=["suspended_at"], condition=Q(suspended_at__isnull=False), name="balance_suspended"),
         ]
 
     def __str__(self) -> str:
@@ -267,3 +378,82 @@ class CustomerBalance(models.Model):
     @property
     def repossessable(self) -> Decimal:
         return max(self.credit - self.used, ZERO)
+
+    @property
+    def deletion_at(self):
+        if self.status != AccountStatus.SUSPENDED or self.suspended_at is None:
+            return None
+        return self.suspended_at + SUSPENSION_RETENTION
+
+
+class StatusEvent(models.Model):
+    """One transition of a customer's account status (DESIGN §4), immutable: the timeline on the
+    customer page and the notices of the Message Center come from these. Written only by
+    notifications.services.status, in the transaction of the change."""
+
+    class Kind(models.TextChoices):
+        OVERDUE = "overdue", _("Overdue")
+        RESUMED = "resumed", _("Resumed")
+        FROZEN = "frozen", _("Frozen")
+        UNFROZEN = "unfrozen", _("Unfrozen")
+        SUSPENDED = "suspended", _("Suspended")
+        DELETION_7_DAYS = "deletion_7d", _("Data deletion in 7 days")
+        DELETION_1_DAY = "deletion_1d", _("Data deletion in 1 day")
+        DATA_DELETED = "deleted", _("Data deleted")
+
+    class Cause(models.TextChoices):
+        USAGE = "usage", _("Usage charge")
+        ALLOCATION = "allocation", _("Credit allocation")
+        REPAYMENT = "repayment", _("Repayment")
+        CONSOLE = "console", _("Console")
+        SWEEP = "sweep", _("Status sweep")
+        API = "api", _("API")
+        DEADLINE = "deadline", _("Data retention deadline")
+
+    reseller = models.ForeignKey(Reseller, on_delete=models.CASCADE, related_name="+", db_index=False)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="status_events", db_index=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    from_status = models.CharField(max_length=16, choices=AccountStatus.choices)
+    to_status = models.CharField(max_length=16, choices=AccountStatus.choices)
+    cause = models.CharField(max_length=16, choices=Cause.choices)
+    # PROTECT, as for allocation records: an event is never rewritten (the database refuses it).
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="+")
+    actor_name = models.CharField(max_length=150, blank=True)
+    available = models.DecimalField(max_digits=17, decimal_places=2)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["customer", "-created_at", "-id"], name="status_event_customer_time")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.kind} at {self.created_at:%Y-%m-%d %H:%M}"
+
+    def sentence(self, *, for_customer: bool = False) -> str:
+        """What happened, in one sentence: the notices' subject, SMS and Message Center title."""
+        names = {"name": self.customer.name, "uin": self.customer.uin}
+        texts = _EVENT_SENTENCES_CUSTOMER if for_customer else _EVENT_SENTENCES
+        return str(texts[self.kind]) % names
+
+
+_EVENT_SENTENCES = {
+    "overdue": _("%(name)s (UIN %(uin)s) is overdue: its available credit is below zero"),
+    "resumed": _("%(name)s (UIN %(uin)s) is no longer overdue: its available credit is back to zero or more"),
+    "frozen": _("%(name)s (UIN %(uin)s) was frozen: it cannot make new purchases"),
+    "unfrozen": _("%(name)s (UIN %(uin)s) was unfrozen"),
+    "suspended": _("%(name)s (UIN %(uin)s): pay-as-you-go services suspended; data is kept 15 days"),
+    "deletion_7d": _("%(name)s (UIN %(uin)s): pay-as-you-go data will be deleted in 7 days"),
+    "deletion_1d": _("%(name)s (UIN %(uin)s): pay-as-you-go data will be deleted in 1 day"),
+    "deleted": _("%(name)s (UIN %(uin)s): pay-as-you-go data was deleted"),
+}
+_EVENT_SENTENCES_CUSTOMER = {
+    "overdue": _("Your account %(name)s (UIN %(uin)s) is overdue: its available credit is below zero"),
+    "resumed": _("Your account %(name)s (UIN %(uin)s) is no longer overdue"),
+    "frozen": _("Your account %(name)s (UIN %(uin)s) was frozen: new purchases are not possible"),
+    "unfrozen": _("Your account %(name)s (UIN %(uin)s) was unfrozen"),
+    "suspended": _("Your account %(name)s (UIN %(uin)s): pay-as-you-go services suspended; data is kept 15 days"),
+    "deletion_7d": _("Your account %(name)s (UIN %(uin)s): pay-as-you-go data will be deleted in 7 days"),
+    "deletion_1d": _("Your account %(name)s (UIN %(uin)s): pay-as-you-go data will be deleted in 1 day"),
+    "deleted": _("Your account %(name)s (UIN %(uin)s): pay-as-you-go data was deleted"),
+}

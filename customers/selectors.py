@@ -6,15 +6,16 @@ through them answers 404 for it."""
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
-from .models import Customer, Reseller
+from .models import Customer, Reseller, StatusEvent
 
 # The columns My Customers shows (and its export writes); the rest of the row stays in the table.
 CUSTOMER_LIST_FIELDS = (
     "id", "uin", "reseller_id", "name", "remark", "email", "phone", "bound_at",
-    "credit", "used", "available", "usage_band", "account_status",
+    "credit", "used", "available", "usage_band", "account_status", "frozen", "suspended_at",
 )
-# The balance's columns, read through the customer's properties of the same names.
-_BALANCE_FIELDS = {"credit", "used", "available", "usage_band"}
+# The balance's columns, read through the customer's properties (account_status: the balance's status).
+_BALANCE_FIELDS = {"credit": "credit", "used": "used", "available": "available", "usage_band": "usage_band",
+                   "account_status": "status", "frozen": "frozen", "suspended_at": "suspended_at"}
 
 
 def customer_list(*, reseller: Reseller) -> QuerySet[Customer]:
@@ -24,9 +25,14 @@ def customer_list(*, reseller: Reseller) -> QuerySet[Customer]:
     return (
         Customer.objects.filter(reseller=reseller)
         .select_related("balance")
-        .only(*(f"balance__{name}" if name in _BALANCE_FIELDS else name for name in CUSTOMER_LIST_FIELDS))
+        .only(*(f"balance__{_BALANCE_FIELDS[name]}" if name in _BALANCE_FIELDS else name for name in CUSTOMER_LIST_FIELDS))
     )
 
 
 def customer_get(*, reseller: Reseller, uin: int) -> Customer:
     return get_object_or_404(Customer.objects.select_related("balance"), reseller=reseller, uin=uin)
+
+
+def status_events(*, customer: Customer, limit: int = 100) -> list[StatusEvent]:
+    """The customer's account status timeline, newest first (its own index)."""
+    return list(StatusEvent.objects.filter(customer=customer).order_by("-created_at", "-id")[:limit])

@@ -34,7 +34,8 @@ class CustomerTable(tables.Table):
     available = tables.Column(_("Available"), order_by=("balance__available", "id"), attrs=NUMBER)
     # The stored used / credit (CustomerBalance.used_ratio), indexed like the other balance columns.
     used_percent = tables.Column(_("Used %"), accessor="pk", order_by=("balance__used_ratio", "id"))
-    account_status = tables.Column(_("Account status"), order_by=("account_status", "id"))
+    # The status is the balance's (stored, indexed per reseller: balance_reseller_status).
+    account_status = tables.Column(_("Account status"), order_by=("balance__status", "id"))
     operation = tables.Column(_("Operation"), accessor="pk", orderable=False, attrs={"th": {"class": "cell-actions"}})
 
     # What the list says with no customer at all (console.tables.empty_state).
@@ -72,6 +73,9 @@ class CustomerTable(tables.Table):
     def order_used_percent(self, queryset, is_descending):
         return self._order_by_balance(queryset, is_descending, "used_ratio")
 
+    def order_account_status(self, queryset, is_descending):
+        return self._order_by_balance(queryset, is_descending, "status")
+
     def __init__(self, *args, can_write: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.can_write = can_write
@@ -83,10 +87,12 @@ class CustomerTable(tables.Table):
             "allocate": gettext("Allocate Credit"), "records": gettext("Allocation Record"), "more": gettext("More"),
             "repayment": gettext("Confirm Repayment"), "remark": gettext("Edit remark"),
             "warning": gettext("Custom Balance Warning"), "channels": gettext("Alert Channels"),
-            "alerts": gettext("Alert history"),
+            "alerts": gettext("Alert history"), "freeze": gettext("Freeze"), "unfreeze": gettext("Unfreeze"),
+            "status_history": gettext("Status history"),
         }
         return {
             "links": RowLinks(*ROW_ROUTES.values()),
+            "deletion_in": gettext("data deleted in %(days)s d"),
             "labels": {key: escape(text) for key, text in labels.items()},
             "more_for": gettext("More actions for %(name)s"),
         }
@@ -108,6 +114,12 @@ class CustomerTable(tables.Table):
                         f'class="link">{label["allocate"]}</a>')
             more = "".join(f'<a href="{url[key]}" hx-get="{url[key]}" hx-target="#modal" hx-swap="innerHTML">{label[key]}</a>'
                            for key in ("repayment", "remark", "warning", "channels"))
+            more += (f'<a href="{url["freeze"]}" hx-get="{url["freeze"]}" hx-target="#modal" hx-swap="innerHTML">'
+                     f'{label["unfreeze" if record.frozen else "freeze"]}</a>')
+        more += (f'<a href="{url["status_history"]}" hx-get="{url["status_history"]}" hx-target="#modal" '
+                 f'hx-swap="innerHTML">{label["status_history"]}</a>')
+        days = record.days_until_deletion
+        deletion = "" if days is None else f' <span class="muted">{escape(parts["deletion_in"] % {"days": days})}</span>'
         more_for = escape(parts["more_for"] % {"name": record.name})
         return mark_safe(
             f'<tr id="customer-{uin}" hx-get="{url["row"]}" hx-trigger="customerUpdated-{uin} from:body" hx-target="this" '
@@ -118,7 +130,7 @@ class CustomerTable(tables.Table):
             f'<td class="num">{format_money(record.credit)}</td><td class="num">{format_money(record.used)}</td>'
             f'<td class="num{" negative" if record.available <= 0 else ""}">{format_money(record.available)}</td>'
             f'<td class="cell-usage">{usage_meter(record.used, record.credit, record.usage_band)}</td>'
-            f'<td><span class="status status-{escape(record.account_status)}">{escape(record.get_account_status_display())}</span></td>'
+            f'<td><span class="status status-{escape(record.account_status)}">{escape(record.get_account_status_display())}</span>{deletion}</td>'
             f'<td class="cell-actions"><div class="row-actions">{allocate}<a href="{url["records"]}" class="link">{label["records"]}</a>'
             f'<details class="more-menu" data-menu><summary class="link" aria-label=_("{more_for}")>{label["more"]}</summary>'
             f'<div class="menu-items">{more}<a href="{url["alerts"]}">{label["alerts"]}</a></div></details></div></td></tr>\n'
@@ -130,6 +142,7 @@ ROW_ROUTES = {
     "row": "customers:row", "allocate": "credits:allocate", "records": "credits:customer-records",
     "repayment": "credits:repayment", "remark": "customers:remark", "warning": "notifications:custom_warning",
     "channels": "notifications:customer_channels", "alerts": "notifications:customer_alerts",
+    "freeze": "notifications:customer_freeze", "status_history": "customers:status_history",
 }
 
 
@@ -137,7 +150,7 @@ ROW_ROUTES = {
 EXPORT_HEADER = ["UIN", _("Name"), _("Remark"), _("Email"), _("Phone"), _("Binding time"), _("Credit"), _("Used"), _("Available"),
                  _("Used %"), _("Account status")]
 EXPORT_FIELDS = ["uin", "name", "remark", "email", "phone", "bound_at", "balance__credit", "balance__used",
-                 "balance__available", "account_status"]
+                 "balance__available", "balance__status"]
 
 
 def export_row(values: tuple, tz) -> list:

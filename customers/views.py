@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from console.access import member_required
 from console.export import stream_csv
-from console.htmx import render_fragment
+from console.htmx import render_fragment, render_modal
 from console.tables import CappedCountPaginator, configure_table, without
 from core.timezones import header_naming_zone
 
@@ -67,6 +67,16 @@ def customer_export(request):
     stamp = timezone.localdate().strftime("%Y%m%d")
     return stream_csv(f"customers-{stamp}.csv", header_naming_zone(EXPORT_HEADER, "Binding time", zone),
                       (export_row(values, zone) for values in rows))
+
+
+@require_GET
+@member_required
+def customer_status_history(request, uin: int):
+    """The customer's account status timeline in a modal (its fragment, customers/status_history.html
+    #status-history, is what the customer page includes)."""
+    customer = selectors.customer_get(reseller=request.reseller, uin=uin)
+    context = {"nav": "customers", "customer": customer, "events": selectors.status_events(customer=customer)}
+    return render_modal(request, "customers/status_history.html", context)
 
 
 @require_http_methods(["GET", "POST"])

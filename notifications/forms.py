@@ -5,6 +5,10 @@ from core.timezones import time_zone_choices
 from customers.models import Reseller, language_choices
 
 
+class ConfirmForm(forms.Form):
+    """A confirmation: no fields, the dialog says what the button does."""
+
+
 class CustomWarningForm(forms.Form):
     percent = forms.IntegerField(
         # xgettext:no-python-format

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy as _
 
 from core.rules import FULL
-from customers.models import Customer, Member, Reseller
+from customers.models import Customer, Member, Reseller, StatusEvent
 
 
 class Alert(models.Model):
@@ -16,6 +16,8 @@ class Alert(models.Model):
         THRESHOLD = "threshold", _("Usage threshold")
         CUSTOM = "custom", _("Custom balance warning")
         REARMED = "rearmed", _("Back under a threshold")
+        # An account status notice (DESIGN §4): one per status event, through the same outbox.
+        STATUS = "status", _("Account status")
 
     # The unique (customer, kind, threshold, day) key serves a customer's lookups (its history,
     # "already today"); the partial index of open alerts serves the re-arm, the sweep's included.
@@ -38,11 +40,18 @@ class Alert(models.Model):
     # Set when the customer went back under this threshold (an allocation raised its credit or a
     # repayment lowered its usage): the next crossing alerts again.
     rearmed_at = models.DateTimeField(null=True, blank=True)
+    # The status event a STATUS alert tells of (one alert per event: "once per change").
+    status_event = models.OneToOneField(StatusEvent, on_delete=models.CASCADE, null=True, blank=True,
+                                        related_name="alert")
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["customer", "kind", "threshold", "day"], name="alert_once_per_day"),
+            models.UniqueConstraint(fields=["customer", "kind", "threshold", "day"], condition=~Q(kind="status"),
+                                    name="alert_once_per_day"),
+            models.CheckConstraint(
+                condition=(Q(kind="status") & Q(status_event__isnull=False)) | (~Q(kind="status") & Q(status_event__isnull=True)),
+                name="alert_status_has_event"),
             models.CheckConstraint(condition=Q(threshold__lte=100), name="alert_threshold_0_100"),
         ]
         indexes = [
@@ -67,6 +76,8 @@ class Alert(models.Model):
         """What happened, in one sentence: the e-mail's subject and first line, the SMS, the
         Message Center title and the alert history all say it this way. `for_customer`: addressed
         to the customer itself (only usage thresholds reach customers)."""
+        if self.kind == self.Kind.STATUS:
+            return self.status_event.sentence(for_customer=for_customer)
         names = {"name": self.customer.name, "uin": self.customer.uin, "threshold": self.threshold}
         if self.kind == self.Kind.CUSTOM:
             text = gettext("Custom balance warning: %(name)s (UIN %(uin)s) has less than %(threshold)s%% of its credit available")

@@ -41,7 +41,7 @@ def customer_alert_history(*, reseller: Reseller, customer: Customer) -> QuerySe
     deliveries = Delivery.objects.select_related("member__user").order_by("recipient_kind", "recipient_key", "channel")
     return (
         Alert.objects.filter(reseller=reseller, customer=customer)
-        .select_related("customer")
+        .select_related("customer", "status_event")
         .prefetch_related(Prefetch("deliveries", queryset=deliveries))
         .order_by("-created_at", "-id")
     )

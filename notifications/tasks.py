@@ -57,3 +57,17 @@ def deliveries_resend_stuck() -> int:
     for start in range(0, len(ids), services.ENQUEUE_CHUNK):
         deliveries_send.delay(ids[start : start + services.ENQUEUE_CHUNK])
     return len(ids)
+
+
+@shared_task(ignore_result=True)
+def suspension_deadlines() -> dict:
+    from .services.status import suspension_deadlines_run
+
+    return suspension_deadlines_run()
+
+
+@shared_task(ignore_result=True)
+def overdue_sweep() -> int:
+    from .services.status import overdue_sweep as sweep
+
+    return sweep()

@@ -14,4 +14,5 @@ urlpatterns = [
     path("customers/<int:uin>/alerts/", views.customer_alerts, name="customer_alerts"),
     path("customers/<int:uin>/warning/", views.custom_warning, name="custom_warning"),
     path("customers/<int:uin>/channels/", views.customer_channels, name="customer_channels"),
+    path("customers/<int:uin>/freeze/", views.customer_freeze, name="customer_freeze"),
 ]

@@ -20,7 +20,15 @@ from customers.services import reseller_time_zone_update
 
 from . import selectors, services
 from .filters import MessageFilter
-from .forms import CustomerChannelsForm, CustomWarningForm, MemberChannelsForm, ResellerAlertSettingsForm, TimeZoneForm
+from .forms import (
+    ConfirmForm,
+    CustomerChannelsForm,
+    CustomWarningForm,
+    MemberChannelsForm,
+    ResellerAlertSettingsForm,
+    TimeZoneForm,
+)
+from .services.status import customer_freeze as freeze, customer_unfreeze as unfreeze
 from .tables import SELECTION_FORM, MessageTable
 
 ALERTS_PER_PAGE = 20
@@ -229,4 +237,25 @@ def customer_channels(request, uin: int):
         save=lambda data: services.customer_alert_channels_update(member=request.member, customer=customer, **data),
         message=gettext("Alert channels of %(name)s saved") % {"name": customer.name}, template="notifications/customer_channels.html",
         redirect_to=f"/customers/{customer.uin}/alerts/", context={"reseller": request.reseller},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@member_required(write=True)
+def customer_freeze(request, uin: int):
+    """Freeze or unfreeze the customer (whichever it is not), after a confirmation that says what
+    it does. Unfreezing below zero is refused in the dialog and changes nothing."""
+    customer = customer_selectors.customer_get(reseller=request.reseller, uin=uin)
+    frozen = customer.frozen
+    change = unfreeze if frozen else freeze
+
+    def save(data):
+        change(reseller=request.reseller, customer=customer, actor=request.user,
+               actor_name=request.user.get_username())
+
+    return customer_form_modal(
+        request, customer=customer, form_class=ConfirmForm, initial={}, save=save,
+        message=gettext("Customer unfrozen") if frozen else gettext("Customer frozen"),
+        template="notifications/customer_freeze.html", redirect_to="/customers/",
+        context={"frozen": frozen, "suspension_rule": request.reseller.suspension_allowlisted},
     )

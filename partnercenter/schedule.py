@@ -15,3 +15,8 @@ if settings.DEMO_USAGE_SIMULATOR:
 # Partner API (DESIGN §5): signatures older than the replay window are refused by their timestamp,
 # so their rows are no longer needed.
 BEAT_SCHEDULE["api-signed-requests-expire"] = {"task": "api.tasks.signed_requests_expire", "schedule": 60.0}
+# Account status (DESIGN §4): deletion notices 7 days and 1 day before a suspended customer's data
+# deadline, and the deadline itself. Idempotent: a run finding nothing due does nothing.
+BEAT_SCHEDULE["suspension-deadlines"] = {"task": "notifications.tasks.suspension_deadlines", "schedule": 600.0}
+# ... and the catch-up for balances changed outside the services (normally finds nothing).
+BEAT_SCHEDULE["overdue-sweep"] = {"task": "notifications.tasks.overdue_sweep", "schedule": 300.0}

@@ -61,12 +61,13 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     phone = "+6590002222"
 
     @classmethod
-    def _create(cls, model_class, *args, credit=None, used=None, **kwargs):
+    def _create(cls, model_class, *args, credit=None, used=None, frozen=False, **kwargs):
         """A customer with its balance, as customers.services.customer_create binds one; `credit`
         and `used` set the balance directly (test set-up, not an allocation)."""
         customer = super()._create(model_class, *args, **kwargs)
         balance = {"credit": credit, "used": used}
         CustomerBalance.objects.create(
-            customer=customer, reseller=customer.reseller, **{k: v for k, v in balance.items() if v is not None}
+            customer=customer, reseller=customer.reseller, frozen=frozen,
+            **{k: v for k, v in balance.items() if v is not None}
         )
         return customer

@@ -43,7 +43,8 @@ _DELIVERY_COLUMNS = (
 )
 # Who gets what (DESIGN §3): the reseller's contact address and phone, its members on the channels
 # they chose, and the customer unless the reseller switched customer alerts off. Custom warnings go
-# to the reseller only; re-arm notices to the members' Message Center only.
+# to the reseller only; re-arm notices to the members' Message Center only; account status notices
+# (notifications.services.status) go where usage thresholds go.
 # One address gets one message per alert, whoever it belongs to: of the recipients sharing an
 # e-mail address (compared trimmed and case-insensitively) or a phone number, the contact keeps the
 # delivery, else the member with the lowest id, else the customer. The reseller's side is settled
@@ -62,7 +63,7 @@ def _customer_addressed(*, channel: str, column: str) -> str:
          'pending', 0, '', %(now)s, %(now)s, ''
     FROM a JOIN customers_reseller r ON r.id = a.reseller_id
     JOIN customers_customer c ON c.id = a.customer_id
-   WHERE a.kind = 'threshold' AND r.customer_alerts_enabled AND r.customer_alert_{channel} AND c.alert_{channel}
+   WHERE a.kind IN ('threshold', 'status') AND r.customer_alerts_enabled AND r.customer_alert_{channel} AND c.alert_{channel}
      AND c.{column} <> ''
      AND NOT EXISTS (SELECT 1 FROM staff s WHERE s.reseller_id = a.reseller_id AND s.channel = '{channel}'
                         AND {same})"""
@@ -106,7 +107,7 @@ SELECT * FROM (
   SELECT a.id, s.recipient_kind, s.member_id, s.recipient_key, s.channel, s.address,
          'pending', 0, '', %(now)s, %(now)s, ''
     FROM a JOIN staff s ON s.reseller_id = a.reseller_id
-   WHERE a.kind IN ('threshold', 'custom') OR s.channel = 'inbox'
+   WHERE a.kind IN ('threshold', 'custom', 'status') OR s.channel = 'inbox'
   UNION ALL
 {_customer_addressed(channel="email", column="email")}
   UNION ALL
@@ -116,7 +117,7 @@ SELECT * FROM (
          'pending', 0, '', %(now)s, %(now)s, ''
     FROM a JOIN customers_reseller r ON r.id = a.reseller_id
     JOIN customers_customer c ON c.id = a.customer_id
-   WHERE a.kind = 'threshold' AND r.customer_alerts_enabled AND r.customer_alert_inbox AND c.alert_inbox
+   WHERE a.kind IN ('threshold', 'status') AND r.customer_alerts_enabled AND r.customer_alert_inbox AND c.alert_inbox
 ) AS recipients WHERE TRUE
 ON CONFLICT DO NOTHING
 RETURNING id
@@ -178,7 +179,7 @@ def _claim(delivery_ids: list[int], now: datetime) -> list[Delivery]:
         return []
     return list(
         Delivery.objects.filter(pk__in=delivery_ids, status=Delivery.Status.SENDING, claimed_at=now)
-        .select_related("alert__customer", "alert__reseller", "member")
+        .select_related("alert__customer", "alert__reseller", "alert__status_event", "member")
         .order_by("id")
     )
 

@@ -207,7 +207,7 @@ def test_query_credit_allocation_history(world, sdk):
 
 def test_describe_customer_info(world, sdk):
     alpha, beta, _ = world.customers
-    Customer.objects.filter(pk=beta.pk).update(account_status=Customer.AccountStatus.FROZEN)
+    CustomerBalance.objects.filter(pk=beta.pk).update(frozen=True)
     CustomerBalance.objects.filter(pk=beta.pk).update(used=Decimal("1.00"))
     req = models.DescribeCustomerInfoRequest()
     req.CustomerUin = [alpha.uin, beta.uin]

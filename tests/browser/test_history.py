@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from customers.models import Customer
+from customers.models import Customer, CustomerBalance
 
 pytestmark = pytest.mark.browser
 
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.browser
 def test_back_and_forward_restore_the_search_box_with_the_list(console, open_browser):
     acme, blue, coral, delta, ember = console["customers"]
     Customer.objects.filter(pk__in=[acme.pk, blue.pk, delta.pk]).update(remark="VIP")
-    Customer.objects.filter(pk=delta.pk).update(account_status="frozen")
+    CustomerBalance.objects.filter(pk=delta.pk).update(frozen=True)
     b = open_browser()
     b.sign_in_as(console["operator"].user)
     page = b.page

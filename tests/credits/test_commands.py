@@ -4,7 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from credits.models import AllocationRecord, CreditPool
-from customers.models import Customer, CustomerBalance, Reseller
+from customers.models import Customer, CustomerBalance, Reseller, StatusEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -20,6 +20,12 @@ def test_seed_demo_is_safe_to_run_twice(capsys):
     assert customers.filter(balance__usage_band=75).exists()
     assert customers.filter(balance__usage_band=90).exists()
     assert customers.filter(balance__usage_band=100).exists()
+    # Every account status, with its events (DESIGN §4).
+    statuses = set(CustomerBalance.objects.filter(reseller=demo).values_list("status", flat=True))
+    assert statuses == {"normal", "overdue", "frozen", "suspended", "deleted"}
+    assert customers.filter(non_stop=True).count() == 1
+    assert set(StatusEvent.objects.filter(reseller=demo).values_list("kind", flat=True)) >= {
+        "overdue", "frozen", "suspended", "deletion_7d", "deleted"}
     assert customers.filter(balance__available__lt=0).exists()
     assert Customer.objects.exclude(reseller=demo).count() == 20
     assert "demo-password" in capsys.readouterr().out

@@ -22,7 +22,7 @@ def customer_form(reseller, **fields) -> dict:
     return {
         "uin": "700000000777", "reseller": reseller.pk, "name": "Harbor Games", "email": "billing@harbor.example",
         "phone": "", "remark": "VIP", "bound_at_0": "2026-01-05", "bound_at_1": "09:00:00",
-        "identity_type": "enterprise", "account_status": "normal", "custom_warning_percent": "",
+        "identity_type": "enterprise", "custom_warning_percent": "",
         "alert_email": "on", "alert_sms": "on", "alert_inbox": "on", **fields,
     }
 
@@ -57,3 +57,25 @@ def test_a_uin_bound_to_another_reseller_is_refused_in_admin(platform_client, re
     response = platform_client.post(reverse("admin:customers_customer_add"), customer_form(reseller, uin=str(theirs.uin)))
     assert response.status_code == 200 and "uin" in response.context["adminform"].form.errors
     assert list(Customer.objects.values_list("uin", "reseller")) == [(theirs.uin, theirs.reseller_id)]
+
+
+def test_the_platform_admin_grants_non_stop_and_sees_the_status(platform_client, reseller):
+    customer = CustomerFactory(reseller=reseller, frozen=True)
+    url = reverse("admin:customers_customer_change", args=[customer.pk])
+    page = platform_client.get(url).content.decode()
+    assert 'name="non_stop"' in page and "Frozen" in page
+    fields = customer_form(reseller, uin=str(customer.uin), non_stop="on")
+    assert platform_client.post(url, fields).status_code == 302
+    assert Customer.objects.get(pk=customer.pk).non_stop
+
+
+def test_the_platform_admin_puts_a_reseller_on_the_suspension_allowlist(platform_client, reseller):
+    from customers.models import Reseller
+
+    url = reverse("admin:customers_reseller_change", args=[reseller.pk])
+    page = platform_client.get(url).content.decode()
+    assert 'name="suspension_allowlisted"' in page
+    changelist = platform_client.get(reverse("admin:customers_reseller_changelist")).content.decode()
+    assert "suspension-rule allowlist" in changelist
+    Reseller.objects.filter(pk=reseller.pk).update(suspension_allowlisted=True)
+    assert Reseller.objects.get(pk=reseller.pk).suspension_allowlisted

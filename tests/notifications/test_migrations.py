@@ -5,7 +5,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from notifications.models import Alert, Delivery
+from notifications.models import Delivery
 from tests.factories import CustomerFactory, MemberFactory, ResellerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -19,16 +19,20 @@ def migrate(target):
 def test_delivery_once_per_address_drops_the_duplicates_the_old_rule_wrote():
     before = [("notifications", "0002_alert_open")]
     migrate(before)
+    # The alert and delivery as they were then (a later migration added a column).
+    old = MigrationExecutor(connection).loader.project_state(before).apps
+    OldAlert, OldDelivery = old.get_model("notifications", "Alert"), old.get_model("notifications", "Delivery")  # noqa: N806
     try:
         reseller = ResellerFactory(contact_email="ops@shop.example", contact_phone="+6580001111")
         member = MemberFactory(reseller=reseller, user=UserFactory(email="OPS@shop.example"))
         customer = CustomerFactory(reseller=reseller)
         now = timezone.now()
-        alert = Alert.objects.create(reseller=reseller, customer=customer, kind="threshold", threshold=90,
+        alert = OldAlert.objects.create(reseller_id=reseller.pk, customer_id=customer.pk, kind="threshold", threshold=90,
                                      day=now.date(), credit=100, used=91, available=9)
 
         def delivery(kind, key, channel, address, member=None):
-            return Delivery.objects.create(alert=alert, recipient_kind=kind, recipient_key=key, member=member,
+            return OldDelivery.objects.create(alert=alert, recipient_kind=kind, recipient_key=key,
+                                              member_id=member.pk if member else None,
                                            channel=channel, address=address)
 
         contact_email = delivery("contact", "contact", "email", "ops@shop.example")

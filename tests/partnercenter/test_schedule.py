@@ -29,5 +29,6 @@ def test_every_beat_entry_names_a_task_the_worker_registers():
     assert result.returncode == 0, result.stderr
     found = json.loads(result.stdout.splitlines()[-1])
     schedule, registered = found["schedule"], set(found["registered"])
-    assert {"alerts-sweep", "deliveries-resend-stuck", "demo-usage-simulator", "api-signed-requests-expire"} <= set(schedule)
+    assert {"alerts-sweep", "deliveries-resend-stuck", "demo-usage-simulator", "api-signed-requests-expire",
+            "suspension-deadlines", "overdue-sweep"} <= set(schedule)
     assert {name: task for name, task in schedule.items() if task not in registered} == {}

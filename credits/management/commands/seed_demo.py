@@ -4,12 +4,14 @@ from decimal import Decimal
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from credits import services as credit_services
 from credits.models import AllocationRecord
 from customers import services as customer_services
-from customers.models import Customer, Member, Reseller
+from customers.models import Customer, CustomerBalance, Member, Reseller
+from notifications.services.status import customer_freeze, suspension_deadlines_run
 
 DEMO = {"name": "Demo Cloud Reseller", "uin": 100000000001, "username": "demo", "password": "demo-password",
         "email": "partner@demo-reseller.example", "phone": "+6580000001", "first_customer_uin": 200000000001,
@@ -88,5 +90,29 @@ class Command(BaseCommand):
                         amount=-((customer.credit - used) / 4).quantize(Decimal("0.01")) or Decimal("-1.00"),
                         actor=member.user, remark="Repossess unused credit",
                     )
+            if spec is DEMO:
+                self.seed_statuses(reseller, member, now)
         records = AllocationRecord.objects.filter(reseller=reseller).count()
         self.stdout.write(f"Loaded {spec['name']}: {spec['customers']} customers, {records} allocation records.")
+
+    def seed_statuses(self, reseller, member, now):
+        """Customers in every account status (DESIGN §4): overdue ones come from the usage above;
+        two are frozen; then the reseller joins the suspension-rule allowlist, and three more are
+        frozen and so suspended: one just now, one 10 days ago (its 7-day notice is out), one 16
+        days ago (its data is deleted by the deadline job). One customer holds the non-stop
+        privilege. All through the services, events and notices included."""
+        normal = list(
+            CustomerBalance.objects.filter(reseller=reseller, frozen=False, credit__gt=0, credit__gte=F("used"))
+            .order_by("customer_id").values_list("customer_id", flat=True)[:6]
+        )
+        frozen, suspended = normal[:2], normal[2:5]
+        for customer_id in frozen:
+            customer_freeze(reseller=reseller, customer=customer_id, actor=member.user,
+                            actor_name=member.user.get_username(), now=now - timedelta(days=2))
+        reseller.suspension_allowlisted = True
+        reseller.save(update_fields=["suspension_allowlisted"])
+        for customer_id, days in zip(suspended, (0, 10, 16)):
+            customer_freeze(reseller=reseller, customer=customer_id, actor=member.user,
+                            actor_name=member.user.get_username(), now=now - timedelta(days=days))
+        Customer.objects.filter(pk__in=normal[5:6]).update(non_stop=True)
+        suspension_deadlines_run(now=now)

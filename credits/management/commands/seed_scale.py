@@ -20,8 +20,7 @@ from customers.models import Customer, CustomerBalance, Reseller
 from customers.services import member_create
 
 UINS_PER_RESELLER = 1_000_000
-CUSTOMER_COLUMNS = ["uin", "reseller_id", "name", "email", "phone", "remark", "bound_at", "identity_type",
-                    "account_status"]
+CUSTOMER_COLUMNS = ["uin", "reseller_id", "name", "email", "phone", "remark", "bound_at", "identity_type"]
 BALANCE_COLUMNS = ["customer_id", "reseller_id", "credit", "used"]
 RECORD_COLUMNS = ["created_at", "reseller_id", "customer_id", "amount", "credit_after", "available_after",
                   "pool_remaining_after", "operator_name", "source", "remark"]
@@ -66,7 +65,7 @@ class Command(BaseCommand):
                 customer_rows.append([
                     first_uin + i, reseller.pk, f"Customer {i:06d} {rng.choice(['Games', 'Media', 'Retail', 'Labs'])}",
                     f"c{i}@scale.example", f"+65{80000000 + i}", rng.choice(["", "VIP", "Trial"]),
-                    now - timedelta(minutes=i), "enterprise", "normal",
+                    now - timedelta(minutes=i), "enterprise",
                 ])
             self._write(Customer, CUSTOMER_COLUMNS, customer_rows)
             ids = dict(Customer.objects.filter(reseller=reseller).values_list("uin", "id"))

@@ -40,7 +40,7 @@ def customers(reseller):
         ("Echo Frozen", "500", "0", "frozen"),
     ]):
         customer = CustomerFactory(reseller=reseller, name=name, email=f"{name.split()[0].lower()}@ex.example",
-                                   bound_at=now - timedelta(days=i), account_status=status)
+                                   bound_at=now - timedelta(days=i), frozen=status == "frozen")
         credit_allocate(reseller=reseller, customer=customer, amount=credit)
         set_used(customer, used)
         made.append(customer)
@@ -58,7 +58,7 @@ def test_row_shows_every_column(owner_client, customers):
     delta = customers[3]
     row = by_id(body(owner_client.get("/customers/")), f"customer-{delta.uin}")
     for shown in ("Delta Retail", "delta@ex.example", delta.phone, "1,000.00", "1,200.00", "-200.00",
-                  "Normal", "Allocate Credit", "Allocation Record", "Edit remark", "Custom Balance Warning", "Alert history"):
+                  "Overdue", "Allocate Credit", "Allocation Record", "Edit remark", "Custom Balance Warning", "Alert history"):
         assert shown in text(row), shown
     [available] = [td for td in elements(row, "td") if text(td) == "-200.00"]
     assert classes(available) >= {"num", "negative"}  # available <= 0 is red
