@@ -28,6 +28,8 @@ run: migrate
 	@echo ""
 	@echo "  Partner Center: http://127.0.0.1:8000   demo login: demo / demo-password"
 	@echo "  (viewer: demo-viewer / viewer-password; second reseller: other / other-password)"
+	@echo "  Customer portal: http://127.0.0.1:8000/portal/   customer@demo-client.example / portal-demo-2026"
+	@echo "  (one pending application and one unused invitation in My Customers › Pending customers / Invitations)"
 	@echo ""
 	DEMO_USAGE_SIMULATOR=true SMS_BACKEND=file bin/run-dev
 

@@ -9,6 +9,7 @@ time zone, and a few UINs as strings where the SDK types them so."""
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
@@ -19,7 +20,8 @@ from core.money import parse_amount
 from credits import services as credit_services
 from credits.models import AllocationRecord
 from credits.selectors import PayMode, purchase_check
-from customers.models import Customer, Member, Reseller, StatusEvent
+from customers import selectors as customer_selectors, services as customer_services
+from customers.models import Customer, Invitation, Member, Reseller, StatusEvent
 from customers.services import customer_remark_update
 from notifications.services.status import customer_freeze, customer_unfreeze
 
@@ -38,13 +40,17 @@ FORCE_FROZEN, FORCE_NORMAL = 2, 0
 
 @dataclass(frozen=True)
 class Context:
+    """Who calls: a reseller member's key (member), or a customer's own key (customer, member None;
+    only actions with customer_key=True run for it)."""
+
     key: ApiKey
-    member: Member
+    member: Member | None
     request_id: str
+    customer: Customer | None = None
 
     @property
     def reseller(self) -> Reseller:
-        return self.member.reseller
+        return self.member.reseller if self.member is not None else self.customer.reseller
 
     @property
     def user(self):
@@ -67,6 +73,7 @@ class Action:
     credit: bool = False  # counted against the credit-action rate limit
     example: dict | None = None
     sdk_request: str = ""  # the SDK model the example uses; "" means call_json
+    customer_key: bool = False  # only a customer's own key calls it (and such a key calls nothing else)
 
 
 ACTIONS: dict[str, Action] = {}
@@ -529,6 +536,169 @@ def CheckCustomerPurchase(ctx: Context, params: dict) -> dict:
     customer = _in_scope(ctx, [params["ClientUin"]])[params["ClientUin"]]
     answer = purchase_check(reseller=ctx.reseller, customer=customer, amount=amount, pay_mode=params["PayMode"])
     return {"Allowed": answer.allowed, "Code": answer.code, "Message": answer.message}
+
+
+# Onboarding (DESIGN §7): invitations, pending customers, approval; and a customer's own quota.
+
+INVITATION_STATUS = {Invitation.Status.UNUSED: 1, Invitation.Status.USED: 2, Invitation.Status.EXPIRED: 3,
+                     Invitation.Status.REVOKED: 4}
+CLIENT_TYPE = {Customer.IdentityType.PERSONAL: 1, Customer.IdentityType.ENTERPRISE: 2}
+APPROVE_TYPES = ("pass", "accept", "reject")
+
+
+def _onboarding_error(exc: DomainError, names: dict[str, str]) -> ApiError:
+    """A service's refusal in the API's words: its field named as the parameter."""
+    name = names.get(exc.field or "")
+    return ApiError(exc.code, f"`{name}`: {exc.message}" if name else exc.message)
+
+
+@action(
+    summary="Invite a customer: e-mail it a single-use registration link (valid INVITATION_VALID_DAYS, 7 by "
+    "default) and answer the link.",
+    writes=True,
+    params=(
+        Param("Email", "str", "E-mail address that receives the invitation link.", required=True, maximum=254),
+        Param("InvitationRole", "str", "The invited role: client (a customer).", default="client",
+              choices=tuple(Invitation.Role.values)),
+        Param("MaterialUrl", "str", "Optional link to application material, included in the e-mail (http or https).",
+              default="", maximum=500),
+    ),
+    response=(("InvitationLink", "String", "The registration link e-mailed to the customer."),),
+    errors=(("InvalidParameterValue", "Email is not an e-mail address, or MaterialUrl is not an http(s) address"),
+            ("FailedOperation.SendMailFailed", "the mail server refused the e-mail; nothing was written"), VIEWER),
+    example={"Email": "billing@customer.example", "InvitationRole": "client", "MaterialUrl": ""},
+    sdk_request="CreateAndSendClientInvitationMailRequest",
+)
+def CreateAndSendClientInvitationMail(ctx: Context, params: dict) -> dict:
+    try:
+        _, link = customer_services.invitation_create(
+            reseller=ctx.reseller, email=params["Email"], actor=ctx.user, role=params["InvitationRole"],
+            material_url=params["MaterialUrl"],
+        )
+    except DomainError as exc:
+        raise _onboarding_error(exc, {"email": "Email", "role": "InvitationRole", "material_url": "MaterialUrl"}) from exc
+    return {"InvitationLink": link}
+
+
+@action(
+    summary="Invitations by their tokens (the last part of InvitationLink): status 1 unused, 2 used, 3 expired, "
+    "4 revoked (3 and 4 are Partner Center's), and the customer that registered through each. Tokens that are "
+    "not your invitations' are left out.",
+    params=(
+        Param("InvitationToken", "str_list", "Invitation tokens.", required=True, minimum=1, maximum=100,
+              item_maximum=128, range_code="InvalidParameterValue.InvitationToken"),
+    ),
+    response=(("InvitationInfo", "Array of QueryInvitationInfoData",
+               "InvitationToken, CreateTime, Status, UseTime, ClientUin, ClientMail, ClientType (1 personal, "
+               "2 enterprise), BindTime; the last five empty or 0 until the invitation is used or approved."),),
+    errors=(("InvalidParameterValue.InvitationToken", "no token, or more than 100"),),
+    example={"InvitationToken": ["the-token-from-the-link"]},
+    sdk_request="QueryInvitationInfoRequest",
+)
+def QueryInvitationInfo(ctx: Context, params: dict) -> dict:
+    tokens = {customer_services.token_digest(token): token for token in params["InvitationToken"]}
+    found = selectors.invitations_by_digest(ctx.reseller, list(tokens))
+    now = timezone.now()
+    rows = []
+    for digest, token in tokens.items():
+        invitation = found.get(digest)
+        if invitation is None:
+            continue
+        application = getattr(invitation, "application", None)
+        customer = application.customer if application is not None else None
+        rows.append({
+            "InvitationToken": token,
+            "CreateTime": _time(invitation.created_at, ctx.reseller),
+            "Status": INVITATION_STATUS[invitation.status_at(now)],
+            "UseTime": _time(invitation.used_at, ctx.reseller) if invitation.used_at else "",
+            "ClientUin": application.uin if application is not None else 0,
+            "ClientMail": application.email if application is not None else "",
+            "ClientType": CLIENT_TYPE.get(application.identity_type, 0) if application is not None else 0,
+            "BindTime": _time(customer.bound_at, ctx.reseller) if customer is not None else "",
+        })
+    return {"InvitationInfo": rows}
+
+
+@action(
+    summary="Customers that registered through your invitations and wait for your approval, newest first.",
+    params=_page_params(),
+    response=(
+        ("Data", "Array of QueryPendingCustomersItem",
+         "ApplyTime, ClientUin, Email, Mobile, Name, Status (pending), Type (personal or enterprise)."),
+        ("Total", "Integer", "How many applications wait."),
+    ),
+    errors=(PAGE_ERROR,),
+    example={"Page": 1, "PageSize": 20},
+    sdk_request="QueryPendingClientsV2Request",
+)
+def QueryPendingClientsV2(ctx: Context, params: dict) -> dict:
+    pending = customer_selectors.pending_applications(reseller=ctx.reseller)
+    start = (params["Page"] - 1) * params["PageSize"]
+    rows = [
+        {"ApplyTime": _time(a.applied_at, ctx.reseller), "ClientUin": a.uin, "Email": a.email, "Mobile": a.phone,
+         "Name": a.name, "Status": a.status, "Type": a.identity_type}
+        for a in pending[start : start + params["PageSize"]]
+    ]
+    return {"Data": rows, "Total": pending.count()}
+
+
+@action(
+    summary="Approve (ApproveType pass, or accept) or reject a pending customer. Approval binds it with 0.00 "
+    "credit; a rejection e-mails RejectReason to the applicant.",
+    writes=True,
+    params=(
+        Param("ClientUin", "uin", "The pending customer's UIN.", required=True),
+        Param("ApproveType", "str", "pass (or accept) / reject.", required=True, choices=APPROVE_TYPES),
+        Param("RejectReason", "str", "Why; required to reject, e-mailed to the applicant.", default="", maximum=500),
+    ),
+    errors=(UIN_NO_AUTH, INVALID_UIN, VIEWER,
+            ("FailedOperation.ApplicationAlreadyDecided", "the application was already approved or rejected"),
+            ("InvalidParameterValue", "ApproveType is reject and RejectReason is empty"),
+            ("FailedOperation.SendMailFailed", "the rejection e-mail could not be sent; nothing was changed")),
+    example={"ClientUin": 100012345678, "ApproveType": "pass"},
+    sdk_request="ApproveClientApplyRequest",
+)
+def ApproveClientApply(ctx: Context, params: dict) -> dict:
+    try:
+        if params["ApproveType"] == "reject":
+            customer_services.application_reject(reseller=ctx.reseller, uin=params["ClientUin"],
+                                                 reason=params["RejectReason"], actor=ctx.user)
+        else:
+            customer_services.application_approve(reseller=ctx.reseller, uin=params["ClientUin"], actor=ctx.user)
+    except DomainError as exc:
+        raise _onboarding_error(exc, {"reason": "RejectReason", "uin": "ClientUin"}) from exc
+    return {}
+
+
+@action(
+    summary="A customer's own key: its credit (TotalCredit), what is left (RemainingCredit, below 0 when overdue), "
+    "vouchers (0.00 until vouchers exist), Force (2 frozen, 0 normal) and frozen amounts (0.00). No other action "
+    "answers a customer's key.",
+    customer_key=True,
+    params=(
+        Param("EventId", "int", "Tags the request; not used.", default=0, minimum=0, maximum=2**63 - 1),
+        Param("ComponentName", "str", "Source of the request; not used.", default="", maximum=100),
+    ),
+    response=(("Data", "QueryCustomerBillingQuotaData",
+               "TotalCredit, RemainingCredit, RemainingVoucher, Force, PrepayFrozen, PostpayFrozen."),),
+    errors=(("UnauthorizedOperation", "the key is a reseller's, not a customer's"),),
+    example={},
+    sdk_request="QueryCustomerBillingQuotaRequest",
+)
+def QueryCustomerBillingQuota(ctx: Context, params: dict) -> dict:
+    customer = Customer.objects.select_related("balance").get(pk=ctx.customer.pk)
+    return {"Data": {
+        "TotalCredit": money(customer.credit),
+        "RemainingCredit": money(customer.available),
+        "RemainingVoucher": money(Decimal("0.00")),
+        "Force": 2 if customer.account_status == Customer.AccountStatus.FROZEN else 0,
+        "PrepayFrozen": money(Decimal("0.00")),
+        "PostpayFrozen": money(Decimal("0.00")),
+    }}
+
+
+def customer_actions() -> list[str]:
+    return [name for name, spec in ACTIONS.items() if spec.customer_key]
 
 
 def run(action_: Action, ctx: Context, body: dict) -> dict:

@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from core.errors import DomainError
 
 from . import ratelimit, selectors, services, signing
-from .actions import ACTIONS, VERSION, Context, run
+from .actions import ACTIONS, VERSION, Context, customer_actions, run
 from .crypto import decrypt_secret
 from .envelope import ApiError, as_response, failure, new_request_id, success
 from .params import json_decimal, json_int
@@ -144,10 +144,23 @@ def _act(request, key, body: bytes, request_id: str):
         raise ApiError("InvalidAction", gettext("The action {name} does not exist for version {version}.").format(name=name, version=VERSION))
 
     member = getattr(key.user, "member", None)
+    customer = None
     if member is None:
-        raise ApiError("UnauthorizedOperation", gettext("The key's user is not a member of a reseller."))
+        # A customer's own key (its portal login's): it may call only the customer actions.
+        login = getattr(key.user, "customer_login", None)
+        customer = login.customer if login is not None else None
+        if customer is None:
+            raise ApiError("UnauthorizedOperation",
+                           gettext("The key's user is not a member of a reseller nor a bound customer."))
+    if action.customer_key and customer is None:
+        raise ApiError("UnauthorizedOperation",
+                       gettext("{name} answers a customer's own key; this key is a reseller's.").format(name=name))
+    if customer is not None and not action.customer_key:
+        raise ApiError("UnauthorizedOperation", gettext("A customer's key can call only {actions}; not {name}.").format(
+            actions=", ".join(customer_actions()), name=name))
+    reseller_id = member.reseller_id if member is not None else customer.reseller_id
     limit = ratelimit.limit_for(credit_action=action.credit)
-    if not ratelimit.allow(reseller_id=member.reseller_id, action=name, limit=limit):
+    if not ratelimit.allow(reseller_id=reseller_id, action=name, limit=limit):
         raise ApiError(
             "RequestLimitExceeded",
             gettext(
@@ -155,7 +168,7 @@ def _act(request, key, body: bytes, request_id: str):
                 "API keys. Slow down and retry."
             ).format(action=name, limit=limit),
         )
-    if action.writes and not member.can_allocate:
+    if action.writes and member is not None and not member.can_allocate:
         raise ApiError(
             "UnauthorizedOperation",
             gettext("This key belongs to {user}, a viewer: it can read but not call {name}.").format(
@@ -170,7 +183,7 @@ def _act(request, key, body: bytes, request_id: str):
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         # RecursionError: arrays or objects nested thousands deep, which no request needs.
         raise ApiError("InvalidParameter", gettext("The request body is not valid JSON.")) from exc
-    ctx = Context(key=key, member=member, request_id=request_id)
+    ctx = Context(key=key, member=member, request_id=request_id, customer=customer)
     return success(run(action, ctx, data), request_id)
 
 

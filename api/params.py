@@ -29,7 +29,7 @@ JSON_EXPONENT_MAX = 40
 @dataclass(frozen=True)
 class Param:
     name: str
-    kind: str  # "int", "uin", "str", "amount", "uin_list", "objects"
+    kind: str  # "int", "uin", "str", "amount", "uin_list", "str_list", "objects"
     doc: str
     required: bool = False
     default: object = None
@@ -38,6 +38,7 @@ class Param:
     range_code: str = "InvalidParameterValue"
     choices: tuple[str, ...] = ()
     items: tuple["Param", ...] = field(default=())  # for kind "objects"
+    item_maximum: int | None = None  # for kind "str_list": each string's length
 
     @property
     def type_label(self) -> str:
@@ -47,6 +48,7 @@ class Param:
             "str": "String",
             "amount": "Float (at most 2 decimals)",
             "uin_list": "Array of Integer",
+            "str_list": "Array of String",
             "objects": "Array of Object",
         }[self.kind]
 
@@ -54,7 +56,7 @@ class Param:
     def limits(self) -> str:
         if self.choices:
             return " / ".join(self.choices)
-        unit = {"str": " characters", "uin_list": " items", "objects": " items"}.get(self.kind, "")
+        unit = {"str": " characters", "uin_list": " items", "str_list": " items", "objects": " items"}.get(self.kind, "")
         if self.minimum is not None and self.maximum is not None:
             return f"{self.minimum}–{self.maximum}{unit}"
         if self.maximum is not None:
@@ -136,6 +138,12 @@ def _value(param: Param, value, path: str):
             raise _ill_typed(path, gettext("an array of UINs"))
         _check_range(param, len(value), path, "length")
         return [_uin(item, f"{path}.{index}") for index, item in enumerate(value)]
+    if kind == "str_list":
+        if not isinstance(value, list):
+            raise _ill_typed(path, "an array of strings")
+        _check_range(param, len(value), path, "length")
+        item = Param(param.name, "str", param.doc, maximum=param.item_maximum)
+        return [_value(item, entry, f"{path}.{index}") for index, entry in enumerate(value)]
     if kind == "objects":
         if not isinstance(value, list):
             raise _ill_typed(path, gettext("an array of objects"))

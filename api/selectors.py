@@ -15,7 +15,7 @@ from django.utils.dateparse import parse_datetime
 
 from core.inputs import uin_or_none
 from credits.models import AllocationRecord, CreditPool
-from customers.models import Customer, CustomerBalance, Member, Reseller
+from customers.models import Customer, CustomerBalance, Invitation, Member, Reseller
 
 from .models import ApiKey
 
@@ -221,3 +221,10 @@ def allocation_history_page(customer: Customer, *, page: int, page_size: int) ->
     offset = (page - 1) * page_size
     return total, list(records.order_by("-created_at", "-id")[offset : offset + page_size])
 
+
+
+def invitations_by_digest(reseller: Reseller, digests: list[str]) -> dict[str, Invitation]:
+    """The reseller's invitations among these token digests, with their applications and customers."""
+    rows = Invitation.objects.filter(reseller=reseller, token_digest__in=digests).select_related(
+        "application__customer")
+    return {invitation.token_digest: invitation for invitation in rows}

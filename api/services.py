@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from core.errors import InvalidValue, NotPermitted
-from customers.models import Member
+from customers.models import CustomerLogin, Member
 
 from .crypto import encrypt_secret
 from .envelope import ApiError
@@ -48,18 +48,27 @@ def _can_manage(actor, key: ApiKey) -> bool:
 
 
 def api_key_create(*, user, description: str = "") -> tuple[ApiKey, str]:
-    """Create a key for a reseller member and return it with its SecretKey, which is stored only
+    """Create a key for a reseller member, or for a bound customer's login (its key calls only the
+    customer actions: api.endpoint), and return it with its SecretKey, which is stored only
     encrypted and is never readable again through the console."""
-    if getattr(user, "member", None) is None:
-        raise NotPermitted(f"{user.get_username()} is not a member of a reseller; only members can hold API keys.")
+    member = getattr(user, "member", None)
+    # Read again, not from the user's cache: the login gets its customer when the reseller approves.
+    login = None if member is not None else CustomerLogin.objects.filter(user=user, customer__isnull=False).first()
+    if member is None and login is None:
+        raise NotPermitted(f"{user.get_username()} is not a member of a reseller nor a bound customer; "
+                           "only they can hold API keys.")
     description = (description or "").strip()
     if len(description) > DESCRIPTION_MAX:
         raise InvalidValue(
             gettext("The description can be at most %(max)s characters.") % {"max": DESCRIPTION_MAX}, field="description"
         )
     with transaction.atomic():
-        # Lock the member row so that two concurrent creations cannot both pass the count.
-        Member.objects.select_for_update().filter(pk=user.member.pk).exists()
+        # Lock the member's (or the customer login's) row so that two concurrent creations cannot
+        # both pass the count.
+        if member is not None:
+            Member.objects.select_for_update().filter(pk=member.pk).exists()
+        else:
+            CustomerLogin.objects.select_for_update().filter(pk=login.pk).exists()
         if ApiKey.objects.filter(user=user).count() >= KEYS_PER_USER:
             raise InvalidValue(
                 f"You already have {KEYS_PER_USER} API keys; delete one you no longer use first.",

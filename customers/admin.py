@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Customer, Member
+from .models import Application, Customer, Invitation, Member
 from .services import customer_create
 
 
@@ -61,3 +61,41 @@ class CustomerAdmin(admin.ModelAdmin):
             return
         created = customer_create(**{name: form.cleaned_data[name] for name in self.add_fields})
         obj.pk, obj._state.adding, obj._state.db = created.pk, False, created._state.db
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Read-only: invitations are sent, resent and revoked by the reseller (console or API)."""
+
+    list_display = ["email", "reseller", "created_at", "expires_at", "used_at", "revoked_at"]
+    list_select_related = ["reseller"]
+    search_fields = ["email"]
+    exclude = ["token_digest"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Application)
+class ApplicationAdmin(admin.ModelAdmin):
+    """Read-only: the reseller approves or rejects (console or API); approval binds a Customer."""
+
+    list_display = ["uin", "name", "email", "reseller", "status", "applied_at", "decided_at"]
+    list_filter = ["status"]
+    list_select_related = ["reseller"]
+    search_fields = ["=uin", "name", "email"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

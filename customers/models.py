@@ -205,6 +205,15 @@ class Customer(models.Model):
     language = models.CharField(
         _("language"), max_length=16, choices=language_choices, default=default_language, db_default="en", blank=True
     )
+    # What the customer itself chose in its portal (Notification settings): a message reaches it on a
+    # channel only when its own switch, the reseller's per-customer switch above and the reseller-wide
+    # switch all allow it.
+    wants_email = models.BooleanField(_("customer's own choice: e-mail"), default=True, db_default=True)
+    wants_sms = models.BooleanField(_("customer's own choice: SMS"), default=True, db_default=True)
+    wants_inbox = models.BooleanField(_("customer's own choice: Message Center"), default=True, db_default=True)
+    # The customer's own credit notification (DESIGN §3): tell the customer alone, once a day, when
+    # available drops below this % of its credit.
+    credit_notification_percent = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-bound_at", "-id"]
@@ -215,6 +224,11 @@ class Customer(models.Model):
                 condition=Q(custom_warning_percent__isnull=True)
                 | (Q(custom_warning_percent__gte=0) & Q(custom_warning_percent__lte=100)),
                 name="customer_custom_warning_0_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(credit_notification_percent__isnull=True)
+                | (Q(credit_notification_percent__gte=0) & Q(credit_notification_percent__lte=100)),
+                name="customer_credit_notification_0_100",
             ),
         ]
         indexes = [
@@ -230,6 +244,12 @@ class Customer(models.Model):
                 fields=["reseller", "id"],
                 condition=Q(custom_warning_percent__isnull=False),
                 name="customer_custom_warning",
+            ),
+            # ... and those with their own credit notification.
+            models.Index(
+                fields=["reseller", "id"],
+                condition=Q(credit_notification_percent__isnull=False),
+                name="customer_credit_notification",
             ),
         ]
 
@@ -457,3 +477,127 @@ _EVENT_SENTENCES_CUSTOMER = {
     "deletion_1d": _("Your account %(name)s (UIN %(uin)s): pay-as-you-go data will be deleted in 1 day"),
     "deleted": _("Your account %(name)s (UIN %(uin)s): pay-as-you-go data was deleted"),
 }
+
+
+
+def invitation_default_expiry():
+    return timezone.now() + settings.INVITATION_VALID_FOR
+
+
+class Invitation(models.Model):
+    """An invitation e-mailed to a prospective customer (DESIGN §7). The link carries a random token;
+    only its SHA-256 digest is stored, so the table never holds a usable link. Used once: the
+    registration it leads to is its application."""
+
+    class Role(models.TextChoices):
+        CLIENT = "client", _("Customer")
+
+    class Status(models.TextChoices):
+        UNUSED = "unused", _("Unused")
+        USED = "used", _("Used")
+        EXPIRED = "expired", _("Expired")
+        REVOKED = "revoked", _("Revoked")
+
+    reseller = models.ForeignKey(Reseller, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.CLIENT)
+    material_url = models.URLField(max_length=500, blank=True)
+    token_digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(default=invitation_default_expiry)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(expires_at__gt=F("created_at")), name="invitation_expires_after_creation"),
+            # A used invitation is never revoked, nor a revoked one used.
+            models.CheckConstraint(condition=Q(used_at__isnull=True) | Q(revoked_at__isnull=True),
+                                   name="invitation_used_or_revoked"),
+        ]
+        indexes = [models.Index(fields=["reseller", "-created_at", "-id"], name="invitation_reseller_time")]
+
+    def __str__(self) -> str:
+        return f"invitation to {self.email}"
+
+    def status_at(self, now) -> str:
+        if self.used_at is not None:
+            return self.Status.USED
+        if self.revoked_at is not None:
+            return self.Status.REVOKED
+        if self.expires_at <= now:
+            return self.Status.EXPIRED
+        return self.Status.UNUSED
+
+    @property
+    def status(self) -> str:
+        return self.status_at(timezone.now())
+
+    def get_status_display(self) -> str:
+        return self.Status(self.status).label
+
+
+class CustomerLogin(models.Model):
+    """A customer's sign-in to its portal: a Django user that is never a reseller member. The console
+    refuses users that have one (console.access), the portal users that have none. `customer` is
+    set when the reseller approves the application; until then the login only sees its status."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="customer_login")
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, null=True, blank=True, related_name="login")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"customer login {self.user}"
+
+
+class Application(models.Model):
+    """A registration through an invitation, waiting for the reseller's decision. It holds the UIN
+    the customer is given at registration; approval binds a Customer with that UIN (through
+    customers.services.customer_create, as the admin's direct creation). A pending or rejected
+    application is no Customer, so it is in no customer list and can receive no credit."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    reseller = models.ForeignKey(Reseller, on_delete=models.CASCADE, related_name="applications")
+    invitation = models.OneToOneField(Invitation, on_delete=models.PROTECT, related_name="application")
+    login = models.OneToOneField(CustomerLogin, on_delete=models.PROTECT, related_name="application")
+    uin = models.BigIntegerField("UIN", unique=True)
+    name = models.CharField(max_length=200)
+    email = models.EmailField()
+    phone = models.CharField(max_length=32)
+    identity_type = models.CharField(max_length=16, choices=Customer.IdentityType.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    applied_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    reject_reason = models.CharField(max_length=500, blank=True)
+    customer = models.OneToOneField(Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="application")
+
+    class Meta:
+        ordering = ["-applied_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(uin__gt=0), name="application_uin_positive"),
+            models.CheckConstraint(condition=~Q(name=""), name="application_name_not_empty"),
+            models.CheckConstraint(
+                condition=(Q(status="pending", decided_at__isnull=True, customer__isnull=True)
+                           | Q(status="approved", decided_at__isnull=False, customer__isnull=False)
+                           | (Q(status="rejected", decided_at__isnull=False, customer__isnull=True)
+                              & ~Q(reject_reason=""))),
+                name="application_decision_consistent",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["reseller", "-applied_at", "-id"], condition=Q(status="pending"),
+                         name="application_pending"),
+        ]
+
+    def __str__(self) -> str:
+        return f"application of {self.name} ({self.uin})"

@@ -6,7 +6,7 @@ through them answers 404 for it."""
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
-from .models import Customer, Reseller, StatusEvent
+from .models import Application, Customer, Invitation, Reseller, StatusEvent
 
 # The columns My Customers shows (and its export writes); the rest of the row stays in the table.
 CUSTOMER_LIST_FIELDS = (
@@ -36,3 +36,16 @@ def customer_get(*, reseller: Reseller, uin: int) -> Customer:
 def status_events(*, customer: Customer, limit: int = 100) -> list[StatusEvent]:
     """The customer's account status timeline, newest first (its own index)."""
     return list(StatusEvent.objects.filter(customer=customer).order_by("-created_at", "-id")[:limit])
+
+
+def invitation_list(*, reseller: Reseller) -> QuerySet[Invitation]:
+    return Invitation.objects.filter(reseller=reseller).select_related("application").order_by("-created_at", "-id")
+
+
+def pending_applications(*, reseller: Reseller) -> QuerySet[Application]:
+    """The reseller's applications waiting for a decision, newest first (partial index application_pending)."""
+    return Application.objects.filter(reseller=reseller, status=Application.Status.PENDING).order_by("-applied_at", "-id")
+
+
+def pending_application_get(*, reseller: Reseller, uin: int) -> Application:
+    return get_object_or_404(pending_applications(reseller=reseller), uin=uin)

@@ -1,21 +1,25 @@
-"""My Customers in the reseller console: the list, a row, the export and the remark."""
+"""My Customers in the reseller console: the list, a row, the export and the remark; invitations and
+pending customers (onboarding)."""
 
+from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from console.access import member_required
 from console.export import stream_csv
-from console.htmx import render_fragment, render_modal
+from console.htmx import form_modal, render_fragment, render_modal
 from console.tables import CappedCountPaginator, configure_table, without
+from core.errors import DomainError
 from core.timezones import header_naming_zone
 
-from . import selectors
+from . import selectors, services
 from .filters import CustomerFilter
-from .forms import RemarkForm
+from .forms import InviteForm, RejectForm, RemarkForm
 from .modals import customer_form_modal
 from .services import customer_remark_update
 from .tables import EXPORT_FIELDS, EXPORT_HEADER, CustomerTable, export_row
@@ -87,4 +91,91 @@ def customer_remark(request, uin: int):
         request, customer=customer, form_class=RemarkForm, initial={"remark": customer.remark},
         save=lambda data: customer_remark_update(customer=customer, remark=data["remark"]),
         message=_("Remark saved"), template="customers/remark.html", redirect_to="/customers/",
+    )
+
+
+# Onboarding: invitations and pending customers (DESIGN §7).
+
+def _page(request, queryset, per_page: int = 50):
+    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+
+
+@require_GET
+@member_required
+def invitation_list(request):
+    context = {"nav": "customers", "tab": "invitations", "page": _page(request, selectors.invitation_list(reseller=request.reseller)),
+               "now": timezone.now()}
+    return render(request, "customers/invitations.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@member_required(write=True)
+def invitation_create(request):
+    def save(data):
+        invitation, _link = services.invitation_create(reseller=request.reseller, email=data["email"], actor=request.user)
+        return invitation
+
+    return form_modal(
+        request, form_class=InviteForm, initial={}, save=save,
+        message=lambda data: _("Invitation sent to %(email)s") % {"email": data["email"]},
+        template="customers/invite.html", redirect_to=reverse("customers:invitations"),
+        events={"invitationsChanged": {}}, context={"nav": "customers"},
+    )
+
+
+def _act(request, action, *, message: str, redirect_to: str):
+    """A row action posted from a list: run the service, say what happened (or why not), back to the list."""
+    try:
+        action()
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, message)
+    return redirect(redirect_to)
+
+
+@require_POST
+@member_required(write=True)
+def invitation_resend(request, invitation_id: int):
+    return _act(request, lambda: services.invitation_resend(reseller=request.reseller, invitation_id=invitation_id),
+                message=_("Invitation sent again with a new link."), redirect_to=reverse("customers:invitations"))
+
+
+@require_POST
+@member_required(write=True)
+def invitation_revoke(request, invitation_id: int):
+    return _act(request, lambda: services.invitation_revoke(reseller=request.reseller, invitation_id=invitation_id),
+                message=_("Invitation revoked: its link no longer works."), redirect_to=reverse("customers:invitations"))
+
+
+@require_GET
+@member_required
+def pending_list(request):
+    context = {"nav": "customers", "tab": "pending", "page": _page(request, selectors.pending_applications(reseller=request.reseller))}
+    return render(request, "customers/pending.html", context)
+
+
+@require_POST
+@member_required(write=True)
+def application_approve(request, uin: int):
+    application = selectors.pending_application_get(reseller=request.reseller, uin=uin)
+    return _act(
+        request, lambda: services.application_approve(reseller=request.reseller, uin=application.uin, actor=request.user),
+        message=_("%(name)s (UIN %(uin)s) is approved and now in My Customers with 0.00 credit.")
+        % {"name": application.name, "uin": application.uin},
+        redirect_to=reverse("customers:pending"),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@member_required(write=True)
+def application_reject(request, uin: int):
+    application = selectors.pending_application_get(reseller=request.reseller, uin=uin)
+    return form_modal(
+        request, form_class=RejectForm, initial={},
+        save=lambda data: services.application_reject(reseller=request.reseller, uin=application.uin,
+                                                      reason=data["reason"], actor=request.user),
+        message=_("Application of %(name)s rejected; the reason was e-mailed.") % {"name": application.name},
+        template="customers/reject.html", redirect_to=reverse("customers:pending"),
+        events={"applicationsChanged": {}}, context={"nav": "customers", "application": application},
     )

@@ -7,11 +7,11 @@ def unread(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or getattr(user, "member", None) is None:
         return {"unread_messages_count": 0, "unread_messages_text": "0", "bell_poll_seconds": settings.MESSAGE_BELL_POLL_SECONDS}
-    from .selectors import UNREAD_SHOWN_MAX, unread_count
+    from .selectors import unread_count, unread_text
 
     count = unread_count(user=user)
     return {
         "unread_messages_count": count,
-        "unread_messages_text": f"{UNREAD_SHOWN_MAX}+" if count > UNREAD_SHOWN_MAX else str(count),
+        "unread_messages_text": unread_text(count),
         "bell_poll_seconds": settings.MESSAGE_BELL_POLL_SECONDS,
     }

@@ -18,6 +18,10 @@ class Alert(models.Model):
         REARMED = "rearmed", _("Back under a threshold")
         # An account status notice (DESIGN §4): one per status event, through the same outbox.
         STATUS = "status", _("Account status")
+        # A notice, not a threshold: the reseller approved the customer's application (threshold 0).
+        BOUND = "bound", _("Customer bound")
+        # The customer's own credit notification (% of available credit), to the customer alone.
+        CREDIT = "credit", _("Customer's credit notification")
 
     # The unique (customer, kind, threshold, day) key serves a customer's lookups (its history,
     # "already today"); the partial index of open alerts serves the re-arm, the sweep's included.
@@ -81,6 +85,10 @@ class Alert(models.Model):
         names = {"name": self.customer.name, "uin": self.customer.uin, "threshold": self.threshold}
         if self.kind == self.Kind.CUSTOM:
             text = gettext("Custom balance warning: %(name)s (UIN %(uin)s) has less than %(threshold)s%% of its credit available")
+        elif self.kind == self.Kind.CREDIT:
+            text = gettext("Your account %(name)s (UIN %(uin)s) has less than %(threshold)s%% of its credit available")
+        elif self.kind == self.Kind.BOUND:
+            text = gettext("New customer: %(name)s (UIN %(uin)s) is approved and bound to your account")
         elif self.kind == self.Kind.REARMED:
             text = gettext("%(name)s (UIN %(uin)s) is back under %(threshold)s%% of its credit")
         elif self.threshold >= FULL:
@@ -185,6 +193,9 @@ class Message(models.Model):
             models.Index(fields=["member", "-created_at", "-id"], name="message_member_time"),
             models.Index(fields=["member"], condition=Q(read_at__isnull=True), name="message_member_unread"),
             models.Index(fields=["customer", "-created_at"], name="message_customer_time"),
+            # The customer portal's bell: its own unread messages.
+            models.Index(fields=["customer"], condition=Q(for_customer=True, read_at__isnull=True),
+                         name="message_customer_unread"),
         ]
 
     def __str__(self) -> str:

@@ -18,6 +18,25 @@ def unread_count(*, user) -> int:
     return Message.objects.filter(member__user=user, read_at__isnull=True)[: UNREAD_SHOWN_MAX + 1].count()
 
 
+def unread_text(count: int) -> str:
+    """The bell's count as written: "99+" beyond UNREAD_SHOWN_MAX."""
+    return f"{UNREAD_SHOWN_MAX}+" if count > UNREAD_SHOWN_MAX else str(count)
+
+
+def customer_unread_count(*, customer: Customer) -> int:
+    """The customer's own unread Message Center messages, counted like unread_count (partial index
+    message_customer_unread)."""
+    return Message.objects.filter(customer=customer, for_customer=True, read_at__isnull=True)[: UNREAD_SHOWN_MAX + 1].count()
+
+
+def customer_inbox(*, customer: Customer) -> QuerySet[Message]:
+    """The customer's own Message Center, newest first: the messages addressed to it, never the
+    reseller's messages about it."""
+    return Message.objects.filter(customer=customer, for_customer=True).only(
+        "id", "title", "body", "created_at", "read_at"
+    ).order_by("-created_at", "-id")
+
+
 def inbox(*, member: Member, unread_only: bool = False) -> QuerySet[Message]:
     messages = Message.objects.filter(member=member)
     if unread_only:
@@ -52,15 +71,16 @@ def members_with_channels(*, reseller: Reseller) -> QuerySet[Member]:
 
 
 def customer_alert_channels(*, reseller, customer) -> list[str]:
-    """The channels a usage alert reaches this customer by: its own switches, the reseller-wide
-    ones and an address to send to must all allow it (the same rules as the delivery SQL)."""
+    """The channels a usage alert reaches this customer by: the customer's own choice (its portal),
+    the reseller's switches for it, the reseller-wide ones and an address to send to must all allow
+    it (the same rules as the delivery SQL)."""
     if not reseller.customer_alerts_enabled:
         return []
     channels = []
-    if customer.alert_email and reseller.customer_alert_email and customer.email:
+    if customer.alert_email and customer.wants_email and reseller.customer_alert_email and customer.email:
         channels.append(gettext("E-mail"))
-    if customer.alert_sms and reseller.customer_alert_sms and customer.phone:
+    if customer.alert_sms and customer.wants_sms and reseller.customer_alert_sms and customer.phone:
         channels.append(gettext("SMS"))
-    if customer.alert_inbox and reseller.customer_alert_inbox:
+    if customer.alert_inbox and customer.wants_inbox and reseller.customer_alert_inbox:
         channels.append(gettext("Message Center"))
     return channels

@@ -22,6 +22,12 @@ def customers_evaluate(customer_ids: list[int]) -> None:
     services.customers_alerts_evaluate(customer_ids=customer_ids)
 
 
+@shared_task(ignore_result=True)
+def customer_bound_notice(customer_id: int) -> None:
+    """Enqueued by name by customers.services.application_approve (customers sits below notifications)."""
+    services.customer_bound_notice(customer_id=customer_id)
+
+
 @shared_task(bind=True, ignore_result=True, acks_late=True, reject_on_worker_lost=True,
              max_retries=settings.DELIVERY_MAX_ATTEMPTS)
 def delivery_send(self, delivery_id: int) -> str:

@@ -145,6 +145,7 @@ INSTALLED_APPS = [
     "credits",
     "notifications",
     "api",
+    "portal",
 ]
 
 MIDDLEWARE = [
@@ -416,6 +417,9 @@ DELIVERY_STALE_AFTER = env_int("DELIVERY_STALE_AFTER", CELERY_TASK_TIME_LIMIT + 
 ALERT_SWEEP_BATCH = env_int("ALERT_SWEEP_BATCH", 5000, minimum=1)
 # Links in alert e-mails point here.
 CONSOLE_BASE_URL = os.environ.get("CONSOLE_BASE_URL", "http://127.0.0.1:8000")
+# Customer invitations (DESIGN §7): how long an invitation link works, in days.
+INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 7, minimum=1, maximum=365)
+INVITATION_VALID_FOR = timedelta(days=INVITATION_VALID_DAYS)
 # `make run` turns this on: beat records random demo usage every minute so alerts appear live.
 DEMO_USAGE_SIMULATOR = env_bool("DEMO_USAGE_SIMULATOR", False)
 

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from console.access import not_customer
 from partnercenter import views as root_views
 
 handler400 = "partnercenter.views.bad_request"
@@ -15,12 +16,15 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "account/password/",
-        auth_views.PasswordChangeView.as_view(success_url="/account/password/done/"),
+        not_customer(auth_views.PasswordChangeView.as_view(success_url="/account/password/done/")),
         name="password_change",
     ),
-    path("account/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("account/password/done/", not_customer(auth_views.PasswordChangeDoneView.as_view()), name="password_change_done"),
     path("i18n/setlang/", root_views.set_language, name="set_language"),
     path("customers/", include("customers.urls")),
+    path("portal/api-keys/", root_views.portal_api_keys, name="portal-api-keys"),
+    path("portal/api-keys/<int:pk>/delete/", root_views.portal_api_key_delete, name="portal-api-key-delete"),
+    path("portal/", include("portal.urls")),
     path("", include("notifications.urls")),
     path("", include("credits.urls")),
     path("", include("api.urls")),

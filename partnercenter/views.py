@@ -3,15 +3,18 @@ every app (see .importlinter): they may import any of them, and no app imports t
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
-from django.shortcuts import redirect, render
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext
 from django.views import defaults, i18n as django_i18n
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from api import endpoint as api_endpoint
-from console.access import member_required
+from api import endpoint as api_endpoint, selectors as api_selectors, services as api_services
+from console.access import is_customer_login, member_required
 from console.htmx import render_fragment
 from core.errors import DomainError
 from core.money import format_money
@@ -19,10 +22,25 @@ from credits import selectors as credit_selectors
 from credits.forms import PoolApplicationForm
 from credits.services import pool_application_submit
 from customers.services import member_language_set
+from portal.access import customer_required
+from portal.context import portal_context
+
+
+class ConsoleSignInForm(AuthenticationForm):
+    """The console's sign-in: a customer's portal login is refused here (it signs in at /portal/login/)."""
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if is_customer_login(user):
+            raise ValidationError(
+                gettext("This is the reseller console. Customers sign in to their portal at /portal/login/."),
+                code="customer_login",
+            )
 
 
 class SignInView(LoginView):
     template_name = "registration/login.html"
+    authentication_form = ConsoleSignInForm
     redirect_authenticated_user = True
 
 
@@ -98,3 +116,31 @@ def bad_request(request, exception):
     if api_endpoint.is_api_request(request):
         return api_endpoint.bad_request(request)
     return defaults.bad_request(request, exception)
+
+
+# The customer's own API key, on its portal (portal and api are siblings that never import each
+# other, so the page that uses both lives here). Its key answers only QueryCustomerBillingQuota.
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@customer_required
+def portal_api_keys(request):
+    created = None
+    if request.method == "POST":
+        try:
+            created = api_services.api_key_create(user=request.user, description="Customer portal")
+        except DomainError as error:
+            messages.error(request, error.message)
+    keys = api_selectors.api_keys_visible_to(request.user)
+    context = portal_context(request, nav="api", keys=keys, created=created[0] if created else None,
+                             secret_key=created[1] if created else None)
+    return render(request, "portal/api_keys.html", context)
+
+
+@require_POST
+@customer_required
+def portal_api_key_delete(request, pk: int):
+    key = get_object_or_404(api_selectors.api_keys_visible_to(request.user), pk=pk)
+    api_services.api_key_delete(key=key, actor=request.user)
+    messages.success(request, gettext("Key %(secret_id)s is deleted.") % {"secret_id": key.secret_id})
+    return redirect("portal-api-keys")

@@ -5,6 +5,7 @@
   customers as one task: customers_evaluation_enqueue);
 - outbox: the deliveries an alert gets, and sending them (claim, transport, retry, stuck sweep);
 - inbox: the Message Center's writes (marking messages read);
+- notices: the reseller's notice of a newly bound customer;
 - alert_settings: who is alerted by which channel, and the custom balance warning.
 
 Other apps and the tasks import from here; the modules are the place to read and change them."""
@@ -12,6 +13,7 @@ Other apps and the tasks import from here; the modules are the place to read and
 from .alert_settings import (
     custom_warning_set,
     customer_alert_channels_update,
+    customer_notification_settings_update,
     member_alert_channels_update,
     reseller_alert_settings_update,
 )
@@ -25,7 +27,14 @@ from .evaluation import (
     customers_evaluation_enqueue,
     reseller_day,
 )
-from .inbox import message_mark_read, messages_mark_all_read, messages_mark_read
+from .inbox import (
+    customer_message_mark_read,
+    customer_messages_mark_all_read,
+    message_mark_read,
+    messages_mark_all_read,
+    messages_mark_read,
+)
+from .notices import customer_bound_notice
 from .outbox import (
     ENQUEUE_CHUNK,
     PENDING_GRACE,
@@ -46,6 +55,10 @@ __all__ = [
     "alerts_sweep",
     "custom_warning_set",
     "customer_alert_channels_update",
+    "customer_bound_notice",
+    "customer_message_mark_read",
+    "customer_notification_settings_update",
+    "customer_messages_mark_all_read",
     "customer_alerts_evaluate",
     "customer_evaluation_enqueue",
     "customers_alerts_evaluate",

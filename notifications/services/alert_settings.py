@@ -109,3 +109,26 @@ def custom_warning_set(*, member: Member, customer: Customer, percent: int | Non
         customer_evaluation_enqueue(customer.pk)
     customer.custom_warning_percent = percent
     return customer
+
+
+def customer_notification_settings_update(
+    *, customer: Customer, wants_email: bool, wants_sms: bool, wants_inbox: bool, credit_notification_percent,
+) -> Customer:
+    """The customer's own notification settings, from its portal: its channel switches (the
+    reseller's switches still apply on top) and its credit notification, a whole percentage 0–100
+    of credit that must stay available, or None for none; then the customer is evaluated after
+    commit. The CHECK constraint backs 0–100."""
+    percent = credit_notification_percent
+    if percent is not None and (isinstance(percent, bool) or not isinstance(percent, int) or not 0 <= percent <= 100):
+        raise InvalidValue(
+            gettext("The credit notification is a whole percentage from 0 to 100 (or empty for none)."),
+            field="credit_notification_percent",
+        )
+    fields = {"wants_email": bool(wants_email), "wants_sms": bool(wants_sms), "wants_inbox": bool(wants_inbox),
+              "credit_notification_percent": percent}
+    with transaction.atomic():
+        Customer.objects.filter(pk=customer.pk).update(**fields)
+        customer_evaluation_enqueue(customer.pk)
+    for name, value in fields.items():
+        setattr(customer, name, value)
+    return customer

@@ -53,7 +53,7 @@ def customers_evaluation_enqueue(customer_ids: list[int]) -> None:
 # A customer with its balance, as one row `c` (the balance has its own table; the planner flattens
 # this into a join on the balance's primary key).
 _CUSTOMER = (
-    "(SELECT cu.id, cu.reseller_id, cu.custom_warning_percent, b.credit, b.used, b.available, b.usage_band "
+    "(SELECT cu.id, cu.reseller_id, cu.custom_warning_percent, cu.credit_notification_percent, b.credit, b.used, b.available, b.usage_band "
     "FROM customers_customer cu JOIN customers_customerbalance b ON b.customer_id = cu.id)"
 )
 
@@ -91,6 +91,22 @@ SELECT c.reseller_id, c.id, 'custom', c.custom_warning_percent, %(day)s, FALSE,
 FROM {_CUSTOMER} c
 WHERE {{ids}} AND c.reseller_id = %(reseller)s AND c.custom_warning_percent IS NOT NULL
   AND c.available * 100 < c.custom_warning_percent * c.credit
+ON CONFLICT DO NOTHING
+RETURNING id, covered
+"""
+
+# The customer's own credit notification: available below its percent of its credit, to the
+# customer alone; once a day (the alert's unique key), never re-armed (not an open alert).
+_CREDIT_ALERTS = f"""
+INSERT INTO notifications_alert ({_ALERT_COLUMNS})
+SELECT c.reseller_id, c.id, 'credit', c.credit_notification_percent, %(day)s, FALSE,
+       EXISTS (SELECT 1 FROM notifications_alert p
+               WHERE p.customer_id = c.id AND p.kind = 'credit' AND p.threshold = c.credit_notification_percent
+                 AND p.day = %(yesterday)s),
+       c.credit, c.used, c.available, %(now)s
+FROM {_CUSTOMER} c
+WHERE {{ids}} AND c.reseller_id = %(reseller)s AND c.credit_notification_percent IS NOT NULL
+  AND c.available * 100 < c.credit_notification_percent * c.credit
 ON CONFLICT DO NOTHING
 RETURNING id, covered
 """
@@ -188,7 +204,7 @@ def _evaluate(
     with connection.cursor() as cursor:
         if rearm:
             result.rearmed, to_deliver = _rearm(cursor, candidates="", scope=in_ids("c.id"), params=params)
-        for statement in (_THRESHOLD_ALERTS, _CUSTOM_ALERTS):
+        for statement in (_THRESHOLD_ALERTS, _CUSTOM_ALERTS, _CREDIT_ALERTS):
             cursor.execute(statement.format(ids=in_ids("c.id")), params)
             rows = cursor.fetchall()
             result.alerts += len(rows)
@@ -306,15 +322,19 @@ def alerts_sweep(*, now: datetime | None = None, reseller_ids: list[int] | None 
         result.deliveries += len(rearm.deliveries)
         last_id = 0
         while True:
-            # Past a default threshold (the balance's partial index balance_alertable) or with a
-            # custom warning (the customer's customer_custom_warning), merged in id order.
+            # Past a default threshold (the balance's partial index balance_alertable), with a
+            # custom warning (customer_custom_warning) or with its own credit notification
+            # (customer_credit_notification), merged in id order.
             past_threshold = CustomerBalance.objects.filter(
                 reseller_id=reseller_id, customer_id__gt=last_id, usage_band__gt=0
             ).order_by().values_list("customer_id")
             custom = Customer.objects.filter(
                 reseller_id=reseller_id, id__gt=last_id, custom_warning_percent__isnull=False
             ).order_by().values_list("id")
-            ids = [row[0] for row in past_threshold.union(custom).order_by("customer_id")[:batch_size]]
+            own = Customer.objects.filter(
+                reseller_id=reseller_id, id__gt=last_id, credit_notification_percent__isnull=False
+            ).order_by().values_list("id")
+            ids = [row[0] for row in past_threshold.union(custom, own).order_by("customer_id")[:batch_size]]
             if not ids:
                 break
             last_id = ids[-1]

@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from core.errors import InvalidValue, NotFound
-from customers.models import Member
+from customers.models import Customer, Member
 
 from ..models import Message
 
@@ -45,3 +45,18 @@ def messages_mark_read(*, member: Member, message_ids: list) -> int:
             raise InvalidValue(gettext("The selection was altered: a message is chosen by its number."), field="ids")
         ids.append(int(text))
     return Message.objects.filter(member=member, pk__in=ids, read_at__isnull=True).update(read_at=timezone.now())
+
+
+def customer_message_mark_read(*, customer: Customer, message_id: int) -> Message:
+    """Mark one of the customer's own messages read (a message of another inbox is not found)."""
+    message = Message.objects.filter(pk=message_id, customer=customer, for_customer=True).first()
+    if message is None:
+        raise NotFound(gettext("This message is not in your Message Center."))
+    if message.read_at is None:
+        Message.objects.filter(pk=message.pk, read_at__isnull=True).update(read_at=timezone.now())
+        message.refresh_from_db(fields=["read_at"])
+    return message
+
+
+def customer_messages_mark_all_read(*, customer: Customer) -> int:
+    return Message.objects.filter(customer=customer, for_customer=True, read_at__isnull=True).update(read_at=timezone.now())

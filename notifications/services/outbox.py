@@ -43,8 +43,9 @@ _DELIVERY_COLUMNS = (
 )
 # Who gets what (DESIGN §3): the reseller's contact address and phone, its members on the channels
 # they chose, and the customer unless the reseller switched customer alerts off. Custom warnings go
-# to the reseller only; re-arm notices to the members' Message Center only; account status notices
-# (notifications.services.status) go where usage thresholds go.
+# to the reseller only; re-arm and new-customer notices to the members' Message Center only; account
+# status notices (notifications.services.status) go where usage thresholds go; the customer's own
+# credit notification to the customer only (its own switches and the reseller's).
 # One address gets one message per alert, whoever it belongs to: of the recipients sharing an
 # e-mail address (compared trimmed and case-insensitively) or a phone number, the contact keeps the
 # delivery, else the member with the lowest id, else the customer. The reseller's side is settled
@@ -63,8 +64,8 @@ def _customer_addressed(*, channel: str, column: str) -> str:
          'pending', 0, '', %(now)s, %(now)s, ''
     FROM a JOIN customers_reseller r ON r.id = a.reseller_id
     JOIN customers_customer c ON c.id = a.customer_id
-   WHERE a.kind IN ('threshold', 'status') AND r.customer_alerts_enabled AND r.customer_alert_{channel} AND c.alert_{channel}
-     AND c.{column} <> ''
+   WHERE a.kind IN ('threshold', 'status', 'credit') AND r.customer_alerts_enabled AND r.customer_alert_{channel}
+     AND c.alert_{channel} AND c.wants_{channel} AND c.{column} <> ''
      AND NOT EXISTS (SELECT 1 FROM staff s WHERE s.reseller_id = a.reseller_id AND s.channel = '{channel}'
                         AND {same})"""
 
@@ -107,7 +108,7 @@ SELECT * FROM (
   SELECT a.id, s.recipient_kind, s.member_id, s.recipient_key, s.channel, s.address,
          'pending', 0, '', %(now)s, %(now)s, ''
     FROM a JOIN staff s ON s.reseller_id = a.reseller_id
-   WHERE a.kind IN ('threshold', 'custom', 'status') OR s.channel = 'inbox'
+   WHERE a.kind IN ('threshold', 'custom', 'status') OR (s.channel = 'inbox' AND a.kind <> 'credit')
   UNION ALL
 {_customer_addressed(channel="email", column="email")}
   UNION ALL
@@ -117,7 +118,8 @@ SELECT * FROM (
          'pending', 0, '', %(now)s, %(now)s, ''
     FROM a JOIN customers_reseller r ON r.id = a.reseller_id
     JOIN customers_customer c ON c.id = a.customer_id
-   WHERE a.kind IN ('threshold', 'status') AND r.customer_alerts_enabled AND r.customer_alert_inbox AND c.alert_inbox
+   WHERE a.kind IN ('threshold', 'status', 'credit') AND r.customer_alerts_enabled AND r.customer_alert_inbox
+     AND c.alert_inbox AND c.wants_inbox
 ) AS recipients WHERE TRUE
 ON CONFLICT DO NOTHING
 RETURNING id

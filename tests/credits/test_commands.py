@@ -16,7 +16,8 @@ def test_seed_demo_is_safe_to_run_twice(capsys):
     assert (Reseller.objects.count(), Customer.objects.count(), AllocationRecord.objects.count()) == counts
     demo = Reseller.objects.get(uin=100000000001)
     customers = Customer.objects.filter(reseller=demo)
-    assert customers.count() == 200
+    # 200 seeded customers and the portal's demo customer, bound through onboarding.
+    assert customers.count() == 201
     assert customers.filter(balance__usage_band=75).exists()
     assert customers.filter(balance__usage_band=90).exists()
     assert customers.filter(balance__usage_band=100).exists()
@@ -28,7 +29,20 @@ def test_seed_demo_is_safe_to_run_twice(capsys):
         "overdue", "frozen", "suspended", "deletion_7d", "deleted"}
     assert customers.filter(balance__available__lt=0).exists()
     assert Customer.objects.exclude(reseller=demo).count() == 20
-    assert "demo-password" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "demo-password" in out
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from customers.models import Application, Invitation
+    assert Application.objects.filter(reseller=demo, status="pending").count() == 1
+    assert [i.status for i in Invitation.objects.filter(reseller=demo, used_at__isnull=True)] == ["unused"]
+    assert "customer@demo-client.example" in out and "portal-demo-2026" in out and "/portal/register/" in out
+    portal = Client()
+    assert portal.post("/portal/login/", {"username": "customer@demo-client.example",
+                                          "password": "portal-demo-2026"}).status_code == 302
+    assert "780.00" in portal.get("/portal/").content.decode()
+    assert get_user_model().objects.filter(username="customer@demo-client.example").count() == 1
     call_command("check_ledger")
     from django.contrib.auth import authenticate
     from django.test import RequestFactory
@@ -126,12 +140,13 @@ def test_seed_demo_runs_from_manage_py(manage_py):
     result = manage_py("seed_demo")
     assert result.returncode == 0, result.stderr
     assert "Demo login: user 'demo', password 'demo-password'" in result.stdout
-    assert Customer.objects.filter(reseller__uin=100000000001).count() == 200
+    assert Customer.objects.filter(reseller__uin=100000000001).count() == 201
+    assert "Customer portal (/portal/login/): user 'customer@demo-client.example'" in result.stdout
     assert Customer.objects.filter(reseller__uin=100000000002).count() == 20
     result = manage_py("seed_demo")
     assert result.returncode == 0, result.stderr
     assert "already loaded; nothing to do" in result.stdout
-    assert Customer.objects.count() == 220
+    assert Customer.objects.count() == 221
 
 
 def test_seed_scale_runs_from_manage_py(manage_py):

@@ -41,7 +41,8 @@ def console_urls(operator):
     customer = CustomerFactory(reseller=operator.reseller)
     key, _ = api_key_create(user=operator.user)
     # message_id: no message exists; the 404 answer goes through the same middleware.
-    values = {"uin": customer.uin, "pk": key.pk, "message_id": 999999, "path": "no-such-path"}
+    values = {"uin": customer.uin, "pk": key.pk, "message_id": 999999, "path": "no-such-path",
+              "invitation_id": 999999, "token": "no-such-token", "uidb64": "MQ"}
     urls = [concrete(route, values) for route in routes()]
     assert "/customers/" in urls and f"/customers/{customer.uin}/records/export.csv" in urls and "/" in urls
     return urls
@@ -61,6 +62,17 @@ def test_every_console_url_says_no_store(operator, console_urls):
     export = client.get("/records/export.csv")
     assert export.status_code == 200 and export.streaming
     assert_no_store(export, "/records/export.csv")
+
+
+def test_every_portal_url_says_no_store_to_its_customer(reseller, console_urls):
+    from tests.onboarding import bound_customer
+
+    _, user = bound_customer(reseller)
+    client = client_for(user)
+    portal_urls = [url for url in console_urls if url.startswith("/portal/") and "logout" not in url]
+    assert "/portal/" in portal_urls and "/portal/usage/export.csv" in portal_urls
+    for url in portal_urls:
+        assert_no_store(client.get(url), url)
 
 
 def test_signed_out_answers_say_no_store_too(console_urls):

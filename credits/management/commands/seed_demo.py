@@ -20,6 +20,12 @@ OTHER = {"name": "Other Reseller Ltd", "uin": 100000000002, "username": "other",
          "email": "ops@other-reseller.example", "phone": "+6580000002", "first_customer_uin": 300000000001,
          "customers": 20, "pool": Decimal("100000.00")}
 
+# Onboarding in every state (DESIGN §7): a customer that signs in to its portal, an application
+# waiting for approval, and an unused invitation whose link is printed.
+PORTAL = {"email": "customer@demo-client.example", "password": "portal-demo-2026", "name": "Demo Client Portal Co"}
+PENDING = {"email": "pending@demo-client.example", "password": "pending-demo-2026", "name": "Waiting Approval Ltd"}
+INVITED = "invited@demo-client.example"
+
 COMPANY_WORDS = ["Acme", "Blue", "Harbor", "Lotus", "Nimbus", "Orchid", "Pixel", "Quartz", "River", "Summit",
                  "Tiger", "Vertex", "Willow", "Zenith", "Coral", "Delta", "Ember", "Falcon", "Granite", "Jade"]
 COMPANY_KINDS = ["Games", "Logistics", "Media", "Studio", "Retail", "Labs", "Health", "Travel", "Foods", "Fintech"]
@@ -35,6 +41,8 @@ class Command(BaseCommand):
         for spec in (DEMO, OTHER):
             self.seed(spec)
         self.stdout.write(self.style.SUCCESS("Demo login: user 'demo', password 'demo-password' (second reseller: 'other' / 'other-password')."))
+        self.stdout.write(self.style.SUCCESS(
+            f"Customer portal (/portal/login/): user '{PORTAL['email']}', password '{PORTAL['password']}'."))
 
     def seed(self, spec):
         if Reseller.objects.filter(uin=spec["uin"]).exists():
@@ -92,6 +100,7 @@ class Command(BaseCommand):
                     )
             if spec is DEMO:
                 self.seed_statuses(reseller, member, now)
+                self.seed_onboarding(reseller, member)
         records = AllocationRecord.objects.filter(reseller=reseller).count()
         self.stdout.write(f"Loaded {spec['name']}: {spec['customers']} customers, {records} allocation records.")
 
@@ -116,3 +125,25 @@ class Command(BaseCommand):
                             actor_name=member.user.get_username(), now=now - timedelta(days=days))
         Customer.objects.filter(pk__in=normal[5:6]).update(non_stop=True)
         suspension_deadlines_run(now=now)
+
+    def seed_onboarding(self, reseller, member):
+        def registered(person):
+            _, link = customer_services.invitation_create(reseller=reseller, email=person["email"], actor=member.user)
+            return customer_services.application_register(
+                token=link.rstrip("/").rsplit("/", 1)[1], name=person["name"], email=person["email"],
+                phone="+6590001234", password=person["password"], identity_type=Customer.IdentityType.ENTERPRISE,
+            )
+
+        application = registered(PORTAL)
+        customer = customer_services.application_approve(reseller=reseller, uin=application.uin, actor=member.user)
+        credit_services.credit_allocate(reseller=reseller, customer=customer, amount=Decimal("1000.00"),
+                                        actor=member.user, remark="Welcome credit")
+        credit_services.usage_charge_record(
+            reseller=reseller, customer_uin=customer.uin, amount=Decimal("780.00"),
+            incurred_at=timezone.now() - timedelta(hours=3), external_id=f"seed-{customer.uin}", product="CVM",
+            description="Demo usage", source="system",
+        )
+        registered(PENDING)
+        _, link = customer_services.invitation_create(reseller=reseller, email=INVITED, actor=member.user)
+        self.stdout.write(f"Onboarding: customer {customer.uin} signs in to the portal; 1 pending application; "
+                          f"an unused invitation for {INVITED}: {link}")
