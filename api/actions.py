@@ -691,7 +691,7 @@ def QueryCustomerBillingQuota(ctx: Context, params: dict) -> dict:
         "TotalCredit": money(customer.credit),
         "RemainingCredit": money(customer.available),
         "RemainingVoucher": money(Decimal("0.00")),
-        "Force": 2 if customer.account_status == Customer.AccountStatus.FROZEN else 0,
+        "Force": FORCE_FROZEN if customer.frozen else FORCE_NORMAL,
         "PrepayFrozen": money(Decimal("0.00")),
         "PostpayFrozen": money(Decimal("0.00")),
     }}

@@ -143,6 +143,9 @@ def test_customer_key_answers_its_own_quota_and_nothing_else(world, sdk, endpoin
     assert (data.TotalCredit, data.RemainingCredit, data.RemainingVoucher, data.Force, data.PrepayFrozen,
             data.PostpayFrozen) == (100.0, 19.75, 0.0, 0, 0.0, 0.0)
     assert isinstance(data.TotalCredit, float) and isinstance(data.Force, int)
+    from notifications.services.status import customer_freeze
+    customer_freeze(reseller=world.reseller, customer=customer.pk, actor=world.operator.user, actor_name="operator")
+    assert customer_sdk.QueryCustomerBillingQuota(models.QueryCustomerBillingQuotaRequest()).Data.Force == 2
     assert error_code(customer_sdk.QueryPartnerCredit, models.QueryPartnerCreditRequest()) == "UnauthorizedOperation"
     info = models.DescribeCustomerInfoRequest()
     info.CustomerUin = [customer.uin]
