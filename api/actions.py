@@ -394,6 +394,10 @@ CHARGE_PARAMS = (
           required=True, minimum=1, maximum=128, range_code="InvalidParameterValue.ExternalId"),
     Param("Product", "str", "Product name.", default="", maximum=100),
     Param("Description", "str", "Free text.", default="", maximum=255),
+    Param("Region", "str", "Region of the resource, such as ap-singapore (default: none).", default="", maximum=64),
+    Param("PayMode", "str", "prePay (yearly/monthly subscription) or postPay (pay-as-you-go, the default).",
+          default="", maximum=8, range_code="InvalidParameterValue.PayMode"),
+    Param("InstanceId", "str", "Instance the charge is for (default: none).", default="", maximum=128),
 )
 # credits.services.usage_charge_check names fields in snake case; the API answers with its own names.
 _CHARGE_FIELDS = {
@@ -403,6 +407,9 @@ _CHARGE_FIELDS = {
     "external_id": ("ExternalId", "InvalidParameterValue.ExternalId"),
     "product": ("Product", "InvalidParameterValue"),
     "description": ("Description", "InvalidParameterValue"),
+    "region": ("Region", "InvalidParameterValue"),
+    "pay_mode": ("PayMode", "InvalidParameterValue.PayMode"),
+    "instance_id": ("InstanceId", "InvalidParameterValue"),
 }
 
 
@@ -416,6 +423,9 @@ def _charge(charge: dict, index: int) -> dict:
             product=charge["Product"],
             description=charge["Description"],
             source="api",
+            region=charge["Region"],
+            pay_mode=charge["PayMode"],
+            instance_id=charge["InstanceId"],
         )
     except DomainError as exc:
         name, code = _CHARGE_FIELDS.get(exc.field or "", ("", exc.code))
@@ -440,11 +450,13 @@ def _charge(charge: dict, index: int) -> dict:
         ("InvalidParameterValue.IncurredAt", "an IncurredAt is not ISO 8601 with a time zone, or lies before "
          "2000-01-01T00:00:00Z or more than one day ahead of the server's clock"),
         ("InvalidParameterValue.ExternalId", "an ExternalId is blank, too long or repeated within the batch"),
+        ("InvalidParameterValue.PayMode", "a PayMode is neither prePay nor postPay"),
         ("FailedOperation.IdempotencyConflict", "an ExternalId was recorded before for a different customer or amount"),
         UIN_NO_AUTH, INVALID_UIN, VIEWER,
     ),
     example={"Charges": [{"ClientUin": 100012345678, "Amount": "12.34", "IncurredAt": "2026-06-01T08:00:00+08:00",
-                          "ExternalId": "bill-2026-06-01-0001", "Product": "CVM", "Description": "Instance hours"}]},
+                          "ExternalId": "bill-2026-06-01-0001", "Product": "CVM", "Description": "Instance hours",
+                          "Region": "ap-singapore", "PayMode": "postPay", "InstanceId": "ins-1a2b3c4d"}]},
 )
 def ReportCustomerUsage(ctx: Context, params: dict) -> dict:
     charges = [_charge(charge, index) for index, charge in enumerate(params["Charges"])]
