@@ -2,6 +2,7 @@
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 from django.core.cache import cache
@@ -12,7 +13,7 @@ from django.db.models.functions import Coalesce
 from core.rules import THRESHOLDS, band_label
 from customers.models import AccountStatus, Customer, CustomerBalance, Reseller
 
-from .models import AllocationRecord, CreditPool, PoolApplication, PoolGrant
+from .models import AllocationRecord, CreditPool, PoolApplication, PoolGrant, UsageCharge, UsageDaily
 
 ZERO = Decimal("0.00")
 logger = logging.getLogger(__name__)
@@ -195,3 +196,83 @@ def purchase_check(*, reseller: Reseller, customer: Customer, amount: Decimal, p
         return PurchaseAnswer(False, "FailedOperation.PoolExhausted",
                               gettext("The reseller's customer-credit pool is exhausted (0.00 USD remaining)."))
     return PurchaseAnswer(True)
+
+
+# --- Usage (DESIGN §8): every figure from the daily rollups, never a scan of the charges --------
+
+SPEND_RANGES = (30, 90, 365)
+
+
+@dataclass(frozen=True)
+class DailySpend:
+    """A customer's daily spend over `days` days ending today (reseller's zone), by product: one
+    amount per day and product (0.00 where nothing was charged), and each day's total."""
+
+    days: list
+    products: list[str]
+    amounts: dict[str, list[Decimal]]
+    totals: list[Decimal]
+
+    @property
+    def rows(self) -> list[tuple]:
+        """(day, [amount per product], total) for the accessible table."""
+        return [(day, [self.amounts[p][i] for p in self.products], self.totals[i]) for i, day in enumerate(self.days)]
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.totals, ZERO)
+
+    def as_chart_data(self) -> dict:
+        """The chart's data island (static/js/charts.js): the same figures as the table, money as
+        strings, one series per product, stacked."""
+        return chart_data([d.isoformat() for d in self.days],
+                          {p or "—": self.amounts[p] for p in self.products}, time=True, stacked=True)
+
+
+def chart_data(labels: list[str], series: dict[str, list], *, time: bool = False, stacked: bool = False) -> dict:
+    """What static/js/charts.js draws: x labels (ISO dates when `time`), and one list of figures per
+    named series (money as strings, so the browser shows the exact figures of the table)."""
+    return {"labels": labels, "time": time, "stacked": stacked,
+            "series": [{"name": name, "values": [str(v) for v in values]} for name, values in series.items()]}
+
+
+def daily_spend(*, customer: Customer, today, days: int) -> DailySpend:
+    """One indexed read of the customer's rollups (usage_daily_key starts with customer, day)."""
+    first = today - timedelta(days=days - 1)
+    rows = (UsageDaily.objects.filter(customer=customer, day__gte=first, day__lte=today)
+            .values_list("day", "product").annotate(spent=Sum("amount")).order_by())
+    by_key = {(day, product): spent for day, product, spent in rows}
+    products = sorted({product for _, product in by_key}, key=lambda p: (p == "", p))
+    dates = [first + timedelta(days=n) for n in range(days)]
+    amounts = {p: [Decimal(by_key.get((d, p), ZERO)).quantize(Decimal("0.01")) for d in dates] for p in products}
+    totals = [sum((amounts[p][i] for p in products), ZERO) for i in range(days)]
+    return DailySpend(dates, products, amounts, totals)
+
+
+def usage_charges(*, reseller: Reseller, customer: Customer, product: str = "", pay_mode: str = "") -> QuerySet:
+    """The customer's charges, newest incurred first (usage_charge_customer_time)."""
+    charges = UsageCharge.objects.filter(reseller=reseller, customer=customer)
+    if product:
+        charges = charges.filter(product=product)
+    if pay_mode:
+        charges = charges.filter(pay_mode=pay_mode)
+    return charges.order_by("-incurred_at", "-id")
+
+
+def usage_products(*, customer: Customer) -> list[str]:
+    """The products the customer has been charged for (from its rollups)."""
+    return sorted(set(UsageDaily.objects.filter(customer=customer).values_list("product", flat=True).distinct()))
+
+
+def usage_totals(*, customer: Customer, first, last, group: str | None = None, pay_mode: str = "") -> list[tuple]:
+    """The customer's spend from `first` to `last` (days, inclusive) from its rollups: one
+    (None, total, charges) row, or one per value of `group` (product, region or pay_mode)."""
+    rows = UsageDaily.objects.filter(customer=customer, day__gte=first, day__lte=last)
+    if pay_mode:
+        rows = rows.filter(pay_mode=pay_mode)
+    if group is None:
+        spent = rows.aggregate(spent=Sum("amount"), charges=Sum("charges"))
+        return [(None, Decimal(spent["spent"] or ZERO).quantize(Decimal("0.01")), spent["charges"] or 0)]
+    return [(key, Decimal(spent).quantize(Decimal("0.01")), charges)
+            for key, spent, charges in rows.values_list(group).annotate(s=Sum("amount"), c=Sum("charges"))
+            .order_by(group).values_list(group, "s", "c")]

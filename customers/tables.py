@@ -123,7 +123,7 @@ class CustomerTable(tables.Table):
         more_for = escape(parts["more_for"] % {"name": record.name})
         return mark_safe(
             f'<tr id="customer-{uin}" hx-get="{url["row"]}" hx-trigger="customerUpdated-{uin} from:body" hx-target="this" '
-            f'hx-swap="outerHTML"><td>{uin}</td><td class="cell-name">{name}</td>'
+            f'hx-swap="outerHTML"><td>{uin}</td><td class="cell-name"><a href="{url["page"]}">{name}</a></td>'
             f'<td class="cell-remark"{remark_title}>{remark}</td>'
             f'<td class="cell-email"{email_title}>{email}</td>'
             f'<td>{escape(record.phone)}</td><td class="cell-time">{escape(format_time(record.bound_at))}</td>'
@@ -143,6 +143,7 @@ ROW_ROUTES = {
     "repayment": "credits:repayment", "remark": "customers:remark", "warning": "notifications:custom_warning",
     "channels": "notifications:customer_channels", "alerts": "notifications:customer_alerts",
     "freeze": "notifications:customer_freeze", "status_history": "customers:status_history",
+    "page": "customer-page",
 }
 
 
