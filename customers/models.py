@@ -270,6 +270,10 @@ class Customer(models.Model):
         return self.balance.usage_band
 
     @property
+    def days_to_zero(self) -> Decimal | None:
+        return self.balance.days_to_zero
+
+    @property
     def repossessable(self) -> Decimal:
         return self.balance.repossessable
 

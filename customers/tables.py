@@ -32,6 +32,8 @@ class CustomerTable(tables.Table):
     credit = tables.Column(_("Credit"), order_by=("balance__credit", "id"), attrs=NUMBER)
     used = tables.Column(_("Used"), order_by=("balance__used", "id"), attrs=NUMBER)
     available = tables.Column(_("Available"), order_by=("balance__available", "id"), attrs=NUMBER)
+    # None (no run-out date: spends nothing) sorts as the longest: last going up, first going down.
+    days_to_zero = tables.Column(_("Days to zero"), order_by=("balance__days_to_zero", "id"), attrs=NUMBER)
     # The stored used / credit (CustomerBalance.used_ratio), indexed like the other balance columns.
     used_percent = tables.Column(_("Used %"), accessor="pk", order_by=("balance__used_ratio", "id"))
     # The status is the balance's (stored, indexed per reseller: balance_reseller_status).
@@ -75,6 +77,9 @@ class CustomerTable(tables.Table):
 
     def order_account_status(self, queryset, is_descending):
         return self._order_by_balance(queryset, is_descending, "status")
+
+    def order_days_to_zero(self, queryset, is_descending):
+        return self._order_by_balance(queryset, is_descending, "days_to_zero")
 
     def __init__(self, *args, can_write: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -129,12 +134,18 @@ class CustomerTable(tables.Table):
             f'<td>{escape(record.phone)}</td><td class="cell-time">{escape(format_time(record.bound_at))}</td>'
             f'<td class="num">{format_money(record.credit)}</td><td class="num">{format_money(record.used)}</td>'
             f'<td class="num{" negative" if record.available <= 0 else ""}">{format_money(record.available)}</td>'
+            f'<td class="num">{days_to_zero_text(record.days_to_zero)}</td>'
             f'<td class="cell-usage">{usage_meter(record.used, record.credit, record.usage_band)}</td>'
             f'<td><span class="status status-{escape(record.account_status)}">{escape(record.get_account_status_display())}</span>{deletion}</td>'
             f'<td class="cell-actions"><div class="row-actions">{allocate}<a href="{url["records"]}" class="link">{label["records"]}</a>'
             f'<details class="more-menu" data-menu><summary class="link" aria-label=_("{more_for}")>{label["more"]}</summary>'
             f'<div class="menu-items">{more}<a href="{url["alerts"]}">{label["alerts"]}</a></div></details></div></td></tr>\n'
         )
+
+
+def days_to_zero_text(days) -> str:
+    """Whole days, or an em dash when the customer spends nothing (no run-out date)."""
+    return "—" if days is None else f"{int(days):,}"
 
 
 # Where a row of My Customers links to: every route takes the customer's UIN.
