@@ -2,13 +2,14 @@
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils.translation import gettext
 
 from core.rules import THRESHOLDS, band_label
 from customers.models import AccountStatus, Customer, CustomerBalance, Reseller
@@ -276,3 +277,67 @@ def usage_totals(*, customer: Customer, first, last, group: str | None = None, p
     return [(key, Decimal(spent).quantize(Decimal("0.01")), charges)
             for key, spent, charges in rows.values_list(group).annotate(s=Sum("amount"), c=Sum("charges"))
             .order_by(group).values_list(group, "s", "c")]
+
+
+# --- The Overview's charts (DESIGN §8) --------------------------------------------------------------
+
+OVERVIEW_HISTORY_DAYS = 90
+TOP_SPENDERS = 10
+RUNS_OUT_SOON_DAYS = 7
+
+
+def pool_allocated_history(*, reseller: Reseller, today, days: int = OVERVIEW_HISTORY_DAYS) -> list[tuple]:
+    """(day, allocated at the end of that day) for the last `days` days: today's allocated figure
+    (the pool's, always current) less the net allocations recorded after each day. One read of the
+    period's records by the (reseller, -created_at) index, grouped by day in the reseller's zone."""
+    first = today - timedelta(days=days - 1)
+    zone = reseller.zone
+    start = timezone_aware_midnight(first, zone)
+    moved = dict(AllocationRecord.objects.filter(reseller=reseller, created_at__gte=start)
+                 .annotate(day=TruncDate("created_at", tzinfo=zone)).values("day")
+                 .annotate(net=Sum("amount")).order_by().values_list("day", "net"))
+    allocated = pool_figures(reseller=reseller)["allocated"]
+    history = []
+    for n in range(days - 1, -1, -1):
+        day = first + timedelta(days=n)
+        history.append((day, allocated))
+        allocated -= moved.get(day, ZERO)
+    return history[::-1]
+
+
+def timezone_aware_midnight(day, zone) -> datetime:
+    return datetime.combine(day, time.min, zone)
+
+
+def usage_band_counts(*, reseller: Reseller) -> list[tuple[str, int]]:
+    """How many customers are in each usage band, each counted once: below the first threshold,
+    then from each threshold to the next (from customer_counts, kept 30 s)."""
+    counts = customer_counts(reseller)
+    thresholds = sorted(THRESHOLDS)
+    bands = [(gettext("Below %(t)s %%") % {"t": thresholds[0]}, counts["customers"] - counts[f"band_{thresholds[0]}"])]
+    for low, high in zip(thresholds, [*thresholds[1:], None]):
+        reached = counts[f"band_{low}"] - (counts[f"band_{high}"] if high else 0)
+        label = (gettext("%(low)s–%(high)s %%") % {"low": low, "high": high}) if high else (
+            gettext("≥ %(low)s %%") % {"low": low})
+        bands.append((label, reached))
+    return bands
+
+
+def top_spenders(*, reseller: Reseller, today, limit: int = TOP_SPENDERS) -> list[tuple[Customer, Decimal]]:
+    """The `limit` customers that spent most over the burn-rate window (the last 7 days), with what
+    they spent there: the highest burn rates (balance_reseller_burn_rate), then their 7 days of
+    rollups (a few rows each)."""
+    balances = list(CustomerBalance.objects.filter(reseller=reseller, burn_rate__gt=0)
+                    .select_related("customer").order_by("-burn_rate", "customer_id")[:limit])
+    first = today - timedelta(days=6)
+    spent = dict(UsageDaily.objects.filter(customer_id__in=[b.customer_id for b in balances], day__gte=first,
+                                           day__lte=today).values("customer_id").annotate(s=Sum("amount"))
+                 .order_by().values_list("customer_id", "s"))
+    return [(b.customer, Decimal(spent.get(b.customer_id, ZERO)).quantize(Decimal("0.01"))) for b in balances]
+
+
+def running_out(*, reseller: Reseller, within: int = RUNS_OUT_SOON_DAYS, limit: int = 10) -> list[Customer]:
+    """Customers whose credit runs out within `within` days at their burn rate, soonest first (the
+    balance's (reseller, days_to_zero, customer) index)."""
+    return list(Customer.objects.filter(reseller=reseller, balance__reseller=reseller, balance__days_to_zero__lte=within)
+                .select_related("balance").order_by("balance__days_to_zero", "id")[:limit])

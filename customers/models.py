@@ -390,6 +390,8 @@ class CustomerBalance(models.Model):
             models.Index(fields=["reseller", "used", "customer"], name="balance_reseller_used"),
             models.Index(fields=["reseller", "used_ratio", "customer"], name="balance_reseller_used_ratio"),
             models.Index(fields=["reseller", "days_to_zero", "customer"], name="balance_reseller_days_to_zero"),
+            # The Overview's top spenders over 7 days: the highest burn rates.
+            models.Index(fields=["reseller", "burn_rate", "customer"], name="balance_reseller_burn_rate"),
             # The alert sweep walks only customers past a default threshold, in id order.
             models.Index(fields=["reseller", "customer"], condition=Q(usage_band__gt=0), name="balance_alertable"),
             # The status filter, the Overview's counts and My Customers sorted by account status.

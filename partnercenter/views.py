@@ -59,10 +59,32 @@ def overview_context(request, **extra) -> dict:
     }
 
 
+def overview_charts(request) -> dict:
+    """The Overview's charts a reseller acts on (DESIGN §8), each with its data island and table."""
+    reseller = request.reseller
+    today = reseller_today(reseller)
+    allocated = credit_selectors.pool_allocated_history(reseller=reseller, today=today)
+    bands = credit_selectors.usage_band_counts(reseller=reseller)
+    spenders = credit_selectors.top_spenders(reseller=reseller, today=today)
+    return {
+        "can_write": request.member.can_allocate,
+        "allocated": allocated,
+        "allocated_data": credit_selectors.chart_data(
+            [day.isoformat() for day, _ in allocated], {gettext("Allocated"): [a for _, a in allocated]}, time=True),
+        "bands": bands,
+        "bands_data": credit_selectors.chart_data([label for label, _ in bands], {gettext("Customers"): [n for _, n in bands]}),
+        "spenders": spenders,
+        "spenders_data": credit_selectors.chart_data(
+            [f"{c.name} ({c.uin})" for c, _ in spenders], {gettext("Spent in 7 days"): [s for _, s in spenders]}),
+        "running_out": credit_selectors.running_out(reseller=reseller),
+        "runs_out_days": credit_selectors.RUNS_OUT_SOON_DAYS,
+    }
+
+
 @require_http_methods(["GET", "HEAD"])
 @member_required
 def overview(request):
-    return render(request, "overview.html", overview_context(request))
+    return render(request, "overview.html", overview_context(request, **overview_charts(request)))
 
 
 @require_POST

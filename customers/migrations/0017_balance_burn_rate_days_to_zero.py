@@ -32,4 +32,8 @@ class Migration(migrations.Migration):
             model_name='customerbalance',
             index=models.Index(fields=['reseller', 'days_to_zero', 'customer'], name='balance_reseller_days_to_zero'),
         ),
+        migrations.AddIndex(
+            model_name='customerbalance',
+            index=models.Index(fields=['reseller', 'burn_rate', 'customer'], name='balance_reseller_burn_rate'),
+        ),
     ]

@@ -16,6 +16,10 @@
     return values.map(function (v) { return v === null ? null : Number(v); });
   }
 
+  function whole(v) {
+    return v === null || v === undefined ? "" : Number.isInteger(v) ? v.toLocaleString("en-US") : "";
+  }
+
   function money(v) {
     return v === null || v === undefined ? "" : v.toLocaleString("en-US", {minimumFractionDigits: 2, maximumFractionDigits: 2});
   }
@@ -24,6 +28,9 @@
     var island = document.getElementById(el.getAttribute("data-chart"));
     if (!island || typeof uPlot === "undefined") { return; }
     var data = JSON.parse(island.textContent);
+    // Counts arrive as whole numbers, money with its cents: each is shown as it came.
+    var counts = data.series.every(function (s) { return s.values.every(function (v) { return String(v).indexOf(".") < 0; }); });
+    var figure = counts ? whole : money;
     var raw = data.series.map(function (s) { return numbers(s.values); });
     var xs = data.time
       ? data.labels.map(function (d) { return Date.parse(d + "T00:00:00Z") / 1000; })
@@ -53,7 +60,7 @@
         width: bars ? 0 : 2,
         paths: bars ? uPlot.paths.bars({size: [0.8, 40]}) : undefined,
         points: {show: false},
-        value: function (u, v, s, i) { return i === null || i === undefined ? "" : money(raw[index][i]); }
+        value: function (u, v, s, i) { return i === null || i === undefined ? "" : figure(raw[index][i]); }
       });
     });
     var opts = {
@@ -64,7 +71,7 @@
       scales: {x: {time: !!data.time, range: bars && !data.time ? function (u, min, max) { return [min - 0.6, max + 0.6]; } : undefined}},
       axes: [
         data.time ? {} : {values: function (u, ticks) { return ticks.map(function (t) { return Number.isInteger(t) ? (data.labels[t] || "") : ""; }); }},
-        {values: function (u, ticks) { return ticks.map(money); }, size: 70}
+        {values: function (u, ticks) { return ticks.map(figure); }, size: 70}
       ],
       series: series
     };

@@ -76,3 +76,25 @@ def b_path(name: str):
     from tests.browser.conftest import SCREENSHOTS
 
     return SCREENSHOTS / f"{name}-1440x900.png"
+
+
+def test_overview_charts_draw_with_their_tables(console, open_browser):
+    spend(console)
+    b = open_browser("overview-charts")
+    b.sign_in_as(console["operator"].user)
+    page = b.page
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto("/")
+    for island in ("pool-allocated-data", "usage-bands-data", "top-spenders-data"):
+        expect(page.locator(f"[data-chart='{island}']")).to_have_attribute("data-chart-ready", "true")
+    page.screenshot(path=str(b_path("overview")), full_page=False)
+    page.screenshot(path=str(b_path("overview-full")), full_page=True)
+    top = json.loads(page.locator("#top-spenders-data").text_content())
+    rows = [row.locator("th, td").all_text_contents() for row in page.locator("#top-spenders-table tbody tr").all()]
+    assert [r[0] for r in rows] == top["labels"] and len(rows) == 5
+    assert [Decimal(r[1].replace(",", "")) for r in rows] == [Decimal(v) for v in top["series"][0]["values"]]
+    # Running out within 7 days: Acme Games has spent past its credit; Allocate Credit opens the modal.
+    running = page.locator("#running-out")
+    expect(running).to_contain_text("Acme Games")
+    running.get_by_role("link", name="Allocate Credit").first.click()
+    expect(page.locator("dialog.modal")).to_be_visible()
