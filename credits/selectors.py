@@ -288,14 +288,28 @@ RUNS_OUT_SOON_DAYS = 7
 
 def pool_allocated_history(*, reseller: Reseller, today, days: int = OVERVIEW_HISTORY_DAYS) -> list[tuple]:
     """(day, allocated at the end of that day) for the last `days` days: today's allocated figure
-    (the pool's, always current) less the net allocations recorded after each day. One read of the
-    period's records by the (reseller, -created_at) index, grouped by day in the reseller's zone."""
+    (the pool's, always current) less the net allocations recorded after each day.
+
+    Allocation records are immutable and written at the time they happen, so the net of a day
+    before today never changes: those sums (a read of up to 90 days of records, 250,000 rows at
+    scale, about half a second) are kept in the cache until the day ends; only today's records are
+    read on every view."""
     first = today - timedelta(days=days - 1)
     zone = reseller.zone
-    start = timezone_aware_midnight(first, zone)
-    moved = dict(AllocationRecord.objects.filter(reseller=reseller, created_at__gte=start)
-                 .annotate(day=TruncDate("created_at", tzinfo=zone)).values("day")
-                 .annotate(net=Sum("amount")).order_by().values_list("day", "net"))
+    start_of_today = timezone_aware_midnight(today, zone)
+    key = f"overview:allocated-days:{reseller.pk}:{reseller.uin}:{first.isoformat()}:{today.isoformat()}:{reseller.time_zone}"
+    try:
+        past = cache.get(key)
+    except Exception:  # an unreachable cache only costs the reading
+        logger.warning("allocation history not cached: the cache is unavailable", exc_info=True)
+        past = None
+    if past is None:
+        past = _net_by_day(reseller, timezone_aware_midnight(first, zone), start_of_today)
+        try:
+            cache.set(key, past, ALLOCATED_HISTORY_SECONDS)
+        except Exception:
+            logger.warning("allocation history not cached: the cache is unavailable", exc_info=True)
+    moved = {**past, **_net_by_day(reseller, start_of_today, None)}
     allocated = pool_figures(reseller=reseller)["allocated"]
     history = []
     for n in range(days - 1, -1, -1):
@@ -303,6 +317,18 @@ def pool_allocated_history(*, reseller: Reseller, today, days: int = OVERVIEW_HI
         history.append((day, allocated))
         allocated -= moved.get(day, ZERO)
     return history[::-1]
+
+
+ALLOCATED_HISTORY_SECONDS = 86400
+
+
+def _net_by_day(reseller: Reseller, start, end) -> dict:
+    """Net allocations per day (in the reseller's zone) recorded from `start` to before `end`."""
+    records = AllocationRecord.objects.filter(reseller=reseller, created_at__gte=start)
+    if end is not None:
+        records = records.filter(created_at__lt=end)
+    return dict(records.annotate(day=TruncDate("created_at", tzinfo=reseller.zone)).values("day")
+                .annotate(net=Sum("amount")).order_by().values_list("day", "net"))
 
 
 def timezone_aware_midnight(day, zone) -> datetime:

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import LoginView
 from django.shortcuts import redirect, render
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.views import defaults, i18n as django_i18n
 from django.views.decorators.csrf import csrf_exempt
@@ -135,6 +136,17 @@ def _charge_filters(request) -> tuple[str, str, str]:
     return product, pay_mode, ""
 
 
+def _spend_rows(spend) -> str:
+    """The daily spend table's rows, written here rather than by the template: a year is 365 rows of
+    several money cells, which cost the template engine tens of milliseconds. Every value in them is
+    a date or an amount (nothing to escape)."""
+    return mark_safe("".join(
+        f'<tr><th scope="row">{day.isoformat()}</th>'
+        + "".join(f'<td class="num">{format_money(amount)}</td>' for amount in amounts)
+        + f'<td class="num">{format_money(total)}</td></tr>\n'
+        for day, amounts, total in spend.rows))
+
+
 def customer_page_context(request, customer) -> dict:
     reseller = request.reseller
     days, range_error = _range_days(request)
@@ -152,7 +164,7 @@ def customer_page_context(request, customer) -> dict:
     return {
         "nav": "customers", "customer": customer, "balance": balance, "can_write": request.member.can_allocate,
         "today": today, "run_out": run_out, "days": days, "ranges": credit_selectors.SPEND_RANGES,
-        "range_error": range_error, "spend": spend, "chart_data": spend.as_chart_data(),
+        "range_error": range_error, "spend": spend, "chart_data": spend.as_chart_data(), "spend_rows": _spend_rows(spend),
         "records": credit_selectors.latest_allocations(reseller=reseller, customer=customer, limit=10),
         "repayments": credit_selectors.latest_repayments(customer=customer),
         "charges": charges, "products": credit_selectors.usage_products(customer=customer),

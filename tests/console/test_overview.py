@@ -121,3 +121,32 @@ def test_overview_charts_equal_their_tables(owner_client, reseller, customer, ot
     assert spenders["labels"] == [f"Harbor Games ({customer.uin})"] and spenders["series"][0]["values"] == ["350.00"]
     running = text(by_id(html, "running-out"))
     assert "Harbor Games" in running and "Allocate Credit" in running and other_customer.name not in html
+
+
+def test_a_viewer_sees_who_runs_out_without_allocate_credit(viewer_client, reseller, customer):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from credits.services import usage_charge_check, usage_charges_ingest
+    from tests.pages import by_id, text
+
+    credit_allocate(reseller=reseller, customer=customer, amount="100.00")
+    usage_charges_ingest(reseller=reseller, rows=[usage_charge_check(
+        customer_uin=customer.uin, amount="95.00", incurred_at=timezone.now() - timedelta(hours=3), external_id="v")])
+    running = text(by_id(body(viewer_client.get("/")), "running-out"))
+    assert "Harbor Games" in running and "Allocate Credit" not in running
+
+
+def test_the_allocated_history_shows_todays_allocations_with_the_past_days_cached(owner_client, reseller, customer):
+    import json
+
+    from tests.pages import by_id, text
+
+    def allocated():
+        return json.loads(text(by_id(body(owner_client.get("/")), "pool-allocated-data")))["series"][0]["values"]
+
+    first = allocated()
+    credit_allocate(reseller=reseller, customer=customer, amount="250.00")
+    second = allocated()
+    assert first[-1] == "0.00" and second[-1] == "250.00" and second[:-1] == first[:-1]
