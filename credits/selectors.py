@@ -227,13 +227,16 @@ class DailySpend:
         """The chart's data island (static/js/charts.js): the same figures as the table, money as
         strings, one series per product, stacked."""
         return chart_data([d.isoformat() for d in self.days],
-                          {p or "—": self.amounts[p] for p in self.products}, time=True, stacked=True)
+                          {p or "—": self.amounts[p] for p in self.products}, x_label=gettext("Day"), time=True,
+                          stacked=True)
 
 
-def chart_data(labels: list[str], series: dict[str, list], *, time: bool = False, stacked: bool = False) -> dict:
-    """What static/js/charts.js draws: x labels (ISO dates when `time`), and one list of figures per
-    named series (money as strings, so the browser shows the exact figures of the table)."""
-    return {"labels": labels, "time": time, "stacked": stacked,
+def chart_data(labels: list[str], series: dict[str, list], *, x_label: str, time: bool = False,
+               stacked: bool = False) -> dict:
+    """What static/js/charts.js draws: x labels (ISO dates when `time`) and what they are (`x_label`,
+    translated: the chart's legend names it), and one list of figures per named series (money as
+    strings, so the browser shows the exact figures of the table)."""
+    return {"labels": labels, "x_label": x_label, "time": time, "stacked": stacked,
             "series": [{"name": name, "values": [str(v) for v in values]} for name, values in series.items()]}
 
 

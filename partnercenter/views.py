@@ -71,12 +71,15 @@ def overview_charts(request) -> dict:
         "can_write": request.member.can_allocate,
         "allocated": allocated,
         "allocated_data": credit_selectors.chart_data(
-            [day.isoformat() for day, _ in allocated], {gettext("Allocated"): [a for _, a in allocated]}, time=True),
+            [day.isoformat() for day, _ in allocated], {gettext("Allocated"): [a for _, a in allocated]}, x_label=gettext("Day"),
+            time=True),
         "bands": bands,
-        "bands_data": credit_selectors.chart_data([label for label, _ in bands], {gettext("Customers"): [n for _, n in bands]}),
+        "bands_data": credit_selectors.chart_data([label for label, _ in bands], {gettext("Customers"): [n for _, n in bands]},
+                                                 x_label=gettext("Usage")),
         "spenders": spenders,
         "spenders_data": credit_selectors.chart_data(
-            [f"{c.name} ({c.uin})" for c, _ in spenders], {gettext("Spent in 7 days"): [s for _, s in spenders]}),
+            [f"{c.name} ({c.uin})" for c, _ in spenders], {gettext("Spent in 7 days"): [s for _, s in spenders]},
+            x_label=gettext("Customer")),
         "running_out": credit_selectors.running_out(reseller=reseller),
         "runs_out_days": credit_selectors.RUNS_OUT_SOON_DAYS,
     }

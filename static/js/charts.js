@@ -2,7 +2,9 @@
  *
  * Hand-written because htmx cannot draw: each element with data-chart="<id>" gets a chart of the
  * JSON data island <script id="<id>" type="application/json"> (Django's json_script) beside it:
- *   {"labels": [...], "time": bool, "stacked": bool, "series": [{"name": "...", "values": ["1.20", ...]}]}
+ *   {"labels": [...], "x_label": "...", "time": bool, "stacked": bool,
+ *    "series": [{"name": "...", "values": ["1.20", ...]}]}
+ * Every word on a chart comes from the page (translated there): x_label and the series' names.
  * Labels are ISO dates when "time" is true, else categories (drawn as bars). Money arrives as
  * strings; the same figures are in the table under each chart. Charts are drawn on page load (and
  * after htmx swaps in an element holding one), and follow the width of their card.
@@ -47,7 +49,7 @@
     }
     var order = data.stacked ? drawn.map(function (_, i) { return drawn.length - 1 - i; }) : drawn.map(function (_, i) { return i; });
     var bars = data.stacked || !data.time;
-    var series = [{label: data.time ? "Day" : "", value: function (u, v) {
+    var series = [{label: data.x_label, value: function (u, v) {
       if (v === null) { return ""; }
       return data.time ? new Date(v * 1000).toISOString().slice(0, 10) : data.labels[v];
     }}];
