@@ -6,9 +6,10 @@ Field names and JSON types follow the SDK's models.py (tencentcloud.intlpartners
 money goes out as JSON numbers (the SDK's float), times as "YYYY-MM-DD HH:MM:SS" in the reseller's
 time zone, and a few UINs as strings where the SDK types them so."""
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -17,7 +18,7 @@ from django.utils.translation import gettext
 
 from core.errors import CustomerNotBound, DomainError
 from core.money import parse_amount
-from credits import services as credit_services
+from credits import selectors as credit_selectors, services as credit_services
 from credits.models import AllocationRecord
 from credits.selectors import PayMode, purchase_check
 from customers import selectors as customer_selectors, services as customer_services
@@ -401,6 +402,10 @@ CHARGE_PARAMS = (
           required=True, minimum=1, maximum=128, range_code="InvalidParameterValue.ExternalId"),
     Param("Product", "str", "Product name.", default="", maximum=100),
     Param("Description", "str", "Free text.", default="", maximum=255),
+    Param("Region", "str", "Region of the resource, such as ap-singapore (default: none).", default="", maximum=64),
+    Param("PayMode", "str", "prePay (yearly/monthly subscription) or postPay (pay-as-you-go, the default).",
+          default="", maximum=8, range_code="InvalidParameterValue.PayMode"),
+    Param("InstanceId", "str", "Instance the charge is for (default: none).", default="", maximum=128),
 )
 # credits.services.usage_charge_check names fields in snake case; the API answers with its own names.
 _CHARGE_FIELDS = {
@@ -410,6 +415,9 @@ _CHARGE_FIELDS = {
     "external_id": ("ExternalId", "InvalidParameterValue.ExternalId"),
     "product": ("Product", "InvalidParameterValue"),
     "description": ("Description", "InvalidParameterValue"),
+    "region": ("Region", "InvalidParameterValue"),
+    "pay_mode": ("PayMode", "InvalidParameterValue.PayMode"),
+    "instance_id": ("InstanceId", "InvalidParameterValue"),
 }
 
 
@@ -423,6 +431,9 @@ def _charge(charge: dict, index: int) -> dict:
             product=charge["Product"],
             description=charge["Description"],
             source="api",
+            region=charge["Region"],
+            pay_mode=charge["PayMode"],
+            instance_id=charge["InstanceId"],
         )
     except DomainError as exc:
         name, code = _CHARGE_FIELDS.get(exc.field or "", ("", exc.code))
@@ -447,11 +458,13 @@ def _charge(charge: dict, index: int) -> dict:
         ("InvalidParameterValue.IncurredAt", "an IncurredAt is not ISO 8601 with a time zone, or lies before "
          "2000-01-01T00:00:00Z or more than one day ahead of the server's clock"),
         ("InvalidParameterValue.ExternalId", "an ExternalId is blank, too long or repeated within the batch"),
+        ("InvalidParameterValue.PayMode", "a PayMode is neither prePay nor postPay"),
         ("FailedOperation.IdempotencyConflict", "an ExternalId was recorded before for a different customer or amount"),
         UIN_NO_AUTH, INVALID_UIN, VIEWER,
     ),
     example={"Charges": [{"ClientUin": 100012345678, "Amount": "12.34", "IncurredAt": "2026-06-01T08:00:00+08:00",
-                          "ExternalId": "bill-2026-06-01-0001", "Product": "CVM", "Description": "Instance hours"}]},
+                          "ExternalId": "bill-2026-06-01-0001", "Product": "CVM", "Description": "Instance hours",
+                          "Region": "ap-singapore", "PayMode": "postPay", "InstanceId": "ins-1a2b3c4d"}]},
 )
 def ReportCustomerUsage(ctx: Context, params: dict) -> dict:
     charges = [_charge(charge, index) for index, charge in enumerate(params["Charges"])]
@@ -699,6 +712,185 @@ def QueryCustomerBillingQuota(ctx: Context, params: dict) -> dict:
 
 def customer_actions() -> list[str]:
     return [name for name, spec in ACTIONS.items() if spec.customer_key]
+# --- Bills (DESIGN §5, §8): computed from the usage charges' daily rollups -------------------------
+# A month or a date is counted in the reseller's time zone, as the rollups' days are. Charges are
+# recorded after vouchers and carry no transaction type or payment status: ActionType and
+# IsConfirmed take only their "all" values, and the fields a charge does not know are empty.
+
+MONTH_CODE = "InvalidParameterValue"
+_MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+PAY_MODE_NAMES = {"prePay": "Yearly/monthly subscription", "postPay": "Pay-As-You-Go resources"}
+
+
+def _month(value: str, name: str) -> tuple[date, date]:
+    """The first and last day of a "YYYY-MM" month, or InvalidParameterValue naming the format."""
+    match = _MONTH.match(value.strip())
+    if match is None or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
+        raise ApiError(MONTH_CODE, f"`{name}` must be a month as YYYY-MM (such as 2026-01), from 2000-01; got {value!r}.")
+    first = date(int(match.group(1)), int(match.group(2)), 1)
+    return first, (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def _date(value: str, name: str) -> date:
+    text = value.strip()
+    try:
+        if _DATE.match(text):
+            return date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise ApiError(MONTH_CODE, f"`{name}` must be a date as YYYY-MM-DD (such as 2026-01-31); got {value!r}.")
+
+
+def _all_only(params: dict) -> None:
+    if params.get("ActionType"):
+        raise ApiError("InvalidParameterValue", "`ActionType` must be empty: usage charges carry no transaction type.")
+    if params.get("IsConfirmed") not in ("", "0"):
+        raise ApiError("InvalidParameterValue",
+                       "`IsConfirmed` must be 0 or empty (all): usage charges carry no payment status.")
+
+
+def _cost(value, places: int = 8) -> str:
+    return f"{value:.{places}f}"
+
+
+BILL_CUSTOMER = Param("CustomerUin", "uin", "Customer UIN.", required=True)
+BILL_PAY_MODE = Param("PayMode", "str", "prePay or postPay; empty for both.", default="",
+                      choices=("", "prePay", "postPay"))
+BILL_ACTION_TYPE = Param("ActionType", "str", "Transaction type: only empty (all) is accepted.", default="", maximum=64)
+BILL_CONFIRMED = Param("IsConfirmed", "str", "Payment status: only 0 or empty (all) is accepted.", default="", maximum=1)
+BILL_ERRORS = (("InvalidParameterValue", "a month is not YYYY-MM, a date not YYYY-MM-DD, or ActionType / "
+                "IsConfirmed is not its 'all' value"), UIN_NO_AUTH, INVALID_UIN)
+
+
+@action(
+    summary="A customer's total spend in a month (its usage charges, by the day they were incurred in your "
+    "time zone), optionally of one pay mode.",
+    params=(BILL_CUSTOMER, Param("Month", "str", "Month as YYYY-MM.", required=True, maximum=7),
+            BILL_PAY_MODE, BILL_ACTION_TYPE, BILL_CONFIRMED),
+    response=(("TotalCost", "Float", "Total spend in USD."),),
+    errors=BILL_ERRORS,
+    example={"CustomerUin": 100012345678, "Month": "2026-01"},
+    sdk_request="DescribeCustomerBillSummaryRequest",
+)
+def DescribeCustomerBillSummary(ctx: Context, params: dict) -> dict:
+    first, last = _month(params["Month"], "Month")
+    _all_only(params)
+    customer = _in_scope(ctx, [params["CustomerUin"]])[params["CustomerUin"]]
+    (_, total, _), = credit_selectors.usage_totals(customer=customer, first=first, last=last, pay_mode=params["PayMode"])
+    return {"TotalCost": money(total)}
+
+
+@action(
+    summary="A customer's total spend on one day (in your time zone).",
+    params=(BILL_CUSTOMER, Param("Date", "str", "Day as YYYY-MM-DD.", required=True, maximum=10)),
+    response=(("TotalCost", "String", "Total spend in USD, 2 decimals."),),
+    errors=BILL_ERRORS,
+    example={"CustomerUin": 100012345678, "Date": "2026-01-31"},
+    sdk_request="DescribeCustomerBillDetailByDayRequest",
+)
+def DescribeCustomerBillDetailByDay(ctx: Context, params: dict) -> dict:
+    day = _date(params["Date"], "Date")
+    customer = _in_scope(ctx, [params["CustomerUin"]])[params["CustomerUin"]]
+    (_, total, _), = credit_selectors.usage_totals(customer=customer, first=day, last=day)
+    return {"TotalCost": _cost(total, 2)}
+
+
+def _bill_detail(charge, reseller: Reseller, customer: Customer) -> dict:
+    empty = ("ProjectName", "AvailabilityZone", "InstanceName", "SubProductName", "TransactionType", "UsageEndTime",
+             "ComponentType", "ComponentName", "ComponentListPrice", "ComponentPriceMeasurementUnit", "ComponentUsage",
+             "ComponentUsageUnit", "UsageDuration", "DurationUnit", "OriginalCost", "DiscountRate",
+             "TotalAmountAfterDiscount", "VoucherDeduction", "CustomerDiscountRate", "BusinessCode", "ProductCode",
+             "ComponentCode", "ItemCode")
+    return {
+        "PayerAccountId": reseller.uin, "OwnerAccountId": customer.uin, "OperatorAccountId": customer.uin,
+        "ProductName": charge.product, "BillingMode": PAY_MODE_NAMES[charge.pay_mode], "Region": charge.region,
+        "InstanceId": charge.instance_id, "TransactionId": charge.external_id,
+        "TransactionTime": _time(charge.created_at, reseller), "UsageStartTime": _time(charge.incurred_at, reseller),
+        "TotalCost": _cost(charge.amount, 2), "Currency": "USD", "Id": str(charge.pk),
+        **dict.fromkeys(empty, ""),
+    }
+
+
+@action(
+    summary="A customer's usage charges of a month, newest first: the fields a charge knows (product, pay mode, "
+    "region, instance, times, cost, its ExternalId as TransactionId); the others are empty strings.",
+    params=(BILL_CUSTOMER, Param("Month", "str", "Month as YYYY-MM.", required=True, maximum=7),
+            Param("PageSize", "int", "Entries per page.", default=20, minimum=1, maximum=200, range_code=PAGE_CODE),
+            Param("Page", "int", "Page number, from 1.", default=1, minimum=1, maximum=10**9, range_code=PAGE_CODE),
+            BILL_PAY_MODE, BILL_ACTION_TYPE, BILL_CONFIRMED),
+    response=(("Total", "Integer", "Charges in the month (with the filters)."),
+              ("DetailSet", "Array of BillDetailData", "This page of them.")),
+    errors=(*BILL_ERRORS, PAGE_ERROR),
+    example={"CustomerUin": 100012345678, "Month": "2026-01", "Page": 1, "PageSize": 20},
+    sdk_request="DescribeCustomerBillDetailRequest",
+)
+def DescribeCustomerBillDetail(ctx: Context, params: dict) -> dict:
+    first, last = _month(params["Month"], "Month")
+    _all_only(params)
+    customer = _in_scope(ctx, [params["CustomerUin"]])[params["CustomerUin"]]
+    # The count comes from the rollups (charges per day), the page from the charges' customer index.
+    (_, _, total), = credit_selectors.usage_totals(customer=customer, first=first, last=last, pay_mode=params["PayMode"])
+    zone = ctx.reseller.zone
+    start = datetime.combine(first, datetime.min.time(), zone)
+    end = datetime.combine(last + timedelta(days=1), datetime.min.time(), zone)
+    offset = (params["Page"] - 1) * params["PageSize"]
+    charges = credit_selectors.usage_charges(reseller=ctx.reseller, customer=customer, pay_mode=params["PayMode"]).filter(
+        incurred_at__gte=start, incurred_at__lt=end)[offset : offset + params["PageSize"]] if offset < total else []
+    return {"Total": total, "DetailSet": [_bill_detail(c, ctx.reseller, customer) for c in charges]}
+
+
+BILL_MONTH_PARAMS = (Param("BillMonth", "str", "Month as YYYY-MM.", required=True, maximum=7), BILL_CUSTOMER)
+
+
+def _summary(ctx: Context, params: dict, group: str) -> list[tuple]:
+    first, last = _month(params["BillMonth"], "BillMonth")
+    customer = _in_scope(ctx, [params["CustomerUin"]])[params["CustomerUin"]]
+    return credit_selectors.usage_totals(customer=customer, first=first, last=last, group=group)
+
+
+@action(
+    summary="A customer's spend in a month by product (OriginalCost and VoucherPayAmount are empty: charges are "
+    "recorded after vouchers).",
+    params=BILL_MONTH_PARAMS,
+    response=(("SummaryOverview", "Array of BusinessSummaryOverviewItem", "One item per product."),),
+    errors=BILL_ERRORS,
+    example={"BillMonth": "2026-01", "CustomerUin": 100012345678},
+    sdk_request="DescribeBillSummaryByProductRequest",
+)
+def DescribeBillSummaryByProduct(ctx: Context, params: dict) -> dict:
+    return {"SummaryOverview": [
+        {"BusinessCode": product, "BusinessCodeName": product, "OriginalCost": "", "VoucherPayAmount": "",
+         "TotalCost": _cost(total)} for product, total, _ in _summary(ctx, params, "product")]}
+
+
+@action(
+    summary="A customer's spend in a month by region (RegionId as the charges name it; empty for none).",
+    params=BILL_MONTH_PARAMS,
+    response=(("SummaryOverview", "Array of RegionSummaryOverviewItem", "One item per region."),),
+    errors=BILL_ERRORS,
+    example={"BillMonth": "2026-01", "CustomerUin": 100012345678},
+    sdk_request="DescribeBillSummaryByRegionRequest",
+)
+def DescribeBillSummaryByRegion(ctx: Context, params: dict) -> dict:
+    return {"SummaryOverview": [
+        {"RegionId": region, "RegionName": "", "OriginalCost": "", "VoucherPayAmount": "", "TotalCost": _cost(total)}
+        for region, total, _ in _summary(ctx, params, "region")]}
+
+
+@action(
+    summary="A customer's spend in a month by pay mode (prePay, postPay); Detail is empty (charges carry no "
+    "transaction type).",
+    params=BILL_MONTH_PARAMS,
+    response=(("SummaryOverview", "Array of PayModeSummaryOverviewItem", "One item per pay mode."),),
+    errors=BILL_ERRORS,
+    example={"BillMonth": "2026-01", "CustomerUin": 100012345678},
+    sdk_request="DescribeBillSummaryByPayModeRequest",
+)
+def DescribeBillSummaryByPayMode(ctx: Context, params: dict) -> dict:
+    return {"SummaryOverview": [
+        {"PayMode": mode, "PayModeName": PAY_MODE_NAMES[mode], "OriginalCost": "", "Detail": [],
+         "VoucherPayAmount": "", "TotalCost": _cost(total)} for mode, total, _ in _summary(ctx, params, "pay_mode")]}
 
 
 def run(action_: Action, ctx: Context, body: dict) -> dict:

@@ -5,7 +5,7 @@ import importlib
 import os
 import sys
 
-SECTIONS = ["ledger", "console", "alerts", "api", "ingest", "latency"]
+SECTIONS = ["ledger", "console", "alerts", "api", "ingest", "latency", "usage"]
 
 
 def main(argv: list[str]) -> int:

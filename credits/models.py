@@ -157,6 +157,13 @@ class AllocationRecord(models.Model):
         return "allocate" if self.amount > 0 else "repossess"
 
 
+class PayMode(models.TextChoices):
+    """Tencent's pay modes, spelled as its bill API spells them (PayMode)."""
+
+    PREPAY = "prePay", _("Prepaid (yearly/monthly)")
+    POSTPAY = "postPay", _("Pay-as-you-go")
+
+
 class UsageCharge(models.Model):
     """One charge of consumption against a customer's credit (DESIGN §3). Each adds its amount to
     the customer's `used`; the external id (the billing system's) makes ingestion idempotent.
@@ -178,6 +185,11 @@ class UsageCharge(models.Model):
     incurred_at = models.DateTimeField()
     external_id = models.CharField(max_length=128)
     product = models.CharField(max_length=100, blank=True)
+    # Tencent's region id (ap-singapore, ...); empty when the billing system did not say.
+    region = models.CharField(max_length=64, blank=True, default="", db_default="")
+    pay_mode = models.CharField(max_length=8, choices=PayMode.choices, default=PayMode.POSTPAY,
+                                db_default=PayMode.POSTPAY)
+    instance_id = models.CharField(max_length=128, blank=True, default="", db_default="")
     description = models.CharField(max_length=255, blank=True)
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.API)
     created_at = models.DateTimeField(default=timezone.now)
@@ -192,6 +204,35 @@ class UsageCharge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.amount} ({self.external_id})"
+
+
+class UsageDaily(models.Model):
+    """The daily rollup of a customer's usage charges (DESIGN §8): the sum and count of its charges
+    per day (the day the charge was incurred, in the reseller's time zone when it was recorded),
+    product, region and pay mode. usage_charges_ingest adds each batch's new charges to it in the
+    same transaction that inserts them (one INSERT … ON CONFLICT DO UPDATE), so it always equals
+    the sum of the charges; every chart, burn rate and bill answer reads it, never the charges.
+    A late charge lands on the day it was incurred."""
+
+    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+", db_index=False)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+", db_index=False)
+    day = models.DateField()
+    product = models.CharField(max_length=100, blank=True)
+    region = models.CharField(max_length=64, blank=True)
+    pay_mode = models.CharField(max_length=8, choices=PayMode.choices)
+    amount = money_field()
+    charges = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "day", "product", "region", "pay_mode"],
+                                    name="usage_daily_key"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="usage_daily_amount_positive"),
+        ]
+        indexes = [models.Index(fields=["reseller", "day"], name="usage_daily_reseller_day")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.day} {self.product} {self.amount}"
 
 
 class UsageChargeKey(models.Model):

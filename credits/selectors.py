@@ -2,17 +2,19 @@
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils.translation import gettext
 
 from core.rules import THRESHOLDS, band_label
 from customers.models import AccountStatus, Customer, CustomerBalance, Reseller
 
-from .models import AllocationRecord, CreditPool, PoolApplication, PoolGrant
+from .models import AllocationRecord, CreditPool, PoolApplication, PoolGrant, UsageCharge, UsageDaily
 
 ZERO = Decimal("0.00")
 logger = logging.getLogger(__name__)
@@ -243,3 +245,174 @@ def customer_daily_spend(*, customer: Customer, zone, today, days: int = 30) -> 
     product_totals = {product: sum((spent.get(product, zero) for spent in by_day.values()), zero) for product in products}
     return DailySpend(days=list(by_day), products=sorted(products), by_day=by_day, day_totals=day_totals,
                       product_totals=product_totals, total=sum(day_totals.values(), zero))
+# --- Usage (DESIGN §8): every figure from the daily rollups, never a scan of the charges --------
+
+SPEND_RANGES = (30, 90, 365)
+
+
+@dataclass(frozen=True)
+class DailySpend:
+    """A customer's daily spend over `days` days ending today (reseller's zone), by product: one
+    amount per day and product (0.00 where nothing was charged), and each day's total."""
+
+    days: list
+    products: list[str]
+    amounts: dict[str, list[Decimal]]
+    totals: list[Decimal]
+
+    @property
+    def rows(self) -> list[tuple]:
+        """(day, [amount per product], total) for the accessible table."""
+        return [(day, [self.amounts[p][i] for p in self.products], self.totals[i]) for i, day in enumerate(self.days)]
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.totals, ZERO)
+
+    def as_chart_data(self) -> dict:
+        """The chart's data island (static/js/charts.js): the same figures as the table, money as
+        strings, one series per product, stacked."""
+        return chart_data([d.isoformat() for d in self.days],
+                          {p or "—": self.amounts[p] for p in self.products}, x_label=gettext("Day"), time=True,
+                          stacked=True)
+
+
+def chart_data(labels: list[str], series: dict[str, list], *, x_label: str, time: bool = False,
+               stacked: bool = False) -> dict:
+    """What static/js/charts.js draws: x labels (ISO dates when `time`) and what they are (`x_label`,
+    translated: the chart's legend names it), and one list of figures per named series (money as
+    strings, so the browser shows the exact figures of the table)."""
+    return {"labels": labels, "x_label": x_label, "time": time, "stacked": stacked,
+            "series": [{"name": name, "values": [str(v) for v in values]} for name, values in series.items()]}
+
+
+def daily_spend(*, customer: Customer, today, days: int) -> DailySpend:
+    """One indexed read of the customer's rollups (usage_daily_key starts with customer, day)."""
+    first = today - timedelta(days=days - 1)
+    rows = (UsageDaily.objects.filter(customer=customer, day__gte=first, day__lte=today)
+            .values_list("day", "product").annotate(spent=Sum("amount")).order_by())
+    by_key = {(day, product): spent for day, product, spent in rows}
+    products = sorted({product for _, product in by_key}, key=lambda p: (p == "", p))
+    dates = [first + timedelta(days=n) for n in range(days)]
+    amounts = {p: [Decimal(by_key.get((d, p), ZERO)).quantize(Decimal("0.01")) for d in dates] for p in products}
+    totals = [sum((amounts[p][i] for p in products), ZERO) for i in range(days)]
+    return DailySpend(dates, products, amounts, totals)
+
+
+def usage_charges(*, reseller: Reseller, customer: Customer, product: str = "", pay_mode: str = "") -> QuerySet:
+    """The customer's charges, newest incurred first (usage_charge_customer_time)."""
+    charges = UsageCharge.objects.filter(reseller=reseller, customer=customer)
+    if product:
+        charges = charges.filter(product=product)
+    if pay_mode:
+        charges = charges.filter(pay_mode=pay_mode)
+    return charges.order_by("-incurred_at", "-id")
+
+
+def usage_products(*, customer: Customer) -> list[str]:
+    """The products the customer has been charged for (from its rollups)."""
+    return sorted(set(UsageDaily.objects.filter(customer=customer).values_list("product", flat=True).distinct()))
+
+
+def usage_totals(*, customer: Customer, first, last, group: str | None = None, pay_mode: str = "") -> list[tuple]:
+    """The customer's spend from `first` to `last` (days, inclusive) from its rollups: one
+    (None, total, charges) row, or one per value of `group` (product, region or pay_mode)."""
+    rows = UsageDaily.objects.filter(customer=customer, day__gte=first, day__lte=last)
+    if pay_mode:
+        rows = rows.filter(pay_mode=pay_mode)
+    if group is None:
+        spent = rows.aggregate(spent=Sum("amount"), charges=Sum("charges"))
+        return [(None, Decimal(spent["spent"] or ZERO).quantize(Decimal("0.01")), spent["charges"] or 0)]
+    return [(key, Decimal(spent).quantize(Decimal("0.01")), charges)
+            for key, spent, charges in rows.values_list(group).annotate(s=Sum("amount"), c=Sum("charges"))
+            .order_by(group).values_list(group, "s", "c")]
+
+
+# --- The Overview's charts (DESIGN §8) --------------------------------------------------------------
+
+OVERVIEW_HISTORY_DAYS = 90
+TOP_SPENDERS = 10
+RUNS_OUT_SOON_DAYS = 7
+
+
+def pool_allocated_history(*, reseller: Reseller, today, days: int = OVERVIEW_HISTORY_DAYS) -> list[tuple]:
+    """(day, allocated at the end of that day) for the last `days` days: today's allocated figure
+    (the pool's, always current) less the net allocations recorded after each day.
+
+    Allocation records are immutable and written at the time they happen, so the net of a day
+    before today never changes: those sums (a read of up to 90 days of records, 250,000 rows at
+    scale, about half a second) are kept in the cache until the day ends; only today's records are
+    read on every view."""
+    first = today - timedelta(days=days - 1)
+    zone = reseller.zone
+    start_of_today = timezone_aware_midnight(today, zone)
+    key = f"overview:allocated-days:{reseller.pk}:{reseller.uin}:{first.isoformat()}:{today.isoformat()}:{reseller.time_zone}"
+    try:
+        past = cache.get(key)
+    except Exception:  # an unreachable cache only costs the reading
+        logger.warning("allocation history not cached: the cache is unavailable", exc_info=True)
+        past = None
+    if past is None:
+        past = _net_by_day(reseller, timezone_aware_midnight(first, zone), start_of_today)
+        try:
+            cache.set(key, past, ALLOCATED_HISTORY_SECONDS)
+        except Exception:
+            logger.warning("allocation history not cached: the cache is unavailable", exc_info=True)
+    moved = {**past, **_net_by_day(reseller, start_of_today, None)}
+    allocated = pool_figures(reseller=reseller)["allocated"]
+    history = []
+    for n in range(days - 1, -1, -1):
+        day = first + timedelta(days=n)
+        history.append((day, allocated))
+        allocated -= moved.get(day, ZERO)
+    return history[::-1]
+
+
+ALLOCATED_HISTORY_SECONDS = 86400
+
+
+def _net_by_day(reseller: Reseller, start, end) -> dict:
+    """Net allocations per day (in the reseller's zone) recorded from `start` to before `end`."""
+    records = AllocationRecord.objects.filter(reseller=reseller, created_at__gte=start)
+    if end is not None:
+        records = records.filter(created_at__lt=end)
+    return dict(records.annotate(day=TruncDate("created_at", tzinfo=reseller.zone)).values("day")
+                .annotate(net=Sum("amount")).order_by().values_list("day", "net"))
+
+
+def timezone_aware_midnight(day, zone) -> datetime:
+    return datetime.combine(day, time.min, zone)
+
+
+def usage_band_counts(*, reseller: Reseller) -> list[tuple[str, int]]:
+    """How many customers are in each usage band, each counted once: below the first threshold,
+    then from each threshold to the next (from customer_counts, kept 30 s)."""
+    counts = customer_counts(reseller)
+    thresholds = sorted(THRESHOLDS)
+    bands = [(gettext("Below %(t)s %%") % {"t": thresholds[0]}, counts["customers"] - counts[f"band_{thresholds[0]}"])]
+    for low, high in zip(thresholds, [*thresholds[1:], None]):
+        reached = counts[f"band_{low}"] - (counts[f"band_{high}"] if high else 0)
+        label = (gettext("%(low)s–%(high)s %%") % {"low": low, "high": high}) if high else (
+            gettext("≥ %(low)s %%") % {"low": low})
+        bands.append((label, reached))
+    return bands
+
+
+def top_spenders(*, reseller: Reseller, today, limit: int = TOP_SPENDERS) -> list[tuple[Customer, Decimal]]:
+    """The `limit` customers that spent most over the burn-rate window (the last 7 days), with what
+    they spent there: the highest burn rates (balance_reseller_burn_rate), then their 7 days of
+    rollups (a few rows each)."""
+    balances = list(CustomerBalance.objects.filter(reseller=reseller, burn_rate__gt=0)
+                    .select_related("customer").order_by("-burn_rate", "customer_id")[:limit])
+    first = today - timedelta(days=6)
+    spent = dict(UsageDaily.objects.filter(customer_id__in=[b.customer_id for b in balances], day__gte=first,
+                                           day__lte=today).values("customer_id").annotate(s=Sum("amount"))
+                 .order_by().values_list("customer_id", "s"))
+    return [(b.customer, Decimal(spent.get(b.customer_id, ZERO)).quantize(Decimal("0.01"))) for b in balances]
+
+
+def running_out(*, reseller: Reseller, within: int = RUNS_OUT_SOON_DAYS, limit: int = 10) -> list[Customer]:
+    """Customers whose credit runs out within `within` days at their burn rate, soonest first (the
+    balance's (reseller, days_to_zero, customer) index)."""
+    return list(Customer.objects.filter(reseller=reseller, balance__reseller=reseller, balance__days_to_zero__lte=within)
+                .select_related("balance").order_by("balance__days_to_zero", "id")[:limit])

@@ -25,7 +25,7 @@ from customers.services import remark_clean
 from notifications.services import customer_evaluation_enqueue, customers_evaluation_enqueue
 from notifications.services.status import BALANCE_RETURNING, balance_change, balance_changes_record
 
-from .models import AllocationRecord, CreditPool, PoolApplication, PoolGrant, Repayment, UsageCharge
+from .models import AllocationRecord, CreditPool, PayMode, PoolApplication, PoolGrant, Repayment, UsageCharge
 
 IDEMPOTENCY_KEY_MAX = 64
 # The most one grant or application adds to a pool: far above any real pool, and far inside the
@@ -452,7 +452,10 @@ def pool_application_reject(*, application: PoolApplication, actor=None, note: s
 
 EXTERNAL_ID_MAX = 128
 PRODUCT_MAX = 100
+REGION_MAX = 64
+INSTANCE_ID_MAX = 128
 DESCRIPTION_MAX = 255
+PAY_MODES = tuple(PayMode.values)
 # Billing lags, so old charges are normal, back to INCURRED_AT_EARLIEST. A charge up to a day ahead
 # is a billing system's clock or time-zone slip we still take; beyond either end it is an input
 # error (year 1 would even be stored as a BC time that no later read can convert back).
@@ -523,14 +526,31 @@ def _check_text(value, *, name: str, limit: int, required: bool = False) -> str:
 _USAGE_SOURCES = frozenset(UsageCharge.Source.values)
 
 
+def _parse_pay_mode(value) -> str:
+    """Tencent's spelling, prePay or postPay; empty (an old input without it) is pay-as-you-go."""
+    text = "" if value is None else str(value).strip()
+    if not text:
+        return PayMode.POSTPAY
+    if text not in PAY_MODES:
+        raise InvalidValue(gettext("The pay mode %(value)s is not one of %(modes)s (empty means postPay).")
+                           % {"value": quoted(text), "modes": ", ".join(PAY_MODES)},
+                           code="InvalidParameterValue.PayMode", field="pay_mode")
+    return text
+
+
 def usage_charge_check(
-    *, customer_uin, amount, incurred_at, external_id, product="", description="", source: str = "api"
+    *, customer_uin, amount, incurred_at, external_id, product="", description="", source: str = "api",
+    region="", pay_mode="", instance_id="",
 ) -> dict:
-    """Validate one charge's fields without touching the database; return them normalised."""
+    """Validate one charge's fields without touching the database; return them normalised. Region
+    and instance id are optional (empty); pay mode defaults to pay-as-you-go (postPay)."""
     if source not in _USAGE_SOURCES:
         raise InvalidValue(gettext("Unknown usage source %(source)s: use one of %(sources)s.")
                            % {"source": quoted(source), "sources": ", ".join(sorted(_USAGE_SOURCES))}, field="source")
     return {
+        "region": _check_text(region, name="region", limit=REGION_MAX),
+        "pay_mode": _parse_pay_mode(pay_mode),
+        "instance_id": _check_text(instance_id, name="instance_id", limit=INSTANCE_ID_MAX),
         "customer_uin": _parse_uin(customer_uin),
         "amount": parse_amount(amount, allow_negative=False),
         "incurred_at": _parse_incurred_at(incurred_at),
@@ -577,12 +597,15 @@ WHERE c.reseller_id = %s AND c.uin = ANY(%s) ORDER BY c.id FOR UPDATE OF b
 # twin as recorded). usage_charge_amount_positive backs "amount > 0".
 _CHARGES_INSERT = """
 INSERT INTO credits_usagecharge
-    (reseller_id, customer_id, amount, incurred_at, external_id, product, description, source, created_at)
+    (reseller_id, customer_id, amount, incurred_at, external_id, product, description, source, created_at,
+     region, pay_mode, instance_id)
 SELECT %(reseller)s, r.customer_id, r.amount, r.incurred_at, r.external_id, r.product, r.description,
-       r.source, %(now)s
+       r.source, %(now)s, r.region, r.pay_mode, r.instance_id
 FROM unnest(%(customer_ids)s::bigint[], %(amounts)s::numeric[], %(incurred_at)s::timestamptz[],
-            %(external_ids)s::text[], %(products)s::text[], %(descriptions)s::text[], %(sources)s::text[])
-     AS r(customer_id, amount, incurred_at, external_id, product, description, source)
+            %(external_ids)s::text[], %(products)s::text[], %(descriptions)s::text[], %(sources)s::text[],
+            %(regions)s::text[], %(pay_modes)s::text[], %(instance_ids)s::text[])
+     AS r(customer_id, amount, incurred_at, external_id, product, description, source, region, pay_mode,
+          instance_id)
 WHERE NOT EXISTS (SELECT 1 FROM credits_usagechargekey k
                   WHERE k.reseller_id = %(reseller)s AND k.external_id = r.external_id)
 RETURNING external_id, customer_id, amount
@@ -628,7 +651,8 @@ def _charges_insert(cursor, reseller: Reseller, rows: list[dict], now: datetime)
             "customer_ids": [r["customer_id"] for r in rows], "amounts": [r["amount"] for r in rows],
             "incurred_at": [r["incurred_at"] for r in rows], "external_ids": [r["external_id"] for r in rows],
             "products": [r["product"] for r in rows], "descriptions": [r["description"] for r in rows],
-            "sources": [r["source"] for r in rows],
+            "sources": [r["source"] for r in rows], "regions": [r["region"] for r in rows],
+            "pay_modes": [r["pay_mode"] for r in rows], "instance_ids": [r["instance_id"] for r in rows],
         })
         return cursor.fetchall()
     # SQLite: its IMMEDIATE transaction holds the database's write lock, so no twin races in.
@@ -641,10 +665,103 @@ def _charges_insert(cursor, reseller: Reseller, rows: list[dict], now: datetime)
     UsageCharge.objects.bulk_create(
         [UsageCharge(reseller=reseller, customer_id=r["customer_id"], amount=r["amount"],
                      incurred_at=r["incurred_at"], external_id=r["external_id"], product=r["product"],
-                     description=r["description"], source=r["source"], created_at=now) for r in new],
+                     description=r["description"], source=r["source"], created_at=now, region=r["region"],
+                     pay_mode=r["pay_mode"], instance_id=r["instance_id"]) for r in new],
         batch_size=500,
     )
     return [(r["external_id"], r["customer_id"], r["amount"]) for r in new]
+
+
+# The daily rollups of the charges just inserted: one statement adds each (customer, day, product,
+# region, pay mode) sum to its row, or makes the row. Its customers' balance rows are locked
+# (_CUSTOMERS_LOCK), so two batches never wait on each other's rollup rows in turn.
+_DAILY_UPSERT_CONFLICT = """
+ON CONFLICT (customer_id, day, product, region, pay_mode)
+DO UPDATE SET amount = credits_usagedaily.amount + excluded.amount,
+              charges = credits_usagedaily.charges + excluded.charges
+"""
+_DAILY_UPSERT_PG = """
+INSERT INTO credits_usagedaily (reseller_id, customer_id, day, product, region, pay_mode, amount, charges)
+SELECT %s, * FROM unnest(%s::bigint[], %s::date[], %s::text[], %s::text[], %s::text[], %s::numeric[], %s::int[])
+""" + _DAILY_UPSERT_CONFLICT
+# SQLite reads "ON CONFLICT" after a bare VALUES list without ambiguity (not after a SELECT).
+_DAILY_UPSERT_VALUES = """
+INSERT INTO credits_usagedaily (reseller_id, customer_id, day, product, region, pay_mode, amount, charges)
+VALUES {values}
+""" + _DAILY_UPSERT_CONFLICT
+BURN_RATE_DAYS = 7
+# Burn rate = the sum of the rollups of the last BURN_RATE_DAYS days (today, in the reseller's zone,
+# and the 6 before) / BURN_RATE_DAYS; the same statement on PostgreSQL and SQLite (".0": SQLite
+# stores whole amounts as integers and would divide them as integers).
+_BURN_RATE_SET = f"""
+UPDATE customers_customerbalance SET burn_rate = COALESCE((
+    SELECT ROUND(SUM(d.amount) / {BURN_RATE_DAYS}.0, 4) FROM credits_usagedaily d
+    WHERE d.customer_id = customers_customerbalance.customer_id AND d.day >= %s AND d.day <= %s), 0)
+"""
+
+
+def reseller_today(reseller: Reseller, now: datetime | None = None):
+    """Today's date in the reseller's time zone (the day rollups and burn rates count in)."""
+    return (now or timezone.now()).astimezone(reseller.zone).date()
+
+
+def burn_rate_window(reseller: Reseller, now: datetime | None = None):
+    """The first and last day (inclusive) the burn rate averages over."""
+    today = reseller_today(reseller, now)
+    return today - timedelta(days=BURN_RATE_DAYS - 1), today
+
+
+def _daily_add(cursor, reseller: Reseller, charges: list[dict]) -> None:
+    """Add the charges (just inserted) to their daily rollups, the day in the reseller's zone."""
+    zone = reseller.zone
+    sums: dict[tuple, list] = {}
+    for c in charges:
+        key = (c["customer_id"], c["incurred_at"].astimezone(zone).date(), c["product"], c["region"], c["pay_mode"])
+        entry = sums.setdefault(key, [Decimal("0.00"), 0])
+        entry[0] += c["amount"]
+        entry[1] += 1
+    keys = sorted(sums)
+    if not keys:
+        return
+    if connection.vendor == "postgresql":
+        cursor.execute(_DAILY_UPSERT_PG, [reseller.pk, *([k[i] for k in keys] for i in range(5)),
+                                          [sums[k][0] for k in keys], [sums[k][1] for k in keys]])
+        return
+    for start in range(0, len(keys), 100):
+        chunk = keys[start : start + 100]
+        cursor.execute(
+            _DAILY_UPSERT_VALUES.format(values=", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(chunk))),
+            [v for k in chunk for v in (reseller.pk, *k, sums[k][0], sums[k][1])],
+        )
+
+
+def burn_rates_set(cursor, reseller: Reseller, customer_ids: list[int] | None = None,
+                   now: datetime | None = None) -> int:
+    """Set the burn rate of the reseller's customers (`customer_ids`, else every one that spent in
+    the window or still has a burn rate) from their rollups; return the rows updated."""
+    first, last = burn_rate_window(reseller, now)
+    if customer_ids is not None:
+        ids = sorted(customer_ids)
+        where, params = f" WHERE customer_id IN ({', '.join(['%s'] * len(ids))})", ids
+        if connection.vendor == "postgresql":
+            where, params = " WHERE customer_id = ANY(%s)", [ids]
+    else:
+        where = (" WHERE reseller_id = %s AND (burn_rate <> 0 OR EXISTS (SELECT 1 FROM credits_usagedaily e"
+                 " WHERE e.customer_id = customers_customerbalance.customer_id AND e.day >= %s AND e.day <= %s))")
+        params = [reseller.pk, first, last]
+    cursor.execute(_BURN_RATE_SET + where, [first, last, *params])
+    return cursor.rowcount
+
+
+def burn_rates_refresh(*, now: datetime | None = None) -> int:
+    """Beat, a little after each hour: a day that rolled over in a reseller's zone drops its oldest
+    day from the customers' 7-day window (ingestion only refreshes customers it charges). One
+    set-based statement per reseller; returns the balance rows updated."""
+    updated = 0
+    for reseller in Reseller.objects.all():
+        with transaction.atomic(), connection.cursor() as cursor:
+            updated += burn_rates_set(cursor, reseller, now=now)
+    return updated
 
 
 def _customers_used_add(cursor, sums: dict[int, Decimal]) -> None:
@@ -712,6 +829,9 @@ def _usage_batch_apply(reseller: Reseller, batch: dict[str, dict], uins: list[in
         _customers_used_add(cursor, sums)
         customer_ids = sorted(sums)
         if customer_ids:
+            new = {external_id for external_id, _, _ in inserted}
+            _daily_add(cursor, reseller, [c for c in charges if c["external_id"] in new])
+            burn_rates_set(cursor, reseller, customer_ids)
             customers_evaluation_enqueue(customer_ids)
     return len(inserted), customer_ids
 
@@ -720,12 +840,12 @@ def usage_charges_ingest(*, reseller: Reseller, rows: list[dict]) -> UsageIngest
     """Record a batch of already-checked charges (from usage_charge_check), all or nothing, in one
     transaction of set-based statements: lock the batch's customers in ascending id, insert the
     batch skipping external ids already recorded, add each customer's sum of new charges to its
-    `used`.
+    `used`, add them to the daily rollups (UsageDaily) and set those customers' burn rate.
 
     Keeps: one charge per (reseller, external id), a repeat counted as a replay and not again (a
     repeat that differs in customer or amount refuses the whole batch, here or within the batch);
-    only the reseller's own customers (the first other UIN refuses the batch); `used` grows by
-    exactly the sum of its charges. One evaluation task for the customers whose `used` grew is
+    only the reseller's own customers (the first other UIN refuses the batch); `used` and the daily
+    rollups grow by exactly the sum of its charges. One evaluation task for the customers whose `used` grew is
     enqueued after commit."""
     batch: dict[str, dict] = {}
     duplicates = 0
@@ -762,6 +882,9 @@ def usage_charge_record(
     product: str = "",
     description: str = "",
     source: str = "api",
+    region: str = "",
+    pay_mode: str = "",
+    instance_id: str = "",
 ) -> tuple[UsageCharge, bool]:
     """Record one usage charge (a batch of one, usage_charges_ingest) and return it with
     created=False when its external id was already recorded for the same charge."""
@@ -773,6 +896,9 @@ def usage_charge_record(
         product=product,
         description=description,
         source=source,
+        region=region,
+        pay_mode=pay_mode,
+        instance_id=instance_id,
     )
     result = usage_charges_ingest(reseller=reseller, rows=[fields])
     charge = UsageCharge.objects.select_related("customer").get(reseller=reseller, external_id=fields["external_id"])
@@ -813,6 +939,10 @@ def usage_partitions_ensure(*, now: datetime | None = None, months_ahead: int = 
     return made
 
 
+DEMO_PRODUCTS = ("CVM", "COS", "CDN", "TencentDB")
+DEMO_REGIONS = ("ap-singapore", "ap-hongkong", "ap-bangkok", "na-siliconvalley")
+
+
 def usage_simulate(*, reseller: Reseller, charges: int = 5, rng=None) -> list:
     """Demo usage: `charges` small random charges (0.5–3 % of credit), plus one customer between
     75 % and 90 % pushed just past 90 % so that an alert appears while you watch. The charges go in
@@ -829,8 +959,9 @@ def usage_simulate(*, reseller: Reseller, charges: int = 5, rng=None) -> list:
         amount = max(amount.quantize(CENT), CENT)
         rows.append(usage_charge_check(
             customer_uin=customer_uin, amount=amount, incurred_at=now,
-            external_id=f"sim-{uuid.uuid4().hex}", product=rng.choice(["CVM", "COS", "CDN", "TencentDB"]),
-            description="Demo usage", source="simulator",
+            external_id=f"sim-{uuid.uuid4().hex}", product=rng.choice(DEMO_PRODUCTS),
+            description="Demo usage", source="simulator", region=rng.choice(DEMO_REGIONS),
+            pay_mode=rng.choice(PAY_MODES),
         ))
 
     columns = ("uin", "balance__credit", "balance__used")

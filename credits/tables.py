@@ -48,6 +48,7 @@ class AllocationRecordTable(tables.Table):
         """What every row repeats: the link's route and the translated labels, escaped."""
         return {
             "link": RowLinks("credits:customer-records")["credits:customer-records"],
+            "page": RowLinks("customer-page")["customer-page"],
             "allocate": escape(gettext("Allocate")), "repossess": escape(gettext("Repossess")),
         }
 
@@ -62,7 +63,8 @@ class AllocationRecordTable(tables.Table):
             amount = f'<td class="num amount-out">{format_money(record.amount)}</td>'
         return mark_safe(
             f'<tr><td>{escape(format_time(record.created_at, seconds=True))}</td>'
-            f'<td><a href="{parts["link"](customer.uin)}">{customer.uin}</a></td><td>{escape(customer.name)}</td>'
+            f'<td><a href="{parts["link"](customer.uin)}">{customer.uin}</a></td>'
+            f'<td><a href="{parts["page"](customer.uin)}">{escape(customer.name)}</a></td>'
             f'<td>{kind}</td>{amount}<td class="num">{format_money(record.credit_after)}</td>'
             f'<td class="num{" negative" if record.available_after <= 0 else ""}">{format_money(record.available_after)}</td>'
             f'<td class="num">{format_money(record.pool_remaining_after)}</td><td>{escape(record.operator_name)}</td>'

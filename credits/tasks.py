@@ -25,4 +25,14 @@ def usage_partitions_ensure() -> list[str]:
     return ensure()
 
 
+
+@shared_task(ignore_result=True)
+def burn_rates_refresh() -> int:
+    """Customers' 7-day burn rates after a day rolls over in their reseller's zone (beat: hourly,
+    since zones roll over at different hours)."""
+    from .services import burn_rates_refresh as refresh
+
+    return refresh()
+
+
 DEMO_RESELLER_UIN = 100000000001

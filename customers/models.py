@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Floor
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -90,6 +91,19 @@ def account_status_of(*, frozen: bool, suspended_at, data_deleted_at, available:
     if available < 0:
         return AccountStatus.OVERDUE.value
     return AccountStatus.NORMAL.value
+
+
+def days_to_zero_expression() -> Case:
+    """Days until available credit reaches zero at the burn rate (DESIGN §8): none (NULL) when the
+    customer spends nothing, 0 when available is already ≤ 0, else available / burn rate rounded
+    down to whole days. Stored and indexed (it is My Customers' sort and filter); like usage_band, a
+    change here shows up as a migration."""
+    return Case(
+        When(Q(burn_rate__lte=0), then=Value(None)),
+        When(Q(used__gte=F("credit")), then=Value(0)),
+        default=Floor((F("credit") - F("used")) / F("burn_rate")),
+        output_field=models.DecimalField(max_digits=24, decimal_places=0),
+    )
 
 
 def default_reseller_time_zone() -> str:
@@ -276,6 +290,10 @@ class Customer(models.Model):
         return self.balance.usage_band
 
     @property
+    def days_to_zero(self) -> Decimal | None:
+        return self.balance.days_to_zero
+
+    @property
     def repossessable(self) -> Decimal:
         return self.balance.repossessable
 
@@ -362,6 +380,16 @@ class CustomerBalance(models.Model):
         db_persist=True,
     )
 
+    # Average daily spend over the last 7 days (today and the 6 before, in the reseller's time
+    # zone), from the daily rollups: set by each usage batch for its customers and by beat after
+    # midnight (credits.services.burn_rates_refresh). 4 decimals, so that a cent a week still counts.
+    burn_rate = models.DecimalField(max_digits=18, decimal_places=4, default=Decimal("0"), db_default=Decimal("0"))
+    days_to_zero = models.GeneratedField(
+        expression=days_to_zero_expression(),
+        output_field=models.DecimalField(max_digits=24, decimal_places=0),
+        db_persist=True,
+    )
+
     class Meta:
         constraints = [
             models.CheckConstraint(
@@ -373,6 +401,7 @@ class CustomerBalance(models.Model):
             ),
             models.CheckConstraint(condition=Q(credit__gte=0), name="balance_credit_not_negative"),
             models.CheckConstraint(condition=Q(used__gte=0), name="balance_used_not_negative"),
+            models.CheckConstraint(condition=Q(burn_rate__gte=0), name="balance_burn_rate_not_negative"),
         ]
         indexes = [
             models.Index(fields=["reseller", "available", "customer"], name="balance_reseller_available"),
@@ -380,6 +409,9 @@ class CustomerBalance(models.Model):
             models.Index(fields=["reseller", "credit", "customer"], name="balance_reseller_credit"),
             models.Index(fields=["reseller", "used", "customer"], name="balance_reseller_used"),
             models.Index(fields=["reseller", "used_ratio", "customer"], name="balance_reseller_used_ratio"),
+            models.Index(fields=["reseller", "days_to_zero", "customer"], name="balance_reseller_days_to_zero"),
+            # The Overview's top spenders over 7 days: the highest burn rates.
+            models.Index(fields=["reseller", "burn_rate", "customer"], name="balance_reseller_burn_rate"),
             # The alert sweep walks only customers past a default threshold, in id order.
             models.Index(fields=["reseller", "customer"], condition=Q(usage_band__gt=0), name="balance_alertable"),
             # The status filter, the Overview's counts and My Customers sorted by account status.

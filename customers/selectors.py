@@ -11,11 +11,12 @@ from .models import Application, Customer, Invitation, Reseller, StatusEvent
 # The columns My Customers shows (and its export writes); the rest of the row stays in the table.
 CUSTOMER_LIST_FIELDS = (
     "id", "uin", "reseller_id", "name", "remark", "email", "phone", "bound_at",
-    "credit", "used", "available", "usage_band", "account_status", "frozen", "suspended_at",
+    "credit", "used", "available", "usage_band", "days_to_zero", "account_status", "frozen", "suspended_at",
 )
 # The balance's columns, read through the customer's properties (account_status: the balance's status).
 _BALANCE_FIELDS = {"credit": "credit", "used": "used", "available": "available", "usage_band": "usage_band",
-                   "account_status": "status", "frozen": "frozen", "suspended_at": "suspended_at"}
+                   "days_to_zero": "days_to_zero", "account_status": "status", "frozen": "frozen",
+                   "suspended_at": "suspended_at"}
 
 
 def customer_list(*, reseller: Reseller) -> QuerySet[Customer]:

@@ -32,6 +32,8 @@ class CustomerTable(tables.Table):
     credit = tables.Column(_("Credit"), order_by=("balance__credit", "id"), attrs=NUMBER)
     used = tables.Column(_("Used"), order_by=("balance__used", "id"), attrs=NUMBER)
     available = tables.Column(_("Available"), order_by=("balance__available", "id"), attrs=NUMBER)
+    # None (no run-out date: spends nothing) sorts as the longest: last going up, first going down.
+    days_to_zero = tables.Column(_("Days to zero"), order_by=("balance__days_to_zero", "id"), attrs=NUMBER)
     # The stored used / credit (CustomerBalance.used_ratio), indexed like the other balance columns.
     used_percent = tables.Column(_("Used %"), accessor="pk", order_by=("balance__used_ratio", "id"))
     # The status is the balance's (stored, indexed per reseller: balance_reseller_status).
@@ -75,6 +77,9 @@ class CustomerTable(tables.Table):
 
     def order_account_status(self, queryset, is_descending):
         return self._order_by_balance(queryset, is_descending, "status")
+
+    def order_days_to_zero(self, queryset, is_descending):
+        return self._order_by_balance(queryset, is_descending, "days_to_zero")
 
     def __init__(self, *args, can_write: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -123,12 +128,13 @@ class CustomerTable(tables.Table):
         more_for = escape(parts["more_for"] % {"name": record.name})
         return mark_safe(
             f'<tr id="customer-{uin}" hx-get="{url["row"]}" hx-trigger="customerUpdated-{uin} from:body" hx-target="this" '
-            f'hx-swap="outerHTML"><td>{uin}</td><td class="cell-name">{name}</td>'
+            f'hx-swap="outerHTML"><td>{uin}</td><td class="cell-name"><a href="{url["page"]}">{name}</a></td>'
             f'<td class="cell-remark"{remark_title}>{remark}</td>'
             f'<td class="cell-email"{email_title}>{email}</td>'
             f'<td>{escape(record.phone)}</td><td class="cell-time">{escape(format_time(record.bound_at))}</td>'
             f'<td class="num">{format_money(record.credit)}</td><td class="num">{format_money(record.used)}</td>'
             f'<td class="num{" negative" if record.available <= 0 else ""}">{format_money(record.available)}</td>'
+            f'<td class="num">{days_to_zero_text(record.days_to_zero)}</td>'
             f'<td class="cell-usage">{usage_meter(record.used, record.credit, record.usage_band)}</td>'
             f'<td><span class="status status-{escape(record.account_status)}">{escape(record.get_account_status_display())}</span>{deletion}</td>'
             f'<td class="cell-actions"><div class="row-actions">{allocate}<a href="{url["records"]}" class="link">{label["records"]}</a>'
@@ -137,12 +143,18 @@ class CustomerTable(tables.Table):
         )
 
 
+def days_to_zero_text(days) -> str:
+    """Whole days, or an em dash when the customer spends nothing (no run-out date)."""
+    return "—" if days is None else f"{int(days):,}"
+
+
 # Where a row of My Customers links to: every route takes the customer's UIN.
 ROW_ROUTES = {
     "row": "customers:row", "allocate": "credits:allocate", "records": "credits:customer-records",
     "repayment": "credits:repayment", "remark": "customers:remark", "warning": "notifications:custom_warning",
     "channels": "notifications:customer_channels", "alerts": "notifications:customer_alerts",
     "freeze": "notifications:customer_freeze", "status_history": "customers:status_history",
+    "page": "customer-page",
 }
 
 

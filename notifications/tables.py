@@ -42,8 +42,9 @@ class MessageTable(tables.Table):
 
     def render_customer(self, record):
         customer = record.customer
-        return format_html('<a href="{}?q={}">{}</a> <span class="muted mono">{}</span>', reverse("customers:list"),
-                           customer.uin, customer.name, customer.uin)
+        # The customer page (partnercenter's, by its URL name: no import of a higher layer).
+        return format_html('<a href="{}">{}</a> <span class="muted mono">{}</span>',
+                           reverse("customer-page", args=[customer.uin]), customer.name, customer.uin)
 
     def render_title(self, record):
         return format_html('<a href="{}" title="{}">{}</a>', reverse("notifications:customer_alerts", args=[record.customer.uin]),

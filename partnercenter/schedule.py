@@ -10,6 +10,9 @@ BEAT_SCHEDULE["alerts-sweep"] = {"task": "notifications.tasks.alerts_sweep", "sc
 BEAT_SCHEDULE["deliveries-resend-stuck"] = {"task": "notifications.tasks.deliveries_resend_stuck", "schedule": 60.0}
 # Usage charges are partitioned by month on PostgreSQL: make the coming months' partitions ahead.
 BEAT_SCHEDULE["usage-partitions-ensure"] = {"task": "credits.tasks.usage_partitions_ensure", "schedule": 86400.0}
+# Burn rates (DESIGN §8): usage keeps the charged customers' rates current; a new day in a
+# reseller's zone moves every customer's 7-day window, and zones start their days at different hours.
+BEAT_SCHEDULE["burn-rates-refresh"] = {"task": "credits.tasks.burn_rates_refresh", "schedule": 3600.0}
 if settings.DEMO_USAGE_SIMULATOR:
     BEAT_SCHEDULE["demo-usage-simulator"] = {"task": "credits.tasks.usage_simulate", "schedule": 60.0}
 # Partner API (DESIGN §5): signatures older than the replay window are refused by their timestamp,

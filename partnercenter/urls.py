@@ -21,6 +21,8 @@ urlpatterns = [
     ),
     path("account/password/done/", not_customer(auth_views.PasswordChangeDoneView.as_view()), name="password_change_done"),
     path("i18n/setlang/", root_views.set_language, name="set_language"),
+    path("customers/<int:uin>/", root_views.customer_page, name="customer-page"),
+    path("customers/<int:uin>/usage.csv", root_views.customer_usage_export, name="customer-usage-export"),
     path("customers/", include("customers.urls")),
     path("portal/api-keys/", root_views.portal_api_keys, name="portal-api-keys"),
     path("portal/api-keys/<int:pk>/delete/", root_views.portal_api_key_delete, name="portal-api-key-delete"),

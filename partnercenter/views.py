@@ -1,12 +1,16 @@
 """The pages composed from several apps (the Overview, sign-in) and the root URL. They sit above
 every app (see .importlinter): they may import any of them, and no app imports them."""
 
+from datetime import timedelta
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.views import defaults, i18n as django_i18n
 from django.views.decorators.cache import never_cache
@@ -15,13 +19,19 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from api import endpoint as api_endpoint, selectors as api_selectors, services as api_services
 from console.access import is_customer_login, member_required
+from console.export import stream_csv
 from console.htmx import render_fragment
+from console.tables import CappedCountPaginator
 from core.errors import DomainError
 from core.money import format_money
+from core.timezones import format_time
 from credits import selectors as credit_selectors
 from credits.forms import PoolApplicationForm
-from credits.services import pool_application_submit
+from credits.models import PayMode
+from credits.services import pool_application_submit, reseller_today
+from customers import selectors as customer_selectors
 from customers.services import member_language_set
+from notifications import selectors as notification_selectors
 from portal.access import customer_required
 from portal.context import portal_context
 
@@ -68,10 +78,35 @@ def overview_context(request, **extra) -> dict:
     }
 
 
+def overview_charts(request) -> dict:
+    """The Overview's charts a reseller acts on (DESIGN §8), each with its data island and table."""
+    reseller = request.reseller
+    today = reseller_today(reseller)
+    allocated = credit_selectors.pool_allocated_history(reseller=reseller, today=today)
+    bands = credit_selectors.usage_band_counts(reseller=reseller)
+    spenders = credit_selectors.top_spenders(reseller=reseller, today=today)
+    return {
+        "can_write": request.member.can_allocate,
+        "allocated": allocated,
+        "allocated_data": credit_selectors.chart_data(
+            [day.isoformat() for day, _ in allocated], {gettext("Allocated"): [a for _, a in allocated]}, x_label=gettext("Day"),
+            time=True),
+        "bands": bands,
+        "bands_data": credit_selectors.chart_data([label for label, _ in bands], {gettext("Customers"): [n for _, n in bands]},
+                                                 x_label=gettext("Usage")),
+        "spenders": spenders,
+        "spenders_data": credit_selectors.chart_data(
+            [f"{c.name} ({c.uin})" for c, _ in spenders], {gettext("Spent in 7 days"): [s for _, s in spenders]},
+            x_label=gettext("Customer")),
+        "running_out": credit_selectors.running_out(reseller=reseller),
+        "runs_out_days": credit_selectors.RUNS_OUT_SOON_DAYS,
+    }
+
+
 @require_http_methods(["GET", "HEAD"])
 @member_required
 def overview(request):
-    return render(request, "overview.html", overview_context(request))
+    return render(request, "overview.html", overview_context(request, **overview_charts(request)))
 
 
 @require_POST
@@ -98,6 +133,97 @@ def pool_application_create(request):
         return redirect("/")
     context = overview_context(request, application_form=PoolApplicationForm() if submitted else form, submitted=submitted)
     return render_fragment(request, "overview.html", context, fragments=("pool-applications",))
+
+
+CHARGES_PER_PAGE = 20
+
+
+def _range_days(request) -> tuple[int, str]:
+    """The chart's range from ?days=, with an error naming the allowed ones (then 30 days)."""
+    raw = request.GET.get("days", "")
+    if raw in {str(d) for d in credit_selectors.SPEND_RANGES}:
+        return int(raw), ""
+    error = "" if raw == "" else gettext("The range %(value)s is not one of %(allowed)s days; showing 30 days.") % {
+        "value": raw[:20], "allowed": ", ".join(str(d) for d in credit_selectors.SPEND_RANGES)}
+    return credit_selectors.SPEND_RANGES[0], error
+
+
+def _charge_filters(request) -> tuple[str, str, str]:
+    product = request.GET.get("product", "").strip()[:100]
+    pay_mode = request.GET.get("pay_mode", "")
+    if pay_mode and pay_mode not in PayMode.values:
+        return product, "", gettext("The pay mode %(value)s is not one of %(allowed)s.") % {
+            "value": pay_mode[:20], "allowed": ", ".join(PayMode.values)}
+    return product, pay_mode, ""
+
+
+def _spend_rows(spend) -> str:
+    """The daily spend table's rows, written here rather than by the template: a year is 365 rows of
+    several money cells, which cost the template engine tens of milliseconds. Every value in them is
+    a date or an amount (nothing to escape)."""
+    return mark_safe("".join(
+        f'<tr><th scope="row">{day.isoformat()}</th>'
+        + "".join(f'<td class="num">{format_money(amount)}</td>' for amount in amounts)
+        + f'<td class="num">{format_money(total)}</td></tr>\n'
+        for day, amounts, total in spend.rows))
+
+
+def customer_page_context(request, customer) -> dict:
+    reseller = request.reseller
+    days, range_error = _range_days(request)
+    today = reseller_today(reseller)
+    spend = credit_selectors.daily_spend(customer=customer, today=today, days=days)
+    product, pay_mode, filter_error = _charge_filters(request)
+    charges = CappedCountPaginator(
+        credit_selectors.usage_charges(reseller=reseller, customer=customer, product=product, pay_mode=pay_mode),
+        CHARGES_PER_PAGE,
+    ).get_page(request.GET.get("page"))
+    balance = customer.balance
+    run_out = None
+    if balance.days_to_zero is not None:
+        run_out = today + timedelta(days=int(min(balance.days_to_zero, 36500)))
+    return {
+        "nav": "customers", "customer": customer, "balance": balance, "can_write": request.member.can_allocate,
+        "today": today, "run_out": run_out, "days": days, "ranges": credit_selectors.SPEND_RANGES,
+        "range_error": range_error, "spend": spend, "chart_data": spend.as_chart_data(), "spend_rows": _spend_rows(spend),
+        "records": credit_selectors.latest_allocations(reseller=reseller, customer=customer, limit=10),
+        "repayments": credit_selectors.latest_repayments(customer=customer),
+        "charges": charges, "products": credit_selectors.usage_products(customer=customer),
+        "pay_modes": PayMode.choices, "product": product, "pay_mode": pay_mode, "filter_error": filter_error,
+        "charge_query": urlencode({k: v for k, v in (("product", product), ("pay_mode", pay_mode)) if v}),
+        "alerts": list(notification_selectors.customer_alert_history(reseller=reseller, customer=customer)[:10]),
+    }
+
+
+@require_http_methods(["GET", "HEAD"])
+@member_required
+def customer_page(request, uin: int):
+    """A customer's page (DESIGN §8): its figures, daily spend, burn rate and run-out date, records,
+    repayments, usage charges and alerts. Composed from credits, notifications and customers."""
+    customer = customer_selectors.customer_get(reseller=request.reseller, uin=uin)
+    return render_fragment(request, "customer_page.html", customer_page_context(request, customer),
+                           fragments=("customer-figures", "usage-charges"))
+
+
+@require_http_methods(["GET", "HEAD"])
+@member_required
+def customer_usage_export(request, uin: int):
+    """The customer's usage charges as CSV, with the page's filters."""
+    customer = customer_selectors.customer_get(reseller=request.reseller, uin=uin)
+    product, pay_mode, _ = _charge_filters(request)
+    rows = (credit_selectors.usage_charges(reseller=request.reseller, customer=customer, product=product,
+                                           pay_mode=pay_mode)
+            .values_list("incurred_at", "created_at", "external_id", "product", "region", "pay_mode", "instance_id",
+                         "amount", "description").iterator(chunk_size=2000))
+    header = ["Incurred at", "Recorded at", "External id", "Product", "Region", "Pay mode", "Instance id",
+              "Amount (USD)", "Description"]
+    zone = request.reseller.zone  # the rows are written after the request's zone is deactivated
+    return stream_csv(
+        f"usage-{customer.uin}.csv", header,
+        ([format_time(incurred, zone=zone, seconds=True), format_time(recorded, zone=zone, seconds=True), external_id, product_, region,
+          mode, instance, f"{amount:.2f}", description]
+         for incurred, recorded, external_id, product_, region, mode, instance, amount, description in rows),
+    )
 
 
 @csrf_exempt

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0017_onboarding_and_customer_notification_settings'),
+        ('customers', '0018_onboarding_and_customer_notification_settings'),
         ('notifications', '0006_alert_status_event'),
     ]
 

@@ -107,3 +107,16 @@ def test_concurrent_batches_over_the_same_customers_add_every_charge_once(world,
         expected[customer.pk] += Decimal("1.50")  # its three shared charges, once
         charged = sum(UsageCharge.objects.filter(customer=customer).values_list("amount", flat=True))
         assert _used(customer) == charged == expected[customer.pk]
+
+
+def test_report_usage_takes_region_pay_mode_and_instance_and_refuses_an_unknown_pay_mode(world, sdk):
+    alpha = world.customers[0]
+    sent = [_charge(alpha.uin, "r-1", "3.00", Product="CVM", Region="ap-singapore", PayMode="prePay", InstanceId="ins-9"),
+            _charge(alpha.uin, "r-2", "1.00")]
+    assert sdk.call_json("ReportCustomerUsage", {"Charges": sent})["Response"]["Accepted"] == 2
+    first, second = UsageCharge.objects.get(external_id="r-1"), UsageCharge.objects.get(external_id="r-2")
+    assert (first.region, first.pay_mode, first.instance_id) == ("ap-singapore", "prePay", "ins-9")
+    assert (second.region, second.pay_mode, second.instance_id) == ("", "postPay", "")
+    bad = [_charge(alpha.uin, "r-3", PayMode="monthly")]
+    assert error_code(sdk.call_json, "ReportCustomerUsage", {"Charges": bad}) == "InvalidParameterValue.PayMode"
+    assert not UsageCharge.objects.filter(external_id="r-3").exists()

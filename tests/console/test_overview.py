@@ -90,3 +90,63 @@ def test_an_unreachable_cache_only_costs_the_counting(owner_client, reseller, cu
     monkeypatch.setattr(selectors.cache, "set", down)
     response = owner_client.get("/")
     assert response.status_code == 200 and "customer counts not cached: the cache is unavailable" in caplog.text
+
+
+def test_overview_charts_equal_their_tables(owner_client, reseller, customer, other_customer):
+    """Pool allocated over time, customers by usage band, top spenders (DESIGN §8): the figures in
+    each data island are the figures of its table; running out within 7 days lists the customer."""
+    import json
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from credits.services import usage_charge_check, usage_charges_ingest
+    from tests.pages import by_id, elements, text
+
+    credit_allocate(reseller=reseller, customer=customer, amount="400.00")
+    usage_charges_ingest(reseller=reseller, rows=[usage_charge_check(
+        customer_uin=customer.uin, amount="350.00", incurred_at=timezone.now() - timedelta(days=2), external_id="x")])
+    html = body(owner_client.get("/"))
+    for island, table in (("pool-allocated-data", "pool-allocated-table"), ("usage-bands-data", "usage-bands-table"),
+                          ("top-spenders-data", "top-spenders-table")):
+        data = json.loads(text(by_id(html, island)))
+        rows = [[text(c) for c in row.children if hasattr(c, "name")] for row in elements(by_id(html, table), "tr")][1:]
+        assert [r[0] for r in rows] == data["labels"], island
+        assert [r[1].replace(",", "") for r in rows] == data["series"][0]["values"], island
+    allocated = json.loads(text(by_id(html, "pool-allocated-data")))["series"][0]["values"]
+    assert len(allocated) == 90 and allocated[-1] == "400.00"
+    bands = json.loads(text(by_id(html, "usage-bands-data")))
+    assert bands["series"][0]["values"] == ["0", "1", "0", "0"]  # 87.5 % used: between 75 and 90
+    spenders = json.loads(text(by_id(html, "top-spenders-data")))
+    assert spenders["labels"] == [f"Harbor Games ({customer.uin})"] and spenders["series"][0]["values"] == ["350.00"]
+    running = text(by_id(html, "running-out"))
+    assert "Harbor Games" in running and "Allocate Credit" in running and other_customer.name not in html
+
+
+def test_a_viewer_sees_who_runs_out_without_allocate_credit(viewer_client, reseller, customer):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from credits.services import usage_charge_check, usage_charges_ingest
+    from tests.pages import by_id, text
+
+    credit_allocate(reseller=reseller, customer=customer, amount="100.00")
+    usage_charges_ingest(reseller=reseller, rows=[usage_charge_check(
+        customer_uin=customer.uin, amount="95.00", incurred_at=timezone.now() - timedelta(hours=3), external_id="v")])
+    running = text(by_id(body(viewer_client.get("/")), "running-out"))
+    assert "Harbor Games" in running and "Allocate Credit" not in running
+
+
+def test_the_allocated_history_shows_todays_allocations_with_the_past_days_cached(owner_client, reseller, customer):
+    import json
+
+    from tests.pages import by_id, text
+
+    def allocated():
+        return json.loads(text(by_id(body(owner_client.get("/")), "pool-allocated-data")))["series"][0]["values"]
+
+    first = allocated()
+    credit_allocate(reseller=reseller, customer=customer, amount="250.00")
+    second = allocated()
+    assert first[-1] == "0.00" and second[-1] == "250.00" and second[:-1] == first[:-1]

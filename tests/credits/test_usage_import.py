@@ -138,6 +138,16 @@ def test_seed_demo_records_usage_as_charges_and_runs_twice():
     assert {0, 75, 90, 100} <= bands
     assert demo.filter(balance__available__lt=0).exists()
     assert ledger_mismatches() == []
+    # 90 days of history by product, region and pay mode, in the rollups, with burn rates.
+    from credits.models import UsageDaily
+
+    spender = demo.filter(balance__used__gt=0).first()
+    days = UsageDaily.objects.filter(customer=spender).values_list("day", flat=True).distinct()
+    assert 85 <= len(days) <= 91 and (max(days) - min(days)).days >= 85
+    assert sum(UsageDaily.objects.filter(customer=spender).values_list("amount", flat=True)) == spender.used
+    assert UsageDaily.objects.filter(reseller__uin=100000000001).values("pay_mode").distinct().count() == 2
+    assert UsageDaily.objects.filter(reseller__uin=100000000001).values("region").distinct().count() > 1
+    assert demo.filter(balance__burn_rate__gt=0).count() > 100
 
 
 @pytest.mark.parametrize(
@@ -196,3 +206,19 @@ def test_concurrent_imports_listing_the_same_customers_in_any_order_all_go_in():
     for customer in (a, b, c):
         assert Customer.objects.get(pk=customer.pk).used == Decimal("1.25") * 20 * len(orders)
     assert UsageCharge.objects.count() == 20 * 3 * len(orders)
+
+
+def test_the_csv_takes_region_pay_mode_and_instance_columns(customers, tmp_path):
+    reseller, a, _, _ = customers
+    path = tmp_path / "usage.csv"
+    path.write_text("customer_uin,amount,incurred_at,external_id,region,pay_mode,instance_id\n"
+                    "700000000001,2.00,2026-11-25T12:00:00Z,x-1,ap-hongkong,prePay,ins-1\n"
+                    "700000000001,1.00,2026-11-25T12:00:00Z,x-2,,,\n", encoding="utf-8")
+    run(str(path))
+    assert sorted(UsageCharge.objects.values_list("external_id", "region", "pay_mode", "instance_id")) == [
+        ("x-1", "ap-hongkong", "prePay", "ins-1"), ("x-2", "", "postPay", "")]
+    path.write_text("customer_uin,amount,incurred_at,external_id,pay_mode\n"
+                    "700000000001,2.00,2026-11-25T12:00:00Z,x-3,yearly\n", encoding="utf-8")
+    with pytest.raises(CommandError):
+        run(str(path))
+    assert not UsageCharge.objects.filter(external_id="x-3").exists()

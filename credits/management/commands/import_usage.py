@@ -1,7 +1,8 @@
 """manage.py import_usage FILE.csv: usage charges from a billing export, of any size.
 
 Columns (header row required): customer_uin, amount, incurred_at (ISO 8601 with a zone, from
-2000-01-01T00:00:00Z to one day ahead of now), external_id, and optionally product and description.
+2000-01-01T00:00:00Z to one day ahead of now), external_id, and optionally product, description,
+region (empty when absent), pay_mode (prePay or postPay; postPay when absent) and instance_id.
 
 The file is read twice, a batch of rows at a time, so memory stays the same whatever its size:
 first every row is checked (fields, the customer's reseller, an external id used before or twice in
@@ -27,7 +28,7 @@ from credits.services import usage_charge_check, usage_charges_ingest
 from customers.models import Customer, Reseller
 
 REQUIRED = ("customer_uin", "amount", "incurred_at", "external_id")
-OPTIONAL = ("product", "description")
+OPTIONAL = ("product", "description", "region", "pay_mode", "instance_id")
 BATCH_SIZE = 2000
 
 

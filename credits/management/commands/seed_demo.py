@@ -34,6 +34,39 @@ COMPANY_KINDS = ["Games", "Logistics", "Media", "Studio", "Retail", "Labs", "Hea
 USAGE_SHARES = [Decimal(x) for x in ["0", "0.05", "0.2", "0.4", "0.55", "0.6", "0.7", "0.78", "0.8", "0.92", "0.95", "1.0", "1.1", "1.25"]]
 
 
+HISTORY_DAYS = 90
+REGIONS = ("ap-singapore", "ap-hongkong", "ap-bangkok", "na-siliconvalley")
+
+
+def usage_history(uin: int, used: Decimal, now) -> list[dict]:
+    """`used` spread over the last HISTORY_DAYS days as daily charges (one or two a day, by product,
+    region and pay mode), so that every chart and burn rate has a history. Its own random source,
+    seeded by the UIN, leaves the seeded customers as they were."""
+    rng = random.Random(uin)
+    trend = rng.choice([-1, 0, 0, 1, 2])  # shrinking, steady or growing spend
+    weights = [max(0.05, 1 + trend * day / HISTORY_DAYS + rng.uniform(-0.4, 0.4)) for day in range(HISTORY_DAYS)]
+    total = sum(weights)
+    amounts = [(used * Decimal(w / total)).quantize(Decimal("0.01")) for w in weights]
+    amounts[amounts.index(max(amounts))] += used - sum(amounts)  # the rounding, where it cannot go below 0
+    products = rng.sample(["CVM", "COS", "CDN", "TencentDB"], k=rng.randint(1, 3))
+    region = REGIONS[uin % len(REGIONS)]
+    rows = []
+    for day, amount in enumerate(amounts):
+        if amount <= 0:
+            continue
+        at = now - timedelta(days=HISTORY_DAYS - 1 - day, minutes=uin % 600)
+        parts = [amount] if len(products) == 1 or amount < Decimal("0.10") else [
+            (amount * Decimal("0.7")).quantize(Decimal("0.01")), amount - (amount * Decimal("0.7")).quantize(Decimal("0.01"))]
+        for n, part in enumerate(parts):
+            product = products[(day + n) % len(products)]
+            rows.append(credit_services.usage_charge_check(
+                customer_uin=uin, amount=part, incurred_at=at, external_id=f"seed-{uin}-{day}-{n}", product=product,
+                region=region, pay_mode="prePay" if product == "TencentDB" else "postPay",
+                instance_id=f"ins-{uin % 100000:05d}{n}", description="Demo usage", source="system",
+            ))
+    return rows
+
+
 class Command(BaseCommand):
     help = "Load the demo resellers (users demo / demo-password and other / other-password). Safe to run twice."
 
@@ -62,6 +95,7 @@ class Command(BaseCommand):
                                                 role=Member.Role.VIEWER, email="viewer@demo-reseller.example")
             credit_services.pool_grant(reseller=reseller, amount=spec["pool"], note="Initial customer credit")
             now = timezone.now()
+            history: list[dict] = []
             for i in range(spec["customers"]):
                 uin = spec["first_customer_uin"] + i
                 company = f"{rng.choice(COMPANY_WORDS)} {rng.choice(COMPANY_KINDS)} {i + 1}"
@@ -84,20 +118,17 @@ class Command(BaseCommand):
                 share = rng.choice(USAGE_SHARES)
                 used = (customer.credit * share).quantize(Decimal("0.01"))
                 if used > 0:
-                    # Demo usage arrives like real usage: as a charge, idempotent by its external id.
-                    credit_services.usage_charge_record(
-                        reseller=reseller, customer_uin=uin, amount=used,
-                        # Derived from the UIN, not drawn from rng, so the seeded spread stays as it was.
-                        incurred_at=now - timedelta(days=uin % 20, minutes=uin % 1440),
-                        external_id=f"seed-{uin}", product=["CVM", "COS", "CDN", "TencentDB"][uin % 4],
-                        description="Demo usage", source="system",
-                    )
+                    history.extend(usage_history(uin, used, now))
                 if share < Decimal("0.5") and rng.random() < 0.3:
                     credit_services.credit_allocate(
                         reseller=reseller, customer=customer,
                         amount=-((customer.credit - used) / 4).quantize(Decimal("0.01")) or Decimal("-1.00"),
                         actor=member.user, remark="Repossess unused credit",
                     )
+            # Demo usage arrives like real usage: as charges, idempotent by their external ids, in
+            # batches (the repossessions above only took credit the usage leaves available).
+            for start in range(0, len(history), 2000):
+                credit_services.usage_charges_ingest(reseller=reseller, rows=history[start : start + 2000])
             if spec is DEMO:
                 self.seed_statuses(reseller, member, now)
                 self.seed_onboarding(reseller, member)

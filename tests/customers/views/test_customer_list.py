@@ -208,7 +208,8 @@ def test_sort_and_page_links_keep_the_search(owner_client, reseller, customers):
     sort_links = [query(a) for a in elements(tree, "a") if "sort" in (attribute(a, "class") or "").split()]
     pager = next(nav for nav in elements(tree, "nav") if attribute(nav, "class") == "pager")
     page_links = [query(a) for a in elements(pager, "a")]
-    assert len(sort_links) == 10 and all(link["q"] == ["bravo"] and "sort" in link for link in sort_links)
+    # UIN, name, remark, email, binding time, credit, used, available, days to zero, used % and status sort.
+    assert len(sort_links) == 11 and all(link["q"] == ["bravo"] and "sort" in link for link in sort_links)
     assert page_links == [{"q": ["bravo"], "per_page": ["10"], "page": ["1"]}] * 2  # "‹" and "1"
 
 

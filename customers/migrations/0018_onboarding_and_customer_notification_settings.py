@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0016_status_event_immutable'),
+        ('customers', '0017_balance_burn_rate_days_to_zero'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
