@@ -199,52 +199,6 @@ def purchase_check(*, reseller: Reseller, customer: Customer, amount: Decimal, p
     return PurchaseAnswer(True)
 
 
-@dataclass
-class DailySpend:
-    """A customer's spend per day (in its reseller's zone) and product: `days` oldest first, each
-    with {product: amount}; `products` sorted; `totals` per day and per product."""
-
-    days: list
-    products: list[str]
-    by_day: dict
-    day_totals: dict
-    product_totals: dict
-    total: Decimal
-
-
-def customer_daily_spend(*, customer: Customer, zone, today, days: int = 30) -> DailySpend:
-    """The last `days` days (today included) of the customer's usage charges, summed per day and
-    product in one grouped query over the customer's charges since then (usage_charge_customer_time).
-    Days without usage are in the list with nothing spent. Computed from the charges until daily
-    rollups exist."""
-    from datetime import datetime, time, timedelta
-
-    from django.db.models.functions import TruncDate
-
-    from .models import UsageCharge
-
-    first = today - timedelta(days=days - 1)
-    since = datetime.combine(first, time.min, tzinfo=zone)
-    rows = (
-        UsageCharge.objects.filter(customer=customer, incurred_at__gte=since)
-        .annotate(day=TruncDate("incurred_at", tzinfo=zone))
-        .values("day", "product")
-        .annotate(amount=Sum("amount"))
-        .order_by()
-    )
-    by_day: dict = {first + timedelta(days=n): {} for n in range(days)}
-    products: set[str] = set()
-    for row in rows:
-        if row["day"] not in by_day:
-            continue  # incurred "tomorrow" in the zone (a clock ahead): not one of these days
-        product = row["product"] or "—"
-        by_day[row["day"]][product] = row["amount"]
-        products.add(product)
-    zero = Decimal("0.00")
-    day_totals = {day: sum(spent.values(), zero) for day, spent in by_day.items()}
-    product_totals = {product: sum((spent.get(product, zero) for spent in by_day.values()), zero) for product in products}
-    return DailySpend(days=list(by_day), products=sorted(products), by_day=by_day, day_totals=day_totals,
-                      product_totals=product_totals, total=sum(day_totals.values(), zero))
 # --- Usage (DESIGN §8): every figure from the daily rollups, never a scan of the charges --------
 
 SPEND_RANGES = (30, 90, 365)

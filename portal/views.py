@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from console.export import stream_csv
 from core.errors import DomainError, NotFound
 from credits import selectors as credit_selectors
+from credits.services import reseller_today
 from customers import services as customer_services
 from customers.models import Invitation
 from notifications import selectors as notification_selectors, services as notification_services
@@ -161,21 +162,19 @@ USAGE_DAYS = 30
 
 
 def _spend(customer):
-    zone = customer.reseller.zone
-    return credit_selectors.customer_daily_spend(customer=customer, zone=zone, today=timezone.localdate(timezone=zone),
-                                                 days=USAGE_DAYS)
+    """The customer's daily rollups (kept by the ingestion), never a scan of its charges."""
+    return credit_selectors.daily_spend(customer=customer, today=reseller_today(customer.reseller), days=USAGE_DAYS)
 
 
 @require_GET
 @customer_required
 def usage(request):
-    """Daily spend for the last 30 days by product, as a table (no chart library is vendored yet),
-    with the same figures as CSV."""
+    """Daily spend for the last 30 days by product: a stacked chart and, with the same figures, a
+    table (newest day first) and CSV."""
     spend = _spend(selectors.customer_credit(customer=request.customer))
-    rows = [(day, [spend.by_day[day].get(product) for product in spend.products], spend.day_totals[day])
-            for day in reversed(spend.days)]
-    return render(request, "portal/usage.html", portal_context(request, nav="usage", spend=spend, rows=rows,
-                                                               days=USAGE_DAYS))
+    return render(request, "portal/usage.html", portal_context(
+        request, nav="usage", spend=spend, rows=list(reversed(spend.rows)), chart_data=spend.as_chart_data(),
+        days=USAGE_DAYS))
 
 
 @require_GET
@@ -183,7 +182,7 @@ def usage(request):
 def usage_export(request):
     customer = selectors.customer_credit(customer=request.customer)
     spend = _spend(customer)
-    rows = ([day.isoformat(), product, str(amount)] for day in spend.days
-            for product, amount in sorted(spend.by_day[day].items()))
+    rows = ([day.isoformat(), product or "—", str(amount)] for day, amounts, _ in spend.rows
+            for product, amount in zip(spend.products, amounts) if amount)
     stamp = timezone.localdate(timezone=customer.reseller.zone).strftime("%Y%m%d")
     return stream_csv(f"usage-{customer.uin}-{stamp}.csv", [_("Date"), _("Product"), _("Amount (USD)")], rows)

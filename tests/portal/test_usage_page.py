@@ -1,5 +1,5 @@
-"""The portal's usage page: daily spend for the last 30 days by product (the reseller's zone), table
-and CSV, computed from the customer's own charges."""
+"""The portal's usage page: daily spend for the last 30 days by product (the reseller's zone), chart,
+table and CSV, read from the customer's daily rollups."""
 
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -65,13 +65,30 @@ def test_usage_csv_has_the_same_figures(spending):
     assert f"{today - timedelta(days=1):%Y-%m-%d},CVM,7.25" in content and len(content) == 4
 
 
-def test_usage_is_one_grouped_query_over_the_charges(spending):
+def test_usage_reads_the_rollups_never_the_charges(spending):
     _, user, _ = spending
     client = client_for(user)
     with CaptureQueriesContext(connection) as queries:
         client.get("/portal/usage/")
-    charge_queries = [q["sql"] for q in queries if "credits_usagecharge" in q["sql"]]
-    assert len(charge_queries) == 1 and "GROUP BY" in charge_queries[0]
+    assert not [q["sql"] for q in queries if "credits_usagecharge" in q["sql"]]
+    rollup_queries = [q["sql"] for q in queries if "credits_usagedaily" in q["sql"]]
+    assert len(rollup_queries) == 1 and "GROUP BY" in rollup_queries[0]
+
+
+def test_the_chart_has_the_tables_figures(spending):
+    _, user, today = spending
+    response = client_for(user).get("/portal/usage/")
+    assert 'id="daily-spend-data"' in response.content.decode()
+    data = response.context["chart_data"]
+    table = {}
+    for row in list(elements(by_id(body(response), "usage-table"), "tr"))[1:]:
+        cells = [text(cell) for cell in row.children if isinstance(cell, Element)]
+        table[cells[0]] = cells[1:-1]
+    assert [series["name"] for series in data["series"]] == ["COS", "CVM"]
+    assert len(data["labels"]) == 30 and data["labels"][-1] == f"{today:%Y-%m-%d}"
+    for i, day in enumerate(data["labels"]):
+        assert [series["values"][i] for series in data["series"]] == table[day]
+    assert table[f"{today:%Y-%m-%d}"] == ["4.00", "12.50"]
 
 
 def test_usage_walls(spending, reseller):

@@ -169,11 +169,9 @@ class Command(BaseCommand):
         customer = customer_services.application_approve(reseller=reseller, uin=application.uin, actor=member.user)
         credit_services.credit_allocate(reseller=reseller, customer=customer, amount=Decimal("1000.00"),
                                         actor=member.user, remark="Welcome credit")
-        credit_services.usage_charge_record(
-            reseller=reseller, customer_uin=customer.uin, amount=Decimal("780.00"),
-            incurred_at=timezone.now() - timedelta(hours=3), external_id=f"seed-{customer.uin}", product="CVM",
-            description="Demo usage", source="system",
-        )
+        # 78 % used, spread over the last 90 days: its portal's usage chart has a history too.
+        credit_services.usage_charges_ingest(
+            reseller=reseller, rows=usage_history(customer.uin, Decimal("780.00"), timezone.now()))
         registered(PENDING)
         _, link = customer_services.invitation_create(reseller=reseller, email=INVITED, actor=member.user)
         self.stdout.write(f"Onboarding: customer {customer.uin} signs in to the portal; 1 pending application; "
