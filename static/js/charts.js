@@ -70,10 +70,26 @@
       height: 240,
       // Days are dates, not instants: drawn and labelled in UTC, whatever the browser's zone.
       tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"); },
-      scales: {x: {time: !!data.time, range: bars && !data.time ? function (u, min, max) { return [min - 0.6, max + 0.6]; } : undefined}},
+      scales: {
+        x: {time: !!data.time, range: bars && !data.time ? function (u, min, max) { return [min - 0.6, max + 0.6]; } : undefined},
+        // A bar's height is its figure: the axis starts at 0, never at the smallest bar.
+        y: {range: function (u, min, max) { return [Math.min(0, min), max > 0 ? max * 1.08 : 1]; }}
+      },
       axes: [
-        data.time ? {} : {values: function (u, ticks) { return ticks.map(function (t) { return Number.isInteger(t) ? (data.labels[t] || "") : ""; }); }},
-        {values: function (u, ticks) { return ticks.map(figure); }, size: 70}
+        data.time ? {} : {values: function (u, ticks) {
+          // A category's name (a customer's, say) is cut to the room its bar has; the table under the
+          // chart has it whole, and the legend shows it whole under the cursor.
+          var room = Math.max(3, Math.floor((u.bbox.width / devicePixelRatio) / Math.max(data.labels.length, 1) / 7));
+          return ticks.map(function (t) {
+            var label = Number.isInteger(t) ? (data.labels[t] || "") : "";
+            return label.length > room ? label.slice(0, room - 1) + "\u2026" : label;
+          });
+        }},
+        // Wide enough for the longest figure on the axis (1,000,000.00 needs more than 100.00).
+        {values: function (u, ticks) { return ticks.map(figure); }, size: function (u, values) {
+          var longest = (values || []).reduce(function (n, v) { return Math.max(n, String(v).length); }, 4);
+          return longest * 7 + 24;
+        }}
       ],
       series: series
     };
