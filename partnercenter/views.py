@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from api import endpoint as api_endpoint, selectors as api_selectors, services as api_services
 from console.access import is_customer_login, member_required
 from console.export import stream_csv
-from console.htmx import render_fragment
+from console.htmx import htmx_target, render_fragment
 from console.tables import CappedCountPaginator
 from core.errors import DomainError
 from core.money import format_money
@@ -168,23 +168,37 @@ def _spend_rows(spend) -> str:
         for day, amounts, total in spend.rows))
 
 
-def customer_page_context(request, customer) -> dict:
-    reseller = request.reseller
-    days, range_error = _range_days(request)
-    today = reseller_today(reseller)
-    spend = credit_selectors.daily_spend(customer=customer, today=today, days=days)
-    product, pay_mode, filter_error = _charge_filters(request)
-    charges = CappedCountPaginator(
-        credit_selectors.usage_charges(reseller=reseller, customer=customer, product=product, pay_mode=pay_mode),
-        CHARGES_PER_PAGE,
-    ).get_page(request.GET.get("page"))
+# The parts of the customer page a change to the customer refreshes (each listens for the
+# customer's own event, customers.modals.customer_updated, and creditAllocated): they need only
+# customer_summary_context, not the chart, records and charges.
+SUMMARY_FRAGMENTS = ("customer-actions", "customer-figures", "customer-status")
+
+
+def customer_summary_context(request, customer) -> dict:
+    """The customer page's actions, figures and account status timeline."""
+    today = reseller_today(request.reseller)
     balance = customer.balance
     run_out = None
     if balance.days_to_zero is not None:
         run_out = today + timedelta(days=int(min(balance.days_to_zero, 36500)))
     return {
         "nav": "customers", "customer": customer, "balance": balance, "can_write": request.member.can_allocate,
-        "today": today, "run_out": run_out, "days": days, "ranges": credit_selectors.SPEND_RANGES,
+        "today": today, "run_out": run_out, "events": customer_selectors.status_events(customer=customer),
+    }
+
+
+def customer_page_context(request, customer) -> dict:
+    reseller = request.reseller
+    context = customer_summary_context(request, customer)
+    days, range_error = _range_days(request)
+    spend = credit_selectors.daily_spend(customer=customer, today=context["today"], days=days)
+    product, pay_mode, filter_error = _charge_filters(request)
+    charges = CappedCountPaginator(
+        credit_selectors.usage_charges(reseller=reseller, customer=customer, product=product, pay_mode=pay_mode),
+        CHARGES_PER_PAGE,
+    ).get_page(request.GET.get("page"))
+    return {
+        **context, "days": days, "ranges": credit_selectors.SPEND_RANGES,
         "range_error": range_error, "spend": spend, "chart_data": spend.as_chart_data(), "spend_rows": _spend_rows(spend),
         "records": credit_selectors.latest_allocations(reseller=reseller, customer=customer, limit=10),
         "repayments": credit_selectors.latest_repayments(customer=customer),
@@ -198,11 +212,15 @@ def customer_page_context(request, customer) -> dict:
 @require_http_methods(["GET", "HEAD"])
 @member_required
 def customer_page(request, uin: int):
-    """A customer's page (DESIGN §8): its figures, daily spend, burn rate and run-out date, records,
-    repayments, usage charges and alerts. Composed from credits, notifications and customers."""
+    """A customer's page (DESIGN §8): its figures and account status (DESIGN §4) with its timeline,
+    daily spend, burn rate and run-out date, records, repayments, usage charges and alerts, and the
+    actions on it (Freeze / Unfreeze among them). Composed from credits, notifications and customers."""
     customer = customer_selectors.customer_get(reseller=request.reseller, uin=uin)
-    return render_fragment(request, "customer_page.html", customer_page_context(request, customer),
-                           fragments=("customer-figures", "usage-charges"))
+    if htmx_target(request) in SUMMARY_FRAGMENTS:
+        context = customer_summary_context(request, customer)
+    else:
+        context = customer_page_context(request, customer)
+    return render_fragment(request, "customer_page.html", context, fragments=(*SUMMARY_FRAGMENTS, "usage-charges"))
 
 
 @require_http_methods(["GET", "HEAD"])

@@ -1,5 +1,5 @@
 """The console's layout at a desktop (1440x900) and a phone (390x844) size (issue 14, items 1-3):
-on My Customers, the Allocate dialog, Allocation Records and Message Center every column header and
+on My Customers, the Allocate dialog, Allocation Records, Message Center and a customer's page every column header and
 every action is in view or reachable by scrolling (and then not covered by a pinned column), and no
 element sticks out of the window sideways unless a scroll container holds it. Each page and size
 leaves a screenshot in artifacts/screenshots/ (layout-<size>-NN-<page>.png)."""
@@ -151,6 +151,14 @@ def test_every_column_and_action_is_reachable(busy_console, open_browser, viewpo
     expect(messages).to_contain_text(customer.name)
     # A list or a table: the headers of whichever it is.
     assert_layout(page, "main", actions="main a, main button, main select, main input:not([type=hidden])", table=False)
+
+    # The customer page: every action (Freeze among them), the range switch and the charges' tools.
+    page.goto(f"/customers/{customer.uin}/")
+    expect(page.locator("#customer-actions").get_by_role("link", name="Freeze", exact=True)).to_be_attached()
+    b.shot("customer page")
+    page_actions = ", ".join(f"{part} :is(a, button, select, summary)" for part in (
+        "#customer-actions", "#daily-spend", "#customer-records", "#usage-charges", "#customer-alerts"))
+    assert_layout(page, "#usage-charges", actions=page_actions)
 
 
 def test_phone_menu_button_opens_the_sidebar_and_the_top_bar_is_one_line(console, open_browser):

@@ -1,5 +1,6 @@
 """The customer page (DESIGN §8): figures, burn rate and run-out date, daily spend chart and its
-table with the same figures, records, repayments, usage charges (filterable, CSV) and alerts."""
+table with the same figures, records, repayments, usage charges (filterable, CSV) and alerts; its
+account status (DESIGN §4) among the figures, the status timeline and Freeze / Unfreeze."""
 
 import csv
 import io
@@ -15,9 +16,12 @@ from credits.services import (
     repayment_confirm,
     reseller_today,
     usage_charge_check,
+    usage_charge_record,
     usage_charges_ingest,
 )
-from tests.pages import body, by_id, elements, htmx, text
+from customers.models import CustomerBalance, Member
+from notifications.services.status import customer_freeze
+from tests.pages import attribute, body, by_id, client_for, elements, htmx, text
 
 pytestmark = pytest.mark.django_db
 
@@ -125,3 +129,106 @@ def test_the_customer_name_links_to_its_page_from_my_customers_records_and_overv
     page = f'href="/customers/{spending.uin}/"'
     for url in ("/customers/", "/records/", f"/customers/{spending.uin}/records/", "/"):
         assert page in body(owner_client.get(url)), url
+
+
+def actions_of(html: str) -> list[str]:
+    return [text(link) for link in elements(by_id(html, "customer-actions"), "a")]
+
+
+def timeline_of(html: str) -> list[str]:
+    """The events of the status-history partial, which the page shows in its customer-status card."""
+    (history,) = [e for e in elements(by_id(html, "customer-status"), "section") if attribute(e, "id") == "status-history"]
+    return [tuple(text(part) for part in (*elements(item, "strong"), *elements(item, "span")))
+            for item in elements(history, "li") if attribute(item, "class") == "timeline-event"]
+
+
+def status_figure(html: str) -> str:
+    (figure,) = [e for e in elements(by_id(html, "customer-figures")) if attribute(e, "data-testid") == "account-status"]
+    return " ".join(text(e) for e in figure.children)
+
+
+def test_the_owner_sees_the_account_status_its_timeline_in_order_and_freeze(owner_client, reseller, customer, operator):
+    html = body(owner_client.get(f"/customers/{customer.uin}/"))
+    assert status_figure(html) == "Normal"
+    assert timeline_of(html) == [] and "No status changes yet." in text(by_id(html, "customer-status"))
+    assert "Freeze" in actions_of(html) and "Unfreeze" not in actions_of(html)
+    assert f'href="/customers/{customer.uin}/freeze/" hx-get="/customers/{customer.uin}/freeze/" hx-target="#modal"' in html
+
+    credit_allocate(reseller=reseller, customer=customer, amount="50.00")
+    usage_charge_record(reseller=reseller, customer_uin=customer.uin, amount="60.00", incurred_at=timezone.now(),
+                        external_id="over")
+    credit_allocate(reseller=reseller, customer=customer, amount="20.00")
+    customer_freeze(reseller=reseller, customer=customer, actor=operator.user, actor_name="ops-anna")
+    html = body(owner_client.get(f"/customers/{customer.uin}/"))
+    assert status_figure(html) == "Frozen"
+    # Newest first, each with its cause, actor and the available credit it left.
+    assert timeline_of(html) == [
+        ("Frozen", "Normal → Frozen", "Console · ops-anna", "Available 10.00 USD"),
+        ("Resumed", "Overdue → Normal", "Credit allocation · system", "Available 10.00 USD"),
+        ("Overdue", "Normal → Overdue", "Usage charge · usage", "Available -10.00 USD"),
+    ]
+    assert "Unfreeze" in actions_of(html) and "Freeze" not in actions_of(html)
+
+
+def test_a_change_refreshes_the_actions_figures_and_timeline_alone(owner_client, customer):
+    """What the freeze dialog's customerUpdated-<uin> (and creditAllocated) make the page fetch: each
+    part on its own, without the chart, records and charges."""
+    for target in ("customer-actions", "customer-figures", "customer-status"):
+        html = body(owner_client.get(f"/customers/{customer.uin}/", **htmx(target)))
+        assert html.lstrip().startswith(f'<{"nav" if target == "customer-actions" else "section"} id="{target}"'), target
+        assert f'hx-trigger="creditAllocated from:body, customerUpdated-{customer.uin} from:body"' in html
+        assert "daily-spend" not in html and "usage-charges" not in html
+    owner_client.post(f"/customers/{customer.uin}/freeze/", {}, **htmx("modal"))
+    assert "Unfreeze" in body(owner_client.get(f"/customers/{customer.uin}/", **htmx("customer-actions")))
+    assert "Normal → Frozen" in body(owner_client.get(f"/customers/{customer.uin}/", **htmx("customer-status")))
+    assert "Frozen" in body(owner_client.get(f"/customers/{customer.uin}/", **htmx("customer-figures")))
+
+
+def test_a_viewer_sees_status_and_timeline_but_no_freeze(viewer_client, reseller, customer):
+    customer_freeze(reseller=reseller, customer=customer)
+    html = body(viewer_client.get(f"/customers/{customer.uin}/"))
+    assert status_figure(html) == "Frozen"
+    assert [event[:2] for event in timeline_of(html)] == [("Frozen", "Normal → Frozen")]
+    assert actions_of(html) == ["Allocation Record"]
+    assert "/freeze/" not in html
+    assert viewer_client.post(f"/customers/{customer.uin}/freeze/", {}).status_code == 403
+    assert CustomerBalance.objects.get(pk=customer.pk).frozen
+
+
+def test_another_resellers_customer_page_and_its_parts_are_404(owner_client, other_customer):
+    for target in (None, "customer-figures", "customer-status", "customer-actions"):
+        assert owner_client.get(f"/customers/{other_customer.uin}/", **htmx(target)).status_code == 404
+
+
+def test_a_suspended_customers_page_shows_the_days_until_deletion(owner_client, reseller, customer):
+    reseller.suspension_allowlisted = True
+    reseller.save(update_fields=["suspension_allowlisted"])
+    customer_freeze(reseller=reseller, customer=customer, now=timezone.now() - timedelta(days=8, hours=1))
+    html = body(owner_client.get(f"/customers/{customer.uin}/"))
+    assert status_figure(html) == "Suspended data deleted in 7 days"
+    assert [event[:2] for event in timeline_of(html)] == [("Suspended", "Frozen → Suspended"), ("Frozen", "Normal → Frozen")]
+    assert "Unfreeze" in actions_of(html)
+
+
+def test_the_customer_page_with_its_status_is_chinese_for_a_zh_hans_member(operator, reseller, customer):
+    Member.objects.filter(pk=operator.pk).update(language="zh-hans")
+    reseller.suspension_allowlisted = True
+    reseller.save(update_fields=["suspension_allowlisted"])
+    customer_freeze(reseller=reseller, customer=customer, now=timezone.now() - timedelta(days=8, hours=1))
+    html = body(client_for(operator.user).get(f"/customers/{customer.uin}/"))
+    assert '<html lang="zh-hans">' in html
+    assert status_figure(html) == "已停服 7 天后删除数据"
+    assert [event[:3] for event in timeline_of(html)] == [("已停服", "已冻结 → 已停服", "控制台"),
+                                                          ("已冻结", "正常 → 已冻结", "控制台")]
+    assert "解冻" in actions_of(html)
+    for label in ["额度与消费", "账号状态", "状态历史", "预计可用天数", "以表格查看每日消费"]:
+        assert label in html, label
+    for english in ["Credit and spend", "Account status", "Status history", "Unfreeze", "Suspended", "Days to zero"]:
+        assert english not in html, english
+
+
+def test_the_page_shows_the_status_once_and_the_modal_still_shows_it(owner_client, customer):
+    html = body(owner_client.get(f"/customers/{customer.uin}/"))
+    assert "Account status:" not in text(by_id(html, "customer-status"))  # among the figures instead
+    modal = body(owner_client.get(f"/customers/{customer.uin}/status/", **htmx("modal")))
+    assert "Account status:Normal" in text(by_id(modal, "status-history"))
