@@ -59,6 +59,17 @@ def member_language_set(*, member: Member, language: str) -> Member:
     return member
 
 
+def customer_language_set(*, customer: Customer, language: str) -> Customer:
+    """The language the customer reads its portal, its e-mails, its SMS and its Message Center in,
+    picked by the customer in its portal's user menu (the reseller may set it too, as the language
+    of its alerts)."""
+    language = language_checked(language)
+    with transaction.atomic():
+        Customer.objects.filter(pk=customer.pk).update(language=language)
+    customer.language = language
+    return customer
+
+
 def _field_max(name: str) -> int:
     return Customer._meta.get_field(name).max_length
 

@@ -40,7 +40,9 @@ class NoStoreMiddleware:
 class MemberLanguageMiddleware:
     """A signed-in member reads the console in the language stored on it (Member.language, set by
     the user menu's language switch), whatever the cookie or the browser says; a member who never
-    picked one keeps LocaleMiddleware's choice. Placed after AuthenticationMiddleware."""
+    picked one keeps LocaleMiddleware's choice. A signed-in customer reads its portal in its
+    Customer.language (its portal's language switch, or the reseller's "language of its alerts"),
+    the language its e-mails and SMS are written in. Placed after AuthenticationMiddleware."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -49,8 +51,11 @@ class MemberLanguageMiddleware:
         user = getattr(request, "user", None)
         language = ""
         if user is not None and user.is_authenticated:
-            # MemberBackend read the membership with the user: no query here.
+            # MemberBackend read the membership and the customer login with the user: no query here.
             language = getattr(getattr(user, "member", None), "language", "") or ""
+            if not language:
+                login = getattr(user, "customer_login", None)
+                language = getattr(getattr(login, "customer", None), "language", "") or ""
         if language and language != request.LANGUAGE_CODE:
             translation.activate(language)
             request.LANGUAGE_CODE = translation.get_language()

@@ -30,7 +30,7 @@ from credits.forms import PoolApplicationForm
 from credits.models import PayMode
 from credits.services import pool_application_submit, reseller_today
 from customers import selectors as customer_selectors
-from customers.services import member_language_set
+from customers.services import customer_language_set, member_language_set
 from notifications import selectors as notification_selectors
 from portal.access import customer_required
 from portal.context import portal_context
@@ -56,13 +56,18 @@ class SignInView(LoginView):
 
 @require_POST
 def set_language(request):
-    """The user menu's language switch: Django's set_language (the cookie, then back to the page),
-    and for a signed-in member the language stored on it too, so that it follows the member to
-    another browser and its e-mails and SMS are written in it."""
-    member = getattr(request.user, "member", None) if request.user.is_authenticated else None
+    """The user menu's language switch, the console's and the portal's: Django's set_language (the
+    cookie, then back to the page), and for a signed-in member or customer the language stored on it
+    too, so that it follows it to another browser and its e-mails and SMS are written in it."""
+    user = request.user if request.user.is_authenticated else None
+    member = getattr(user, "member", None)
+    login = getattr(user, "customer_login", None)
     language = request.POST.get("language", "")
-    if member is not None and language in dict(settings.LANGUAGES):
-        member_language_set(member=member, language=language)
+    if language in dict(settings.LANGUAGES):
+        if member is not None:
+            member_language_set(member=member, language=language)
+        elif login is not None and login.customer is not None:
+            customer_language_set(customer=login.customer, language=language)
     return django_i18n.set_language(request)
 
 

@@ -107,7 +107,7 @@ def test_a_customer_never_reaches_a_console_page(owner):
             if response.status_code == 405:
                 continue  # the method is refused before any page
             if url == "/i18n/setlang/":
-                continue  # the language cookie, shared by every page (a customer has no member to store it on)
+                continue  # the language switch, shared by the console and the portal (tests/portal/test_language.py)
             if url == "/messages/bell/" and response.status_code == 286:
                 assert response.content == b""  # the console bell's poll stops, and shows nothing
                 continue
