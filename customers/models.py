@@ -605,6 +605,10 @@ class Application(models.Model):
     email = models.EmailField()
     phone = models.CharField(max_length=32)
     identity_type = models.CharField(max_length=16, choices=Customer.IdentityType.choices)
+    # The language the applicant registered in (its browser's or its cookie's): the customer's
+    # language once approved (its portal, e-mails, SMS and Message Center).
+    language = models.CharField(_("language"), max_length=16, choices=language_choices, blank=True, default="",
+                                db_default="")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     applied_at = models.DateTimeField(default=timezone.now)
     decided_at = models.DateTimeField(null=True, blank=True)

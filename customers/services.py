@@ -16,7 +16,7 @@ from django.core.mail import send_mail
 from django.core.validators import URLValidator, validate_email
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from kombu.exceptions import KombuError
 
@@ -24,7 +24,16 @@ from core.errors import CustomerNotBound, DomainError, InvalidValue, NotFound, N
 from core.inputs import text_clean, uin_or_none, uin_rule
 from core.timezones import time_zone_names
 
-from .models import Application, Customer, CustomerBalance, CustomerLogin, Invitation, Member, Reseller
+from .models import (
+    Application,
+    Customer,
+    CustomerBalance,
+    CustomerLogin,
+    Invitation,
+    Member,
+    Reseller,
+    default_language,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +93,7 @@ def customer_create(
     remark: str = "",
     identity_type: str = Customer.IdentityType.ENTERPRISE,
     bound_at=None,
+    language: str = "",
 ) -> Customer:
     """Bind a new customer, with its balance (credit 0, used 0), to the reseller. UINs are unique platform-wide. Text
     longer than its column is refused with the limit, never cut short (as remark_clean does)."""
@@ -94,6 +104,7 @@ def customer_create(
     email = text_clean(email, label=gettext("e-mail address"), limit=_field_max("email"), field="email")
     phone = text_clean(phone, label=gettext("phone number"), limit=_field_max("phone"), field="phone")
     remark = remark_clean(remark)
+    language = language_checked(language) if language else default_language()
     try:
         with transaction.atomic():
             customer = Customer.objects.create(
@@ -105,6 +116,7 @@ def customer_create(
                 remark=remark,
                 identity_type=identity_type,
                 bound_at=bound_at or timezone.now(),
+                language=language,
             )
             CustomerBalance.objects.create(customer=customer, reseller=reseller)
             return customer
@@ -328,7 +340,7 @@ def _new_uin() -> int:
 
 
 def application_register(
-    *, token: str, name: str, email: str, phone: str, password: str, identity_type: str,
+    *, token: str, name: str, email: str, phone: str, password: str, identity_type: str, language: str = "",
 ) -> Application:
     """Register through an invitation: the applicant gets a UIN and a portal login, and waits for the
     reseller's decision. The invitation is used once (its row is locked, so two registrations with
@@ -341,6 +353,7 @@ def application_register(
             gettext("Choose personal or enterprise (you sent %(value)s).") % {"value": str(identity_type)[:40]},
             field="identity_type",
         )
+    language = language_checked(language) if language else ""
     User = get_user_model()
     with transaction.atomic():
         invitation = Invitation.objects.select_for_update(of=("self",)).select_related("reseller").filter(
@@ -365,7 +378,7 @@ def application_register(
         now = timezone.now()
         application = Application.objects.create(
             reseller=invitation.reseller, invitation=invitation, login=login, uin=_new_uin(), name=name, email=email,
-            phone=phone, identity_type=identity_type, applied_at=now,
+            phone=phone, identity_type=identity_type, applied_at=now, language=language,
         )
         invitation.used_at = now
         invitation.save(update_fields=["used_at"])
@@ -412,6 +425,7 @@ def application_approve(*, reseller: Reseller, uin, actor=None) -> Customer:
         customer = customer_create(
             reseller=reseller, uin=application.uin, name=application.name, email=application.email,
             phone=application.phone, identity_type=application.identity_type, bound_at=now,
+            language=application.language,
         )
         application.status = Application.Status.APPROVED
         application.decided_at = now
@@ -436,10 +450,12 @@ def application_reject(*, reseller: Reseller, uin, reason: str, actor=None) -> A
         application.decided_by = actor if getattr(actor, "pk", None) else None
         application.reject_reason = reason
         application.save(update_fields=["status", "decided_at", "decided_by", "reject_reason"])
-        _send(
-            subject=gettext("Your application to %(reseller)s was not approved") % {"reseller": reseller.name},
-            template="customers/email/rejected.txt",
-            context={"application": application, "reseller": reseller, "reason": reason},
-            to=application.email,
-        )
+        # In the language the applicant registered in, not the deciding member's.
+        with translation.override(application.language or settings.LANGUAGE_CODE):
+            _send(
+                subject=gettext("Your application to %(reseller)s was not approved") % {"reseller": reseller.name},
+                template="customers/email/rejected.txt",
+                context={"application": application, "reseller": reseller, "reason": reason},
+                to=application.email,
+            )
     return application

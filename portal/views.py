@@ -7,7 +7,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -120,7 +120,8 @@ def register(request, token: str):
         form = RegistrationForm(request.POST)
         if form.is_valid():
             try:
-                application = customer_services.application_register(token=token, **form.cleaned_data)
+                application = customer_services.application_register(
+                    token=token, language=translation.get_language(), **form.cleaned_data)
             except DomainError as error:
                 if isinstance(error, customer_services.InvitationUnusable):
                     return render(request, "portal/register.html", {"problem": error.message}, status=410)

@@ -9,7 +9,7 @@ from django.test import Client
 from core.errors import InvalidValue
 from customers.models import Customer
 from customers.services import customer_language_set
-from tests.onboarding import bound_customer, invite
+from tests.onboarding import PASSWORD, bound_customer, invite
 from tests.pages import body, client_for
 
 pytestmark = pytest.mark.django_db
@@ -96,3 +96,62 @@ def test_sign_in_and_registration_follow_the_browsers_language(reseller):
     english = Client(HTTP_ACCEPT_LANGUAGE="en-US")
     assert "Register" in body(english.get(f"/portal/register/{token}/"))
 
+
+
+FIELDS = {"name": "Lotus Labs", "email": "ops@lotus.example", "phone": "+6581234567", "password": PASSWORD,
+          "identity_type": "personal"}
+
+
+def test_an_applicant_registering_in_chinese_becomes_a_chinese_customer(reseller):
+    from customers.models import Application
+    from customers.services import application_approve
+
+    _, token = invite(reseller, "ops@lotus.example")
+    chinese = Client(HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9")
+    response = chinese.post(f"/portal/register/{token}/", FIELDS)
+    assert response.status_code == 200 and '<html lang="zh-hans">' in body(response)
+    application = Application.objects.get()
+    assert application.language == "zh-hans"
+    customer = application_approve(reseller=reseller, uin=application.uin)
+    assert Customer.objects.get(pk=customer.pk).language == "zh-hans"
+    assert "通知设置" in body(client_for(application.login.user).get("/portal/", HTTP_ACCEPT_LANGUAGE="en-US"))
+
+
+def test_an_applicant_registering_in_english_becomes_an_english_customer(reseller):
+    from customers.models import Application
+    from customers.services import application_approve
+
+    _, token = invite(reseller, "ops@lotus.example")
+    Client(HTTP_ACCEPT_LANGUAGE="en-US").post(f"/portal/register/{token}/", FIELDS)
+    application = Application.objects.get()
+    assert application.language == "en"
+    assert application_approve(reseller=reseller, uin=application.uin).language == "en"
+
+
+def test_an_unknown_registration_language_is_refused_and_writes_nothing(reseller):
+    from customers.models import Application, Invitation
+    from customers.services import application_register
+
+    _, token = invite(reseller, "ops@lotus.example")
+    with pytest.raises(InvalidValue) as refused:
+        application_register(token=token, language="fr", **FIELDS)
+    assert "en, zh-hans" in refused.value.message
+    assert Application.objects.count() == 0 and Invitation.objects.get().status == Invitation.Status.UNUSED
+
+
+def test_the_rejection_email_is_in_the_applicants_language(reseller):
+    from django.core import mail
+    from django.utils import translation
+
+    from customers.models import Application
+    from customers.services import application_reject
+
+    _, token = invite(reseller, "ops@lotus.example")
+    Client(HTTP_ACCEPT_LANGUAGE="zh-CN").post(f"/portal/register/{token}/", FIELDS)
+    application = Application.objects.get()
+    mail.outbox = []
+    with translation.override("en"):  # the deciding member reads English
+        application_reject(reseller=reseller, uin=application.uin, reason="Incomplete details")
+    [message] = mail.outbox
+    assert f"您向 {reseller.name} 提交的申请未获批准" in message.subject, message.subject
+    assert "Incomplete details" in message.body
