@@ -160,17 +160,19 @@ ROW_ROUTES = {
 
 # The CSV export: the columns a spreadsheet needs, as plain values (no thousands separators).
 EXPORT_HEADER = ["UIN", _("Name"), _("Remark"), _("Email"), _("Phone"), _("Binding time"), _("Credit"), _("Used"), _("Available"),
-                 _("Used %"), _("Account status")]
+                 _("Used %"), _("Account status"), _("Days to zero")]
 EXPORT_FIELDS = ["uin", "name", "remark", "email", "phone", "bound_at", "balance__credit", "balance__used",
-                 "balance__available", "balance__status"]
+                 "balance__available", "balance__status", "balance__days_to_zero"]
 
 
 def export_row(values: tuple, tz) -> list:
-    uin, name, remark, email, phone, bound_at, credit, used, available, status = values
+    """Days to zero is empty for a customer that spends nothing (no run-out date), as on the page."""
+    uin, name, remark, email, phone, bound_at, credit, used, available, status, days_to_zero = values
     percent = used_percent(used, credit)
     if percent is None:
         percent = "over 100" if used > 0 else ""
     return [
         uin, name, remark, email, phone, bound_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
         f"{credit:.2f}", f"{used:.2f}", f"{available:.2f}", str(percent), Customer.AccountStatus(status).label,
+        "" if days_to_zero is None else f"{days_to_zero:.0f}",
     ]

@@ -1,5 +1,7 @@
 """My Customers: the "Days to zero" column sorts, and "runs out within N days" filters (issue 11)."""
 
+import csv
+import io
 from datetime import timedelta
 from decimal import Decimal
 
@@ -54,6 +56,17 @@ def test_days_to_zero_column_and_sort(owner_client, runway):
     row = cells(by_id(html, f"customer-{runway['Later'].uin}"))
     assert row[header.index("Days to zero")] == "23"
     assert cells(by_id(html, f"customer-{runway['Idle'].uin}"))[header.index("Days to zero")] == "—"
+
+
+def test_the_export_has_days_to_zero_and_follows_the_filter(owner_client, runway):
+    response = owner_client.get("/customers/export.csv?runs_out=30&sort=-days_to_zero")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    column = rows[0].index("Days to zero")
+    assert [(row[1], row[column]) for row in rows[1:]][0] == ("Later", "23")
+    assert sorted(row[1] for row in rows[1:]) == ["Later", "Out", "Soon"]
+    everyone = list(csv.reader(io.StringIO(
+        b"".join(owner_client.get("/customers/export.csv").streaming_content).decode("utf-8-sig"))))
+    assert {row[1]: row[column] for row in everyone[1:]}["Idle"] == ""  # spends nothing: no run-out date
 
 
 def test_runs_out_within_filter(owner_client, runway):
