@@ -103,8 +103,7 @@ def _page(request, queryset, per_page: int = 50):
 @require_GET
 @member_required
 def invitation_list(request):
-    context = {"nav": "customers", "tab": "invitations", "page": _page(request, selectors.invitation_list(reseller=request.reseller)),
-               "now": timezone.now()}
+    context = {"nav": "customers", "tab": "invitations", "page": _page(request, selectors.invitation_list(reseller=request.reseller))}
     return render(request, "customers/invitations.html", context)
 
 
