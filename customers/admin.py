@@ -63,8 +63,21 @@ class CustomerAdmin(admin.ModelAdmin):
         obj.pk, obj._state.adding, obj._state.db = created.pk, False, created._state.db
 
 
+class _ReadOnly:
+    """Rows written by the services only: the admin shows them, never adds, edits or deletes."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(_ReadOnly, admin.ModelAdmin):
     """Read-only: invitations are sent, resent and revoked by the reseller (console or API)."""
 
     list_display = ["email", "reseller", "created_at", "expires_at", "used_at", "revoked_at"]
@@ -72,30 +85,12 @@ class InvitationAdmin(admin.ModelAdmin):
     search_fields = ["email"]
     exclude = ["token_digest"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Application)
-class ApplicationAdmin(admin.ModelAdmin):
+class ApplicationAdmin(_ReadOnly, admin.ModelAdmin):
     """Read-only: the reseller approves or rejects (console or API); approval binds a Customer."""
 
     list_display = ["uin", "name", "email", "reseller", "status", "applied_at", "decided_at"]
     list_filter = ["status"]
     list_select_related = ["reseller"]
     search_fields = ["=uin", "name", "email"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
