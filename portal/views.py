@@ -163,7 +163,8 @@ USAGE_DAYS = 30
 
 
 def _spend(customer):
-    """The customer's daily rollups (kept by the ingestion), never a scan of its charges."""
+    """The customer's daily rollups (kept by the ingestion), never a scan of its charges. The
+    customer is request.customer: its reseller was read with the sign-in (partnercenter.auth)."""
     return credit_selectors.daily_spend(customer=customer, today=reseller_today(customer.reseller), days=USAGE_DAYS)
 
 
@@ -172,7 +173,7 @@ def _spend(customer):
 def usage(request):
     """Daily spend for the last 30 days by product: a stacked chart and, with the same figures, a
     table (newest day first) and CSV."""
-    spend = _spend(selectors.customer_credit(customer=request.customer))
+    spend = _spend(request.customer)
     return render(request, "portal/usage.html", portal_context(
         request, nav="usage", spend=spend, rows=list(reversed(spend.rows)), chart_data=spend.as_chart_data(),
         days=USAGE_DAYS))
@@ -181,7 +182,7 @@ def usage(request):
 @require_GET
 @customer_required
 def usage_export(request):
-    customer = selectors.customer_credit(customer=request.customer)
+    customer = request.customer
     spend = _spend(customer)
     rows = ([day.isoformat(), product or "—", str(amount)] for day, amounts, _ in spend.rows
             for product, amount in zip(spend.products, amounts) if amount)
