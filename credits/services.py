@@ -848,17 +848,14 @@ def usage_charges_ingest(*, reseller: Reseller, rows: list[dict]) -> UsageIngest
     rollups grow by exactly the sum of its charges. One evaluation task for the customers whose `used` grew is
     enqueued after commit."""
     batch: dict[str, dict] = {}
-    duplicates = 0
     for fields in rows:
         first = batch.get(fields["external_id"])
         if first is None:
             batch[fields["external_id"]] = fields
-        elif (first["customer_uin"], first["amount"]) == (fields["customer_uin"], fields["amount"]):
-            duplicates += 1
-        else:
+        elif (first["customer_uin"], first["amount"]) != (fields["customer_uin"], fields["amount"]):
             raise _usage_conflict(first["external_id"], amount=first["amount"], uin=first["customer_uin"])
     if not batch:
-        return UsageIngest(0, duplicates, [])
+        return UsageIngest(0, 0, [])
     uins = sorted({fields["customer_uin"] for fields in batch.values()})
     for attempt in (1, 2):
         try:
