@@ -44,11 +44,15 @@ _ROLLUPS = """
 INSERT INTO credits_usagedaily (reseller_id, customer_id, day, product, region, pay_mode, amount, charges)
 SELECT u.reseller_id, u.customer_id, (u.incurred_at AT TIME ZONE %s)::date, u.product, u.region, u.pay_mode,
        sum(u.amount), count(*)
-FROM credits_usagecharge u WHERE u.reseller_id = %s GROUP BY 1, 2, 3, 4, 5, 6
+FROM credits_usagecharge u WHERE u.reseller_id = %s AND u.external_id LIKE 'bench-usage-%%' GROUP BY 1, 2, 3, 4, 5, 6
+ON CONFLICT (customer_id, day, product, region, pay_mode)
+DO UPDATE SET amount = credits_usagedaily.amount + excluded.amount,
+              charges = credits_usagedaily.charges + excluded.charges
 """
 _USED = """
 UPDATE customers_customerbalance b SET used = b.used + s.spent
-FROM (SELECT customer_id, sum(amount) AS spent FROM credits_usagedaily WHERE reseller_id = %s GROUP BY 1) s
+FROM (SELECT customer_id, sum(amount) AS spent FROM credits_usagecharge
+      WHERE reseller_id = %s AND external_id LIKE 'bench-usage-%%' GROUP BY 1) s
 WHERE b.customer_id = s.customer_id
 """
 
@@ -62,10 +66,14 @@ def ensure_usage(reseller) -> int:
     from credits.services import burn_rates_refresh, usage_partitions_ensure
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM credits_usagechargekey WHERE reseller_id = %s", [reseller.pk])
-        loaded = cursor.fetchone()[0]
+        # Its own charges, not any: the console and ingest sections record charges for the same
+        # reseller, and this section's rollups and `used` add only what it generates (one
+        # transaction, so its first charge means all of them).
+        cursor.execute("SELECT 1 FROM credits_usagechargekey WHERE reseller_id = %s AND external_id = 'bench-usage-1'",
+                       [reseller.pk])
+        loaded = cursor.fetchone() is not None
     if loaded:
-        return loaded
+        return CHARGES
     started = clock.perf_counter()
     now = timezone.now()
     usage_partitions_ensure(now=now - timedelta(days=DAYS + 31), months_ahead=15)
