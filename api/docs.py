@@ -1,8 +1,12 @@
 """The API reference page, generated from the action declarations so that it cannot drift."""
 
 import json
+from functools import lru_cache
 
-from django.utils.translation import gettext, gettext_lazy as _, ngettext
+from django.template.loader import render_to_string
+from django.urls import get_script_prefix
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language, gettext, gettext_lazy as _, ngettext
 
 from . import ratelimit
 from .actions import ACTIONS, VERSION, Action
@@ -91,13 +95,26 @@ def _rate_limit(action: Action) -> str:
     ) % {"limit": limit}
 
 
-def reference(request) -> dict:
-    protocol = "https" if request.is_secure() else "http"
+def reference_html(request) -> SafeString:
+    """The reference's content (templates/api/_reference.html), the same for every member who reads it in
+    one language at one address: rendered once per process for each language, address, rate limits and
+    script prefix (about 450 translated texts, several times a console page's own work), then reused."""
+    limits = (ratelimit.limit_for(credit_action=True), ratelimit.limit_for(credit_action=False))
+    return _reference_html(get_language(), "https" if request.is_secure() else "http", request.get_host(), limits,
+                           get_script_prefix())
+
+
+@lru_cache(maxsize=64)
+def _reference_html(language: str, protocol: str, endpoint: str, limits: tuple, script_prefix: str) -> SafeString:
+    return render_to_string("api/_reference.html", reference(protocol=protocol, endpoint=endpoint))
+
+
+def reference(*, protocol: str, endpoint: str) -> dict:
     return {
         "version": VERSION,
-        "endpoint": request.get_host(),
+        "endpoint": endpoint,
         "protocol": protocol,
-        "prelude": _PRELUDE.format(protocol=protocol, endpoint=request.get_host()),
+        "prelude": _PRELUDE.format(protocol=protocol, endpoint=endpoint),
         "common_errors": COMMON_ERRORS,
         "actions": [
             {

@@ -78,6 +78,6 @@ def api_key_delete(request, pk: int):
 
 @member_required
 def api_docs(request):
-    from .docs import reference
+    from .docs import reference_html
 
-    return render(request, "api/docs.html", {"nav": "api", **reference(request)})
+    return render(request, "api/docs.html", {"nav": "api", "reference": reference_html(request)})

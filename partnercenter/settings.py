@@ -189,6 +189,10 @@ TEMPLATES = [
     }
 ]
 
+# Django's form renderer with its commonest widget templates written in Python (same output, a fraction of
+# the time): partnercenter/form_renderer.py.
+FORM_RENDERER = "partnercenter.form_renderer.FormRenderer"
+
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'partnercenter.sqlite3'}"
 try:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0))}

@@ -203,3 +203,28 @@ def test_docs_page_states_the_limits_per_reseller_and_the_replay_rule(client, vi
     for code in ["UnsupportedProtocol", "UnsupportedOperation", "RequestLimitExceeded"]:
         assert f"<code>{code}</code>" in page
     assert "per key" not in page
+
+
+def test_docs_content_is_reused_only_for_the_same_language_address_and_limits(client, viewer, settings):
+    """api.docs renders the reference once per language, address and rate limits: a change of any of
+    them shows at once."""
+    from django.utils.translation import gettext, override
+
+    settings.API_RATE_LIMIT_CREDIT = 5
+    page = _login(client, viewer).get(reverse("api_docs")).content.decode()
+    assert "At most 5 requests per second" in page and "http://testserver" in page
+    again = client.get(reverse("api_docs")).content.decode()
+    assert again.split("<main", 1)[1].split("</main>", 1)[0] == page.split("<main", 1)[1].split("</main>", 1)[0]
+
+    settings.API_RATE_LIMIT_CREDIT = 7
+    page = client.get(reverse("api_docs")).content.decode()
+    assert "At most 7 requests per second" in page and "At most 5 requests" not in page
+
+    assert "http://localhost" in client.get(reverse("api_docs"), HTTP_HOST="localhost").content.decode()
+
+    viewer.language = "zh-hans"
+    viewer.save(update_fields=["language"])
+    chinese = client.get(reverse("api_docs")).content.decode()
+    with override("zh-hans"):
+        calling = gettext("Calling the API")
+    assert calling != "Calling the API" and calling in chinese and "Calling the API" not in chinese

@@ -165,3 +165,23 @@ def test_the_alert_history_says_back_under_in_plain_words(client, shop):
     client.force_login(shop.admin.user)
     html = body(client.get(f"/customers/{shop.customer.uin}/alerts/"))
     assert "Re-armed" not in html and "Back under the threshold since" in html and "is back under 75% of its credit" in html
+
+
+def test_each_row_links_the_customer_and_its_alerts_and_says_whether_it_is_read(client, mailbox):
+    """The table writes its rows itself (notifications.tables.MessageTable.render_row): every cell, escaped."""
+    mailbox.other.name = 'Shop <b>"&'
+    mailbox.other.save(update_fields=["name"])
+    Message.objects.filter(pk=mailbox.back.pk).update(title="Back <under> 75 %", body='Body "quoted" & <b>')
+    client.force_login(mailbox.shop.admin.user)
+    html = body(client.get("/messages/"))
+    row = html.split(f'<tr id="message-{mailbox.back.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert row.startswith(' class="nc-unread">')
+    assert (f'<td class="cell-select"><input type="checkbox" name="ids" value="{mailbox.back.pk}" form="message-selection" '
+            'aria-label="Select: Back &lt;under&gt; 75 %"></td>') in row
+    assert ('<td class="cell-name"><a href="/customers/310000000001/">Shop &lt;b&gt;&quot;&amp;</a> '
+            '<span class="muted mono">310000000001</span></td>') in row
+    assert ('<td class="cell-message"><a href="/customers/310000000001/alerts/" title="Body &quot;quoted&quot; &amp; &lt;b&gt;">'
+            "Back &lt;under&gt; 75 %</a></td>") in row
+    assert '<strong class="nc-state-unread">Unread</strong>' in row
+    read = html.split(f'<tr id="message-{mailbox.full.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert read.startswith(">") and '<span class="muted">Read</span>' in read and "nc-unread" not in read
