@@ -616,8 +616,9 @@ _KEYS_RECORDED = """
 SELECT k.external_id, c.uin, k.amount FROM credits_usagechargekey k JOIN customers_customer c ON c.id = k.customer_id
 WHERE k.reseller_id = %s AND k.external_id = ANY(%s)
 """
-# The one place a charge batch changes customers' `used` (per-customer sums of the charges just
-# inserted). balance_used_not_negative backs it; the rows are already locked (_CUSTOMERS_LOCK).
+# SQLite: where a charge batch changes customers' `used` (per-customer sums of the charges just
+# inserted; PostgreSQL does it in _BATCH_APPLY_PG). balance_used_not_negative backs it; the rows are
+# already locked (_CUSTOMERS_LOCK).
 _CUSTOMER_USED_ADD = """
 UPDATE customers_customerbalance b SET used = b.used + s.amount
 FROM unnest(%s::bigint[], %s::numeric[]) AS s(id, amount)
