@@ -616,8 +616,9 @@ _KEYS_RECORDED = """
 SELECT k.external_id, c.uin, k.amount FROM credits_usagechargekey k JOIN customers_customer c ON c.id = k.customer_id
 WHERE k.reseller_id = %s AND k.external_id = ANY(%s)
 """
-# The one place a charge batch changes customers' `used` (per-customer sums of the charges just
-# inserted). balance_used_not_negative backs it; the rows are already locked (_CUSTOMERS_LOCK).
+# SQLite: where a charge batch changes customers' `used` (per-customer sums of the charges just
+# inserted; PostgreSQL does it in _BATCH_APPLY_PG). balance_used_not_negative backs it; the rows are
+# already locked (_CUSTOMERS_LOCK).
 _CUSTOMER_USED_ADD = """
 UPDATE customers_customerbalance b SET used = b.used + s.amount
 FROM unnest(%s::bigint[], %s::numeric[]) AS s(id, amount)
@@ -787,27 +788,80 @@ def _customers_used_add(cursor, sums: dict[int, Decimal]) -> None:
     )
 
 
+def usage_charges_recorded(reseller_id: int, external_ids: list[str]) -> dict[str, tuple[int, Decimal]]:
+    """{external id: (customer UIN, amount)} of the charges recorded for the reseller under these
+    external ids: on PostgreSQL one read of the key table by its primary key (it also knows the
+    charges of archived months)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_KEYS_RECORDED, [reseller_id, external_ids])
+            return {external_id: (uin, _money(amount)) for external_id, uin, amount in cursor.fetchall()}
+    recorded = {}
+    for start in range(0, len(external_ids), 500):
+        recorded.update(
+            (external_id, (uin, amount))
+            for external_id, uin, amount in UsageCharge.objects.filter(
+                reseller_id=reseller_id, external_id__in=external_ids[start : start + 500]
+            ).values_list("external_id", "customer__uin", "amount")
+        )
+    return recorded
+
+
 def _replays_check(reseller: Reseller, rows: list[dict]) -> None:
     """Charges not inserted were there already: each must be the same charge (customer and amount)
     as the one recorded, else the whole batch is refused."""
-    ids = [r["external_id"] for r in rows]
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(_KEYS_RECORDED, [reseller.pk, ids])
-            recorded = {external_id: (uin, _money(amount)) for external_id, uin, amount in cursor.fetchall()}
-    else:
-        recorded = {}
-        for start in range(0, len(ids), 500):
-            recorded.update(
-                (external_id, (uin, amount))
-                for external_id, uin, amount in UsageCharge.objects.filter(
-                    reseller=reseller, external_id__in=ids[start : start + 500]
-                ).values_list("external_id", "customer__uin", "amount")
-            )
+    recorded = usage_charges_recorded(reseller.pk, [r["external_id"] for r in rows])
     for row in rows:
         uin, amount = recorded[row["external_id"]]
         if (uin, amount) != (row["customer_uin"], row["amount"]):
             raise _usage_conflict(row["external_id"], amount=amount, uin=uin)
+
+
+# PostgreSQL: the whole batch after the customer lock is this one statement. `ins` inserts the
+# charges not recorded yet (as _CHARGES_INSERT) and hands them, with their day in the reseller's
+# zone, to the rollup upsert (`daily`, as _DAILY_UPSERT_PG) and to the per-customer sums (`sums`),
+# which one UPDATE adds to `used` and turns into the burn rate (as _BURN_RATE_SET) in the same row
+# version: one update of each balance row instead of two. Every part of a statement reads the
+# snapshot it started with, so the burn rate's subquery does not see `daily`'s rows yet and adds
+# the batch's own charges in the window (`recent`) to them: the same sum, as the customers are
+# locked. The result is a row per customer charged, with its balance only when its available
+# credit crossed zero (what balance_changes_record acts on).
+_BATCH_APPLY_PG = f"""
+WITH ins AS (
+    INSERT INTO credits_usagecharge
+        (reseller_id, customer_id, amount, incurred_at, external_id, product, description, source, created_at,
+         region, pay_mode, instance_id)
+    SELECT %(reseller)s, r.customer_id, r.amount, r.incurred_at, r.external_id, r.product, r.description,
+           r.source, %(now)s, r.region, r.pay_mode, r.instance_id
+    FROM unnest(%(customer_ids)s::bigint[], %(amounts)s::numeric[], %(incurred_at)s::timestamptz[],
+                %(external_ids)s::text[], %(products)s::text[], %(descriptions)s::text[], %(sources)s::text[],
+                %(regions)s::text[], %(pay_modes)s::text[], %(instance_ids)s::text[])
+         AS r(customer_id, amount, incurred_at, external_id, product, description, source, region, pay_mode,
+              instance_id)
+    WHERE NOT EXISTS (SELECT 1 FROM credits_usagechargekey k
+                      WHERE k.reseller_id = %(reseller)s AND k.external_id = r.external_id)
+    RETURNING customer_id, amount, (incurred_at AT TIME ZONE %(zone)s)::date AS day, product, region, pay_mode
+), daily AS (
+    INSERT INTO credits_usagedaily (reseller_id, customer_id, day, product, region, pay_mode, amount, charges)
+    SELECT %(reseller)s, customer_id, day, product, region, pay_mode, SUM(amount), COUNT(*)
+    FROM ins GROUP BY customer_id, day, product, region, pay_mode
+    {_DAILY_UPSERT_CONFLICT}
+), sums AS (
+    SELECT customer_id, SUM(amount) AS amount, COUNT(*) AS charges,
+           COALESCE(SUM(amount) FILTER (WHERE day >= %(first)s AND day <= %(last)s), 0) AS recent
+    FROM ins GROUP BY customer_id
+), balance AS (
+    UPDATE customers_customerbalance b SET used = b.used + s.amount, burn_rate = ROUND((COALESCE((
+        SELECT SUM(d.amount) FROM credits_usagedaily d
+        WHERE d.customer_id = b.customer_id AND d.day >= %(first)s AND d.day <= %(last)s), 0) + s.recent)
+        / {BURN_RATE_DAYS}.0, 4)
+    FROM sums s WHERE b.customer_id = s.customer_id
+    RETURNING b.customer_id, {BALANCE_RETURNING}, s.amount, s.charges
+)
+SELECT customer_id, charges, credit - used < 0 AND credit - used + amount >= 0,
+       {BALANCE_RETURNING}, amount
+FROM balance ORDER BY customer_id
+"""
 
 
 def _usage_batch_apply(reseller: Reseller, batch: dict[str, dict], uins: list[int]) -> tuple[int, list[int]]:
@@ -819,6 +873,8 @@ def _usage_batch_apply(reseller: Reseller, batch: dict[str, dict], uins: list[in
         # Inserted in external-id order: two batches sharing external ids meet them in one order.
         charges = [{**fields, "customer_id": owned[fields["customer_uin"]]}
                    for _, fields in sorted(batch.items())]
+        if connection.vendor == "postgresql":
+            return _usage_batch_apply_pg(cursor, reseller, charges)
         inserted = _charges_insert(cursor, reseller, charges, timezone.now())
         if len(inserted) < len(charges):
             new = {external_id for external_id, _, _ in inserted}
@@ -834,6 +890,34 @@ def _usage_batch_apply(reseller: Reseller, batch: dict[str, dict], uins: list[in
             burn_rates_set(cursor, reseller, customer_ids)
             customers_evaluation_enqueue(customer_ids)
     return len(inserted), customer_ids
+
+
+def _usage_batch_apply_pg(cursor, reseller: Reseller, charges: list[dict]) -> tuple[int, list[int]]:
+    """The batch's statement (_BATCH_APPLY_PG), its customers locked; then the replay check and the
+    status events of the customers that went overdue."""
+    now = timezone.now()
+    first, last = burn_rate_window(reseller, now)
+    cursor.execute(_BATCH_APPLY_PG, {
+        "reseller": reseller.pk, "now": now, "zone": reseller.zone.key, "first": first, "last": last,
+        "customer_ids": [r["customer_id"] for r in charges], "amounts": [r["amount"] for r in charges],
+        "incurred_at": [r["incurred_at"] for r in charges], "external_ids": [r["external_id"] for r in charges],
+        "products": [r["product"] for r in charges], "descriptions": [r["description"] for r in charges],
+        "sources": [r["source"] for r in charges], "regions": [r["region"] for r in charges],
+        "pay_modes": [r["pay_mode"] for r in charges], "instance_ids": [r["instance_id"] for r in charges],
+    })
+    rows = cursor.fetchall()
+    created = sum(row[1] for row in rows)
+    if created < len(charges):
+        # The charges inserted are recorded under their own customer and amount, so checking the
+        # whole batch against the key table finds exactly the replays that differ.
+        _replays_check(reseller, charges)
+    balance_changes_record(
+        changes=[balance_change((row[0], *row[3:9]), delta=-Decimal(str(row[9]))) for row in rows if row[2]],
+        cause=StatusEvent.Cause.USAGE, actor_name="usage",
+    )
+    customer_ids = [row[0] for row in rows]
+    customers_evaluation_enqueue(customer_ids)
+    return created, customer_ids
 
 
 def usage_charges_ingest(*, reseller: Reseller, rows: list[dict]) -> UsageIngest:

@@ -198,3 +198,29 @@ def test_beat_refreshes_burn_rates_every_hour_through_the_task():
     CustomerBalance.objects.filter(pk=customer.pk).update(burn_rate=Decimal("5"))  # as if stale
     assert tasks.burn_rates_refresh() == 1
     assert balance(customer).burn_rate == Decimal("1.0000")
+
+
+def test_a_batch_sets_the_burn_rate_from_the_rollups_already_in_the_window_and_its_own_charges():
+    # On PostgreSQL one statement adds the batch to the rollups and sets the burn rate: the batch's
+    # own charges in the window are added to the rollups it found, the same sum a recount gives.
+    reseller = ResellerFactory(time_zone="Asia/Shanghai")
+    customer = CustomerFactory(reseller=reseller, credit=Decimal("1000.00"))
+    other = CustomerFactory(reseller=reseller, credit=Decimal("1000.00"))
+    now = timezone.now()
+    usage_charges_ingest(reseller=reseller, rows=[
+        charge(customer, "a", "3.00", at=now - timedelta(days=2)),
+        charge(customer, "b", "50.00", at=now - timedelta(days=9)),
+    ])
+    usage_charges_ingest(reseller=reseller, rows=[
+        charge(customer, "a", "3.00", at=now - timedelta(days=2)),  # a replay: not counted again
+        charge(customer, "c", "4.01", at=now - timedelta(days=2)),  # into the same rollup row as "a"
+        charge(customer, "d", "0.02", at=now - timedelta(minutes=5)),
+        charge(customer, "e", "9.00", at=now - timedelta(days=8)),  # outside the window
+        charge(other, "f", "0.07", at=now - timedelta(days=1)),
+    ])
+    assert balance(customer).burn_rate == Decimal("1.0043")  # (3.00 + 4.01 + 0.02) / 7 = 1.004285...
+    assert balance(other).burn_rate == Decimal("0.0100")
+    assert balance(customer).used == Decimal("66.03")
+    stored = {c.pk: balance(c).burn_rate for c in (customer, other)}
+    burn_rates_refresh()  # a recount from the rollups alone gives the same figures
+    assert {c.pk: balance(c).burn_rate for c in (customer, other)} == stored

@@ -24,7 +24,7 @@ from django.utils.translation import gettext
 
 from core.errors import DomainError
 from credits.models import UsageCharge
-from credits.services import usage_charge_check, usage_charges_ingest
+from credits.services import usage_charge_check, usage_charges_ingest, usage_charges_recorded
 from customers.models import Customer, Reseller
 
 REQUIRED = ("customer_uin", "amount", "incurred_at", "external_id")
@@ -218,10 +218,8 @@ class Command(BaseCommand):
         existing = {}
         for reseller_id in {r for _, r, _ in good}:
             ids = [f["external_id"] for _, r, f in good if r == reseller_id]
-            for ext, uin, amount in UsageCharge.objects.filter(reseller_id=reseller_id, external_id__in=ids).values_list(
-                "external_id", "customer__uin", "amount"
-            ):
-                existing[(reseller_id, ext)] = (uin, amount)
+            for ext, before in usage_charges_recorded(reseller_id, ids).items():
+                existing[(reseller_id, ext)] = before
         checked = []
         for line, reseller_id, fields in good:
             before = existing.get((reseller_id, fields["external_id"]))
