@@ -51,9 +51,12 @@ def customers_evaluation_enqueue(customer_ids: list[int]) -> None:
         tasks.customers_evaluate.delay_on_commit(ids)
 
 # A customer with its balance, as one row `c` (the balance has its own table; the planner flattens
-# this into a join on the balance's primary key).
+# this into a join on the balance's primary key). `balance_id` is the same id read from the balance
+# side: a condition on c.id alone does not reach the balance table (the planner propagates
+# equalities, not `= ANY`), so a statement that filters balances too names both.
 _CUSTOMER = (
-    "(SELECT cu.id, cu.reseller_id, cu.custom_warning_percent, cu.credit_notification_percent, b.credit, b.used, b.available, b.usage_band "
+    "(SELECT cu.id, b.customer_id AS balance_id, cu.reseller_id, cu.custom_warning_percent, "
+    "cu.credit_notification_percent, b.credit, b.used, b.available, b.usage_band "
     "FROM customers_customer cu JOIN customers_customerbalance b ON b.customer_id = cu.id)"
 )
 
@@ -66,6 +69,9 @@ _ALERT_COLUMNS = "reseller_id, customer_id, kind, threshold, day, covered, remin
 # makes a repeated sweep on the same day a no-op. A reminder is an alert whose customer was already
 # alerted for that threshold yesterday and not re-armed since (the sweep runs every day). Lookups
 # into notifications_alert are equalities on its unique key, so no plan degrades as it grows.
+# The batch's ids restrict both the customers and their balances ({ids} and {balance_ids}): with
+# only the customers', the planner read every balance past a threshold (the partial index
+# balance_alertable, all of the reseller's) for each sweep batch and hashed them.
 _THRESHOLD_ALERTS = f"""
 INSERT INTO notifications_alert ({_ALERT_COLUMNS})
 SELECT c.reseller_id, c.id, 'threshold', t.threshold, %(day)s, t.threshold < c.usage_band,
@@ -75,7 +81,7 @@ SELECT c.reseller_id, c.id, 'threshold', t.threshold, %(day)s, t.threshold < c.u
        c.credit, c.used, c.available, %(now)s
 FROM {_CUSTOMER} c
 JOIN ({_THRESHOLDS_TABLE}) t ON t.threshold <= c.usage_band
-WHERE {{ids}} AND c.reseller_id = %(reseller)s AND c.usage_band > 0
+WHERE {{ids}} AND {{balance_ids}} AND c.reseller_id = %(reseller)s AND c.usage_band > 0
 ON CONFLICT DO NOTHING
 RETURNING id, covered
 """
@@ -205,7 +211,7 @@ def _evaluate(
         if rearm:
             result.rearmed, to_deliver = _rearm(cursor, candidates="", scope=in_ids("c.id"), params=params)
         for statement in (_THRESHOLD_ALERTS, _CUSTOM_ALERTS, _CREDIT_ALERTS):
-            cursor.execute(statement.format(ids=in_ids("c.id")), params)
+            cursor.execute(statement.format(ids=in_ids("c.id"), balance_ids=in_ids("c.balance_id")), params)
             rows = cursor.fetchall()
             result.alerts += len(rows)
             to_deliver += [alert_id for alert_id, covered in rows if not covered]
