@@ -4,10 +4,8 @@ and onboarding: invitations, the applications they lead to, and their approval o
 import hashlib
 import logging
 import secrets
-from functools import partial
 from smtplib import SMTPException
 
-from celery import current_app
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
@@ -18,8 +16,8 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext
-from kombu.exceptions import KombuError
 
+from core.broker import send_task_on_commit
 from core.errors import CustomerNotBound, DomainError, InvalidValue, NotFound, NotPermitted
 from core.inputs import text_clean, uin_or_none, uin_rule
 from core.timezones import time_zone_names
@@ -403,16 +401,8 @@ def _application_locked(*, reseller: Reseller, uin) -> Application:
 
 # The reseller's Message Center notice of a new customer is notifications' (a layer above): its task
 # is sent by name after commit (the web process has not imported notifications.tasks, so it is not
-# in the app's registry); a broker failure is logged, not raised, as partnercenter.celery.Task does.
+# in the app's registry); a broker failure is logged, not raised (core.broker).
 CUSTOMER_BOUND_TASK = "notifications.tasks.customer_bound_notice"
-
-
-def _bound_notice_send(customer_id: int) -> None:
-    try:
-        current_app.send_task(CUSTOMER_BOUND_TASK, args=(customer_id,))
-    except KombuError:
-        logger.exception("Could not enqueue %s(%r) after commit (the broker is unavailable).",
-                         CUSTOMER_BOUND_TASK, customer_id)
 
 
 def application_approve(*, reseller: Reseller, uin, actor=None) -> Customer:
@@ -434,7 +424,7 @@ def application_approve(*, reseller: Reseller, uin, actor=None) -> Customer:
         application.save(update_fields=["status", "decided_at", "decided_by", "customer"])
         application.login.customer = customer
         application.login.save(update_fields=["customer"])
-        transaction.on_commit(partial(_bound_notice_send, customer.pk))
+        send_task_on_commit(CUSTOMER_BOUND_TASK, (customer.pk,))
     return customer
 
 

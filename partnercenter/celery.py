@@ -1,15 +1,13 @@
-import logging
 import os
 from functools import partial
 
 from celery import Celery
 from celery.contrib.django.task import DjangoTask
 from django.db import transaction
-from kombu.exceptions import KombuError
+
+from core.broker import publish_logged
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "partnercenter.settings")
-
-logger = logging.getLogger(__name__)
 
 
 class Task(DjangoTask):
@@ -27,13 +25,8 @@ class Task(DjangoTask):
         transaction.on_commit(partial(self._publish_committed, "apply_async", (args, kwargs), options))
 
     def _publish_committed(self, method: str, args: tuple, kwargs: dict) -> None:
-        try:
-            getattr(self, method)(*args, **kwargs)
-        except KombuError:
-            logger.exception(
-                "Could not enqueue %s%r after commit (the broker is unavailable); the periodic sweep will catch up.",
-                self.name, args,
-            )
+        publish_logged(partial(getattr(self, method), *args, **kwargs), name=self.name, args=args,
+                       remedy="; the periodic sweep will catch up")
 
 
 app = Celery("partnercenter", task_cls=Task)

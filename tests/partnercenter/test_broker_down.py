@@ -66,8 +66,8 @@ def serve(redis_url: str, tmp_path):
     def up():
         try:
             return requests.get(f"http://127.0.0.1:{port}/login/", timeout=5).status_code == 200
-        except requests.ConnectionError:
-            return False
+        except (requests.ConnectionError, requests.Timeout):
+            return False  # not up yet (a first request on a loaded machine can take longer)
 
     try:
         wait_for(up, "gunicorn to answer")
