@@ -29,8 +29,9 @@ ENQUEUE_CHUNK = 500
 # A chunk's accepted deliveries are marked sent this many at a time, in one UPDATE. DESIGN §3: a
 # crash between "sent" and "marked" may repeat one message, never more; so each accepted delivery
 # is marked at once (a commit per message), and a chunk's e-mails are in flight one per SMTP session
-# (EMAIL_BATCH_SESSIONS, default 1). Raising either trades that rule for throughput: a worker killed
-# between acceptance and the mark would repeat up to MARK_SENT_EVERY plus the sessions' messages.
+# (EMAIL_BATCH_SESSIONS, default 1; with one session the next e-mails are only prepared meanwhile,
+# never handed over). Raising either trades that rule for throughput: a worker killed between
+# acceptance and the mark would repeat up to MARK_SENT_EVERY plus the sessions' messages.
 MARK_SENT_EVERY = 1
 # A transport's error and reference are the provider's text, kept as far as their columns hold.
 ERROR_MAX = Delivery._meta.get_field("last_error").max_length
@@ -261,9 +262,11 @@ def deliveries_attempt(*, delivery_ids: list[int], transport=None, now: datetime
     """delivery_attempt for a chunk: one claim and one read for all of them, each handed to its
     transport, and the accepted ones marked sent MARK_SENT_EVERY at a time (one UPDATE, not a
     commit per message); the chunk's Message Center rows are one INSERT, committed with their mark.
-    A batch transport (`submit(delivery)` returning a future, as
-    notifications.transports.email.batch_transport's) sends several at once; at most one per
-    session is in flight, and outcomes are recorded in the chunk's order.
+    A batch transport (`submit(delivery)` returning an object with result(), as
+    notifications.transports.email.batch_transport's) is given up to its `ahead` deliveries
+    before the oldest one's result is asked for: with one SMTP session it only prepares them and
+    sends each when asked (so one at a time is accepted, then marked); with several it sends one
+    per session at once. Outcomes are recorded in the chunk's order.
 
     A crash between a transport's acceptance and the mark leaves those deliveries in "sending" (at
     most MARK_SENT_EVERY plus those in flight), and the stuck sweep sends them again: a message
@@ -283,7 +286,7 @@ def deliveries_attempt(*, delivery_ids: list[int], transport=None, now: datetime
             _mark_sent([(d.pk, references[d.pk], timezone.now()) for d in inbox], claimed_at=now)
         outcomes["sent"] = len(inbox)
         claimed = [d for d in claimed if d.channel != Delivery.Channel.INBOX]
-    window = getattr(transport, "sessions", 1) if submit else 1
+    window = getattr(transport, "ahead", getattr(transport, "sessions", 1)) if submit else 1
     inflight: deque = deque()
 
     def settle() -> None:
