@@ -224,7 +224,9 @@ def _charge(uin: int, amount: Decimal, incurred: str, external_id: str) -> dict:
 
 def reset(reseller_id: int, crossing: list[tuple[int, int]]) -> None:
     """No alerts, deliveries, messages or charges of the benchmark reseller; every customer at 10 %
-    used, the crossing ones 0.50 under their threshold."""
+    used, the crossing ones exactly one crossing charge under their threshold, so that the charge
+    reaches it (at 100 % available becomes 0.00, not below: going overdue would add the account
+    status notices of DESIGN §4 to the threshold alert's 7 deliveries)."""
     from django.db import connection, transaction
 
     from customers.models import CustomerBalance
@@ -239,7 +241,7 @@ def reset(reseller_id: int, crossing: list[tuple[int, int]]) -> None:
         for threshold in THRESHOLDS:
             uins = [uin for uin, t in crossing if t == threshold]
             CustomerBalance.objects.filter(reseller_id=reseller_id, customer__uin__in=uins).update(
-                used=CREDIT * threshold / 100 - CROSSING_CHARGE / 2)
+                used=CREDIT * threshold / 100 - CROSSING_CHARGE)
 
 
 class Sink:

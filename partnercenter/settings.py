@@ -394,7 +394,7 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 # SMTP sessions a worker keeps open at once while it sends a chunk of deliveries (threads waiting
 # on the server's replies in parallel).
-EMAIL_BATCH_SESSIONS = env_int("EMAIL_BATCH_SESSIONS", 1, minimum=1, maximum=32)
+EMAIL_BATCH_SESSIONS = env_int("EMAIL_BATCH_SESSIONS", 4, minimum=1, maximum=32)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Partner Center <noreply@partnercenter.local>")
 
 # Usage alerts (DESIGN §3). SMS_BACKEND: console, file (one file per SMS in SMS_FILE_PATH),

@@ -28,10 +28,11 @@ PENDING_GRACE = timedelta(seconds=60)
 ENQUEUE_CHUNK = 500
 # A chunk's accepted deliveries are marked sent this many at a time, in one UPDATE. DESIGN §3: a
 # crash between "sent" and "marked" may repeat one message, never more; so each accepted delivery
-# is marked at once (a commit per message), and a chunk's e-mails are in flight one per SMTP session
-# (EMAIL_BATCH_SESSIONS, default 1; with one session the next e-mails are only prepared meanwhile,
-# never handed over). Raising either trades that rule for throughput: a worker killed between
-# acceptance and the mark would repeat up to MARK_SENT_EVERY plus the sessions' messages.
+# is marked at once (a commit per message). A chunk's e-mails are staged at the server on
+# EMAIL_BATCH_SESSIONS sessions (default 4) but accepted one at a time, each after the one before
+# is marked (notifications.transports.email), so the sessions do not add to what may repeat. Raising
+# MARK_SENT_EVERY would trade that rule for throughput: a worker killed between acceptance and the
+# mark would repeat up to MARK_SENT_EVERY messages.
 MARK_SENT_EVERY = 1
 # A transport's error and reference are the provider's text, kept as far as their columns hold.
 ERROR_MAX = Delivery._meta.get_field("last_error").max_length

@@ -206,7 +206,7 @@ def test_a_message_written_by_an_earlier_attempt_is_kept_not_doubled(shop):
 @pytest.mark.django_db
 def test_with_the_default_settings_a_killed_worker_repeats_at_most_one_message(shop, settings):
     """DESIGN §3: a crash between "sent" and "marked" may repeat one message, never more."""
-    assert settings.EMAIL_BATCH_SESSIONS == 1 and outbox.MARK_SENT_EVERY == 1
+    assert outbox.MARK_SENT_EVERY == 1  # and EMAIL_BATCH_SESSIONS as configured (test_staged_smtp: any number)
     ids = alert_many(shop)
     real_mark = outbox._mark_sent
     marks = []
