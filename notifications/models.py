@@ -23,8 +23,9 @@ class Alert(models.Model):
         # The customer's own credit notification (% of available credit), to the customer alone.
         CREDIT = "credit", _("Customer's credit notification")
 
-    # The unique (customer, kind, threshold, day) key serves a customer's lookups (its history,
-    # "already today"); the partial index of open alerts serves the re-arm, the sweep's included.
+    # The unique (customer, kind, threshold, day) key serves "already today"; the partial index of
+    # open alerts serves the re-arm, the sweep's included; alert_customer_time a customer's alerts
+    # newest first (its page and history: the unique key, partial since status alerts, cannot).
     # No further indexes keeps the sweep's bulk inserts cheap.
     reseller = models.ForeignKey(Reseller, on_delete=models.CASCADE, related_name="alerts", db_index=False)
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="alerts", db_index=False)
@@ -67,6 +68,7 @@ class Alert(models.Model):
                 condition=Q(rearmed_at__isnull=True, kind__in=["threshold", "custom"]),
                 name="alert_open",
             ),
+            models.Index(fields=["customer", "-created_at", "-id"], name="alert_customer_time"),
         ]
 
     def __str__(self) -> str:
