@@ -138,7 +138,7 @@ class CustomerTable(tables.Table):
             f'<td class="cell-usage">{usage_meter(record.used, record.credit, record.usage_band)}</td>'
             f'<td><span class="status status-{escape(record.account_status)}">{escape(record.get_account_status_display())}</span>{deletion}</td>'
             f'<td class="cell-actions"><div class="row-actions">{allocate}<a href="{url["records"]}" class="link">{label["records"]}</a>'
-            f'<details class="more-menu" data-menu><summary class="link" aria-label=_("{more_for}")>{label["more"]}</summary>'
+            f'<details class="more-menu" data-menu><summary class="link" aria-label="{more_for}">{label["more"]}</summary>'
             f'<div class="menu-items">{more}<a href="{url["alerts"]}">{label["alerts"]}</a></div></details></div></td></tr>\n'
         )
 

@@ -65,6 +65,9 @@ def test_row_shows_every_column(owner_client, customers):
     assert [attribute(meter, "value") for meter in elements(row, "meter")] == ["100"]
     links = {attribute(a, "href") for a in elements(row, "a")}
     assert {f"/customers/{delta.uin}/warning/", f"/customers/{delta.uin}/alerts/"} <= links
+    # The row menu's button says whose actions it opens (a screen reader reads the label).
+    assert [attribute(summary, "aria-label") for summary in elements(row, "summary")] == [
+        "More actions for Delta Retail"]
 
 
 @pytest.mark.parametrize(("query", "expected"), [
