@@ -589,44 +589,12 @@ _CUSTOMERS_LOCK = """
 SELECT c.id, c.uin FROM customers_customer c JOIN customers_customerbalance b ON b.customer_id = c.id
 WHERE c.reseller_id = %s AND c.uin = ANY(%s) ORDER BY c.id FOR UPDATE OF b
 """
-# One statement inserts the batch. A charge whose (reseller, external id) is already recorded is
-# skipped; RETURNING names the ones inserted. The table is partitioned by month (migration 0007), so
-# the key table credits_usagechargekey holds the UNIQUE (reseller, external id): the trigger on
-# the charges writes each key in this same statement, and a twin a concurrent batch inserted an
-# instant before makes it fail with IntegrityError (then the batch is tried again and meets the
-# twin as recorded). usage_charge_amount_positive backs "amount > 0".
-_CHARGES_INSERT = """
-INSERT INTO credits_usagecharge
-    (reseller_id, customer_id, amount, incurred_at, external_id, product, description, source, created_at,
-     region, pay_mode, instance_id)
-SELECT %(reseller)s, r.customer_id, r.amount, r.incurred_at, r.external_id, r.product, r.description,
-       r.source, %(now)s, r.region, r.pay_mode, r.instance_id
-FROM unnest(%(customer_ids)s::bigint[], %(amounts)s::numeric[], %(incurred_at)s::timestamptz[],
-            %(external_ids)s::text[], %(products)s::text[], %(descriptions)s::text[], %(sources)s::text[],
-            %(regions)s::text[], %(pay_modes)s::text[], %(instance_ids)s::text[])
-     AS r(customer_id, amount, incurred_at, external_id, product, description, source, region, pay_mode,
-          instance_id)
-WHERE NOT EXISTS (SELECT 1 FROM credits_usagechargekey k
-                  WHERE k.reseller_id = %(reseller)s AND k.external_id = r.external_id)
-RETURNING external_id, customer_id, amount
-"""
 # What was recorded under the batch's external ids that were not inserted, from the key table (it
 # also knows the charges of archived months).
 _KEYS_RECORDED = """
 SELECT k.external_id, c.uin, k.amount FROM credits_usagechargekey k JOIN customers_customer c ON c.id = k.customer_id
 WHERE k.reseller_id = %s AND k.external_id = ANY(%s)
 """
-# SQLite: where a charge batch changes customers' `used` (per-customer sums of the charges just
-# inserted; PostgreSQL does it in _BATCH_APPLY_PG). balance_used_not_negative backs it; the rows are
-# already locked (_CUSTOMERS_LOCK).
-_CUSTOMER_USED_ADD = """
-UPDATE customers_customerbalance b SET used = b.used + s.amount
-FROM unnest(%s::bigint[], %s::numeric[]) AS s(id, amount)
-WHERE b.customer_id = s.id
-RETURNING b.customer_id, b.reseller_id, b.credit, b.used, b.frozen, b.suspended_at, b.data_deleted_at, s.amount
-"""
-
-
 def _customers_lock(cursor, reseller: Reseller, uins: list[int]) -> dict[int, int]:
     """{uin: customer id} of the reseller's customers among `uins`, locked in ascending id."""
     if connection.vendor == "postgresql":
@@ -644,19 +612,9 @@ def _customers_lock(cursor, reseller: Reseller, uins: list[int]) -> dict[int, in
 
 
 def _charges_insert(cursor, reseller: Reseller, rows: list[dict], now: datetime) -> list[tuple[str, int, Decimal]]:
-    """Insert the charges that are not there yet; return (external id, customer id, amount) of each
-    one inserted."""
-    if connection.vendor == "postgresql":
-        cursor.execute(_CHARGES_INSERT, {
-            "reseller": reseller.pk, "now": now,
-            "customer_ids": [r["customer_id"] for r in rows], "amounts": [r["amount"] for r in rows],
-            "incurred_at": [r["incurred_at"] for r in rows], "external_ids": [r["external_id"] for r in rows],
-            "products": [r["product"] for r in rows], "descriptions": [r["description"] for r in rows],
-            "sources": [r["source"] for r in rows], "regions": [r["region"] for r in rows],
-            "pay_modes": [r["pay_mode"] for r in rows], "instance_ids": [r["instance_id"] for r in rows],
-        })
-        return cursor.fetchall()
-    # SQLite: its IMMEDIATE transaction holds the database's write lock, so no twin races in.
+    """SQLite (PostgreSQL: _BATCH_APPLY_PG): insert the charges that are not there yet; return
+    (external id, customer id, amount) of each one inserted. Its IMMEDIATE transaction holds the
+    database's write lock, so no twin races in."""
     there: set[str] = set()
     ids = [r["external_id"] for r in rows]
     for start in range(0, len(ids), 500):
@@ -681,10 +639,6 @@ ON CONFLICT (customer_id, day, product, region, pay_mode)
 DO UPDATE SET amount = credits_usagedaily.amount + excluded.amount,
               charges = credits_usagedaily.charges + excluded.charges
 """
-_DAILY_UPSERT_PG = """
-INSERT INTO credits_usagedaily (reseller_id, customer_id, day, product, region, pay_mode, amount, charges)
-SELECT %s, * FROM unnest(%s::bigint[], %s::date[], %s::text[], %s::text[], %s::text[], %s::numeric[], %s::int[])
-""" + _DAILY_UPSERT_CONFLICT
 # SQLite reads "ON CONFLICT" after a bare VALUES list without ambiguity (not after a SELECT).
 _DAILY_UPSERT_VALUES = """
 INSERT INTO credits_usagedaily (reseller_id, customer_id, day, product, region, pay_mode, amount, charges)
@@ -713,7 +667,8 @@ def burn_rate_window(reseller: Reseller, now: datetime | None = None):
 
 
 def _daily_add(cursor, reseller: Reseller, charges: list[dict]) -> None:
-    """Add the charges (just inserted) to their daily rollups, the day in the reseller's zone."""
+    """SQLite (PostgreSQL: _BATCH_APPLY_PG): add the charges just inserted to their daily rollups,
+    the day in the reseller's zone."""
     zone = reseller.zone
     sums: dict[tuple, list] = {}
     for c in charges:
@@ -723,10 +678,6 @@ def _daily_add(cursor, reseller: Reseller, charges: list[dict]) -> None:
         entry[1] += 1
     keys = sorted(sums)
     if not keys:
-        return
-    if connection.vendor == "postgresql":
-        cursor.execute(_DAILY_UPSERT_PG, [reseller.pk, *([k[i] for k in keys] for i in range(5)),
-                                          [sums[k][0] for k in keys], [sums[k][1] for k in keys]])
         return
     for start in range(0, len(keys), 100):
         chunk = keys[start : start + 100]
@@ -766,22 +717,19 @@ def burn_rates_refresh(*, now: datetime | None = None) -> int:
 
 
 def _customers_used_add(cursor, sums: dict[int, Decimal]) -> None:
-    """Add each customer's sum to its `used`; then, in the same transaction, the customers whose
-    available credit this crossed below zero get their status event (available before = after +
-    the sum: the rows are locked, so no other change lies between)."""
+    """SQLite (PostgreSQL: _BATCH_APPLY_PG): add each customer's sum to its `used`; then, in the
+    same transaction, the customers whose available credit this crossed below zero get their status
+    event (available before = after + the sum: no other writer lies between). The CHECK
+    balance_used_not_negative backs it."""
     ids = sorted(sums)
-    if connection.vendor == "postgresql":
-        cursor.execute(_CUSTOMER_USED_ADD, [ids, [sums[i] for i in ids]])
-        rows = cursor.fetchall()
-    else:
-        for customer_id in ids:
-            CustomerBalance.objects.filter(pk=customer_id).update(used=F("used") + sums[customer_id])
-        rows = [
-            (*row, sums[row[0]])
-            for row in CustomerBalance.objects.filter(pk__in=ids).values_list(
-                "customer_id", "reseller_id", "credit", "used", "frozen", "suspended_at", "data_deleted_at"
-            )
-        ]
+    for customer_id in ids:
+        CustomerBalance.objects.filter(pk=customer_id).update(used=F("used") + sums[customer_id])
+    rows = [
+        (*row, sums[row[0]])
+        for row in CustomerBalance.objects.filter(pk__in=ids).values_list(
+            "customer_id", "reseller_id", "credit", "used", "frozen", "suspended_at", "data_deleted_at"
+        )
+    ]
     balance_changes_record(
         changes=[balance_change(row[:7], delta=-Decimal(str(row[7]))) for row in rows],
         cause=StatusEvent.Cause.USAGE, actor_name="usage",
@@ -818,8 +766,13 @@ def _replays_check(reseller: Reseller, rows: list[dict]) -> None:
 
 
 # PostgreSQL: the whole batch after the customer lock is this one statement. `ins` inserts the
-# charges not recorded yet (as _CHARGES_INSERT) and hands them, with their day in the reseller's
-# zone, to the rollup upsert (`daily`, as _DAILY_UPSERT_PG) and to the per-customer sums (`sums`),
+# charges whose (reseller, external id) is not recorded yet. The table is partitioned by month
+# (migration 0007), so the key table credits_usagechargekey holds the UNIQUE (reseller, external
+# id): the trigger on the charges writes each key in this same statement, and a twin a concurrent
+# batch inserted an instant before makes it fail with IntegrityError (then the batch is tried again
+# and meets the twin as recorded); usage_charge_amount_positive backs "amount > 0". `ins` hands
+# the charges, with their day in the reseller's zone, to the rollup upsert (`daily`) and to the
+# per-customer sums (`sums`),
 # which one UPDATE adds to `used` and turns into the burn rate (as _BURN_RATE_SET) in the same row
 # version: one update of each balance row instead of two. Every part of a statement reads the
 # snapshot it started with, so the burn rate's subquery does not see `daily`'s rows yet and adds
