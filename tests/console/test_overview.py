@@ -150,3 +150,65 @@ def test_the_allocated_history_shows_todays_allocations_with_the_past_days_cache
     credit_allocate(reseller=reseller, customer=customer, amount="250.00")
     second = allocated()
     assert first[-1] == "0.00" and second[-1] == "250.00" and second[:-1] == first[:-1]
+
+
+def _history(reseller, today=None):
+    from credits.selectors import pool_allocated_history
+    from credits.services import reseller_today
+
+    return [str(v) for _, v in pool_allocated_history(reseller=reseller, today=today or reseller_today(reseller))]
+
+
+def _allocate_at(monkeypatch, when, **kwargs):
+    """An allocation recorded at `when` (records are immutable: the time is the service's clock)."""
+    from django.utils import timezone
+
+    with monkeypatch.context() as m:
+        m.setattr(timezone, "now", lambda: when)
+        credit_allocate(**kwargs)
+
+
+def test_todays_net_is_the_pool_less_the_cached_net_before_today(reseller, customer, monkeypatch,
+                                                                 django_assert_num_queries):
+    """Today's net is the pool's allocated figure less the net of every record before today (kept in
+    the cache with the past days' nets): a record written 200 days ago counts before the chart's first
+    day, one written 3 days ago on its own day, and today's allocations show at once with one read,
+    the pool's row."""
+    from datetime import timedelta
+
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from tests.factories import CustomerFactory
+
+    cache.clear()
+    second = CustomerFactory(reseller=reseller)
+    _allocate_at(monkeypatch, timezone.now() - timedelta(days=200), reseller=reseller, customer=customer, amount="100.00")
+    _allocate_at(monkeypatch, timezone.now() - timedelta(days=3), reseller=reseller, customer=second, amount="30.00")
+    history = _history(reseller)  # reads and caches the sums (unless this is the day's first minute)
+    assert history[:86] == ["100.00"] * 86 and history[86:] == ["130.00"] * 4
+    credit_allocate(reseller=reseller, customer=customer, amount="-20.00")
+    credit_allocate(reseller=reseller, customer=second, amount="5.00")
+    with django_assert_num_queries(1):
+        history = _history(reseller)
+    assert history[-1] == "115.00" and history[-2] == "130.00" and history[0] == "100.00"
+
+
+def test_in_the_days_first_minute_the_sums_are_read_every_time(reseller, customer, monkeypatch):
+    """A transaction begun before midnight may still commit in the day's first minute: until it has
+    passed, the sums before today are not kept, so such a record lands on its own day."""
+    from datetime import datetime, time, timedelta
+
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from credits.services import reseller_today
+
+    cache.clear()
+    today = reseller_today(reseller)
+    midnight = datetime.combine(today, time.min, reseller.zone)
+    monkeypatch.setattr(timezone, "now", lambda: midnight + timedelta(seconds=30))
+    assert _history(reseller, today)[-1] == "0.00"
+    _allocate_at(monkeypatch, midnight - timedelta(seconds=1), reseller=reseller, customer=customer, amount="40.00")
+    history = _history(reseller, today)
+    assert history[-1] == "40.00" and history[-2] == "40.00" and history[-3] == "0.00"
