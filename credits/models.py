@@ -179,8 +179,10 @@ class UsageCharge(models.Model):
         SIMULATOR = "simulator", _("Demo simulator")
         SYSTEM = "system", _("System")
 
-    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="usage_charges")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="usage_charges")
+    # No single-column indexes: usage_charge_external_id_per_reseller and usage_charge_customer_time
+    # lead with them, and each index more is written by every charge.
+    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="usage_charges", db_index=False)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="usage_charges", db_index=False)
     amount = money_field()
     incurred_at = models.DateTimeField()
     external_id = models.CharField(max_length=128)
@@ -200,7 +202,11 @@ class UsageCharge(models.Model):
             models.CheckConstraint(condition=Q(amount__gt=0), name="usage_charge_amount_positive"),
             models.UniqueConstraint(fields=["reseller", "external_id"], name="usage_charge_external_id_per_reseller"),
         ]
-        indexes = [models.Index(fields=["customer", "-incurred_at", "-id"], name="usage_charge_customer_time")]
+        indexes = [
+            models.Index(fields=["customer", "-incurred_at", "-id"], name="usage_charge_customer_time"),
+            # The admin's source filter, newest first (migration 0010 builds it partition by partition).
+            models.Index(fields=["source", "id"], name="usage_charge_source"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.amount} ({self.external_id})"

@@ -100,3 +100,24 @@ def test_an_archived_month_still_keeps_its_external_ids():
         customer_uin=customer.uin, amount="4.00", incurred_at=timezone.now(), external_id="old-1")])
     assert (result.created, result.replayed) == (0, 1)
     assert Customer.objects.get(pk=customer.pk).used == Decimal("4.00")
+
+
+def test_every_partition_has_the_source_index_and_none_has_single_column_fk_indexes():
+    """Migration 0010: (source, id) on every partition, those made by migrate and those made later,
+    attached to the parent's index (valid once every partition has it); the customer and reseller
+    are indexed only by the composite indexes that lead with them."""
+    usage_partitions_ensure(now=timezone.now() + timedelta(days=31 * 6))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, array_agg(pg_get_indexdef(x.indexrelid) ORDER BY 1) FROM pg_inherits i "
+            "JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_index x ON x.indrelid = c.oid "
+            "WHERE i.inhparent = 'credits_usagecharge'::regclass GROUP BY c.relname"
+        )
+        partitions = dict(cursor.fetchall())
+        cursor.execute("SELECT indisvalid FROM pg_index WHERE indexrelid = 'usage_charge_source'::regclass")
+        (valid,) = cursor.fetchone()
+    assert valid and len(partitions) >= 7
+    for name, definitions in partitions.items():
+        assert any("(source, id)" in d for d in definitions), name
+        assert not any(d.endswith("(customer_id)") or d.endswith("(reseller_id)") for d in definitions), name
+        assert len(definitions) == 4, (name, definitions)  # key, customer time, external id, source
