@@ -194,11 +194,16 @@ def _unsuspend(change: BalanceChange) -> None:
 
 
 def _suspensions_write(changes: list[BalanceChange]) -> None:
-    """Store the suspension columns these changes now hold (rows already locked by the caller)."""
-    for change in sorted(changes, key=lambda c: c.customer_id):
-        CustomerBalance.objects.filter(pk=change.customer_id).update(
-            suspended_at=change.suspended_at, data_deleted_at=change.data_deleted_at,
-            deletion_notice=SUSPENSION_NOTICE if change.suspended_at is not None else 0,
+    """Store the suspension columns these changes now hold (rows already locked by the caller): one
+    UPDATE per distinct set of values (suspended now, or suspension ended), not one per customer."""
+    groups: dict[tuple, list[int]] = {}
+    for change in changes:
+        values = (change.suspended_at, change.data_deleted_at,
+                  SUSPENSION_NOTICE if change.suspended_at is not None else 0)
+        groups.setdefault(values, []).append(change.customer_id)
+    for (suspended_at, data_deleted_at, notice), ids in groups.items():
+        CustomerBalance.objects.filter(pk__in=sorted(ids)).update(
+            suspended_at=suspended_at, data_deleted_at=data_deleted_at, deletion_notice=notice,
         )
 
 

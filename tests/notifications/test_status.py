@@ -287,6 +287,35 @@ def test_the_sweep_records_a_change_made_outside_the_services_once(shop):
     assert Alert.objects.filter(kind="status").count() == 3
 
 
+def test_a_sweep_suspends_and_resumes_many_customers_with_one_update_each_way(shop):
+    """The suspension columns of every customer a change suspends (or resumes) are written by one
+    UPDATE, not one per customer."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from notifications.services.status import overdue_sweep
+
+    _allowlist(shop)
+    others = [CustomerFactory(reseller=shop.reseller) for _ in range(4)]
+    for other in others:
+        credit_allocate(reseller=shop.reseller, customer=other, amount="10.00", source="system")
+    everyone = [shop.customer, *others]
+    ids = [c.pk for c in everyone]
+    CustomerBalance.objects.filter(pk__in=ids).update(used=Decimal("200.00"))  # bypasses the services
+
+    def suspension_updates(run) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert run() == len(everyone)
+        return sum(q["sql"].startswith('UPDATE "customers_customerbalance" SET "suspended_at"') for q in queries)
+
+    assert suspension_updates(overdue_sweep) == 1
+    assert all(_status(c) == "suspended" for c in everyone)
+    CustomerBalance.objects.filter(pk__in=ids).update(used=Decimal("0.00"))
+    assert suspension_updates(overdue_sweep) == 1
+    assert all(_status(c) == "normal" for c in everyone)
+    assert all(_kinds(c) == ["overdue", "suspended", "resumed"] for c in everyone)
+
+
 def test_database_refuses_changing_or_deleting_a_status_event(shop):
     from django.db import IntegrityError, transaction
 
