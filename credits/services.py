@@ -94,32 +94,26 @@ def credit_allocate(
                 # Lock order is fixed (customer, then pool; DESIGN §2) on every path, so that two
                 # operations never deadlock: usage and repayments lock only customers, allocations
                 # then the pool. Each UPDATE locks its row and checks its rule in the same statement;
-                # the pool row, which every allocation of the reseller waits for, is locked last and
-                # so held only for the record's insert and the commit. The CHECK constraints back
-                # both rules.
-                if amount > 0:
-                    cursor.execute(_CUSTOMER_ADD, [amount, customer_id, reseller.pk])
+                # the pool row, which every allocation of the reseller waits for, is locked last.
+                # On PostgreSQL the balance, the pool and the record are one statement (_ALLOCATE),
+                # so both rows are held only for it and the commit; SQLite runs them one by one.
+                # The CHECK constraints back both rules.
+                record = AllocationRecord(
+                    created_at=now, reseller=reseller, customer_id=customer_id, amount=amount,
+                    operator=actor, operator_name=operator_name, source=source, remark=remark,
+                    idempotency_key=idempotency_key,
+                )
+                if connection.vendor == "postgresql":
+                    row = _allocate_in_one_statement(cursor, record)
                 else:
-                    cursor.execute(_CUSTOMER_REPOSSESS, [amount, customer_id, reseller.pk, amount])
-                row = cursor.fetchone()
-                if row is None:
-                    _replay_if_key_used(reseller, idempotency_key)
-                    raise _not_bound_or_too_much(reseller, customer_id)
+                    row = _customer_move(cursor, record)
                 # Crossing zero (an allocation to an overdue customer) is detected here, under the
                 # balance's lock: the status event and its notices are this change's, once.
                 balance_changes_record(
                     changes=[balance_change(row[2:], delta=amount)], cause=StatusEvent.Cause.ALLOCATION,
                     actor=actor, actor_name=operator_name, now=now,
                 )
-                record = AllocationRecord(
-                    created_at=now, reseller=reseller, customer_id=customer_id, amount=amount,
-                    credit_after=_money(row[0]), available_after=_money(row[0]) - _money(row[1]),
-                    operator=actor, operator_name=operator_name, source=source, remark=remark,
-                    idempotency_key=idempotency_key,
-                )
-                if connection.vendor == "postgresql":
-                    _pool_move_and_record(cursor, record)
-                else:
+                if connection.vendor != "postgresql":
                     _pool_move_then_record(cursor, record)
             # A credit change can cross or re-arm a usage threshold (DESIGN §3).
             customer_evaluation_enqueue(customer_id)
@@ -184,25 +178,40 @@ def _allocation_amount(reseller: Reseller, customer_id: int, value) -> Decimal:
 
 
 _RECORD_COLUMNS = (
-    "created_at", "reseller_id", "customer_id", "amount", "credit_after", "available_after", "operator_id",
-    "operator_name", "source", "remark", "idempotency_key",
+    "created_at", "reseller_id", "customer_id", "amount", "operator_id", "operator_name", "source", "remark",
+    "idempotency_key",
 )
-# The pool's rule and the record in one statement, so that the pool row is locked for one round
-# trip before the commit. A key already used (allocation_idempotency_key_per_reseller; a twin holding
-# it is waited for) inserts nothing: the row then has the pool's remaining and no record id, and the
-# caller rolls back. A pool too small for the amount moves nothing: no remaining, no record.
-_POOL_MOVE_AND_RECORD = f"""
-WITH pool AS (
+# PostgreSQL: the whole allocation in one statement, so that the customer's balance and the pool are
+# each locked for a single round trip before the commit (every allocation of the reseller waits
+# for the pool row; the next one to the same customer waits for its balance). The lock order stays
+# customer, then pool (DESIGN §2): the pool's UPDATE runs only once the balance's has returned its
+# row (its EXISTS is a one-time filter, evaluated before the pool row is read). Each UPDATE checks
+# its rule in its WHERE, and the CHECK constraints back them:
+# - the customer's rule refused: no balance row, nothing moves; the statement returns no row;
+# - the pool too small: the balance row and no pool row; no record; the caller rolls back;
+# - the idempotency key already used (allocation_idempotency_key_per_reseller; a twin holding it is
+#   waited for): both rows and no record id; the caller rolls back and answers with the first.
+_ALLOCATE = f"""
+WITH balance AS (
+    UPDATE customers_customerbalance SET credit = credit + %(amount)s
+    WHERE customer_id = %(customer_id)s AND reseller_id = %(reseller_id)s
+      AND (%(amount)s > 0 OR ROUND(credit + %(amount)s - used, 2) >= 0)
+    RETURNING credit AS credit_after, used AS used_after, customer_id, {BALANCE_RETURNING}
+), pool AS (
     UPDATE credits_creditpool SET remaining = remaining - %(amount)s, updated_at = %(created_at)s
     WHERE reseller_id = %(reseller_id)s AND ROUND(remaining - %(amount)s, 2) >= 0
+      AND EXISTS (SELECT FROM balance)
     RETURNING remaining
 ), record AS (
-    INSERT INTO credits_allocationrecord ({", ".join(_RECORD_COLUMNS)}, pool_remaining_after)
-    SELECT {", ".join(f"%({column})s" for column in _RECORD_COLUMNS)}, pool.remaining FROM pool
+    INSERT INTO credits_allocationrecord ({", ".join(_RECORD_COLUMNS)}, credit_after, available_after,
+                                          pool_remaining_after)
+    SELECT {", ".join(f"%({column})s" for column in _RECORD_COLUMNS)}, balance.credit_after,
+           balance.credit_after - balance.used_after, pool.remaining
+    FROM balance, pool
     ON CONFLICT (reseller_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING id
 )
-SELECT (SELECT remaining FROM pool), (SELECT id FROM record)
+SELECT balance.*, (SELECT remaining FROM pool), (SELECT id FROM record) FROM balance
 """
 
 
@@ -210,16 +219,44 @@ def _record_params(record: AllocationRecord) -> dict:
     return {column: getattr(record, column) for column in _RECORD_COLUMNS}
 
 
-def _pool_move_and_record(cursor, record: AllocationRecord) -> None:
-    cursor.execute(_POOL_MOVE_AND_RECORD, _record_params(record))
-    remaining, record_id = cursor.fetchone()
+def _allocate_in_one_statement(cursor, record: AllocationRecord) -> tuple:
+    """_ALLOCATE; returns the balance's row (credit, used, customer_id, BALANCE_RETURNING) with the
+    record filled in, or raises the refusal (the caller's transaction then rolls back)."""
+    cursor.execute(_ALLOCATE, _record_params(record))
+    row = cursor.fetchone()
+    if row is None:
+        _replay_if_key_used(record.reseller, record.idempotency_key)
+        raise _not_bound_or_too_much(record.reseller, record.customer_id)
+    *balance, remaining, record_id = row
     if remaining is None:
         _replay_if_key_used(record.reseller, record.idempotency_key)
         raise _insufficient_pool(record.reseller, record.amount)
     if record_id is None:
         raise _Replay()
+    _record_balance(record, balance)
     record.pk, record.pool_remaining_after = record_id, _money(remaining)
     record._state.adding, record._state.db = False, cursor.db.alias
+    return tuple(balance)
+
+
+def _record_balance(record: AllocationRecord, balance) -> None:
+    record.credit_after = _money(balance[0])
+    record.available_after = _money(balance[0]) - _money(balance[1])
+
+
+def _customer_move(cursor, record: AllocationRecord) -> tuple:
+    """SQLite (no data-modifying WITH): the customer's rule first, then _pool_move_then_record."""
+    amount = record.amount
+    if amount > 0:
+        cursor.execute(_CUSTOMER_ADD, [amount, record.customer_id, record.reseller_id])
+    else:
+        cursor.execute(_CUSTOMER_REPOSSESS, [amount, record.customer_id, record.reseller_id, amount])
+    row = cursor.fetchone()
+    if row is None:
+        _replay_if_key_used(record.reseller, record.idempotency_key)
+        raise _not_bound_or_too_much(record.reseller, record.customer_id)
+    _record_balance(record, row)
+    return row
 
 
 def _pool_move_then_record(cursor, record: AllocationRecord) -> None:
