@@ -409,7 +409,12 @@ SMS_TENCENT_SECRET_ID = os.environ.get("SMS_TENCENT_SECRET_ID", "")
 SMS_TENCENT_SECRET_KEY = os.environ.get("SMS_TENCENT_SECRET_KEY", "")
 SMS_TENCENT_REGION = os.environ.get("SMS_TENCENT_REGION", "ap-singapore")
 SMS_TENCENT_SDK_APP_ID = os.environ.get("SMS_TENCENT_SDK_APP_ID", "")
+# One approved template per kind of notice (notifications.transports.sms.TEMPLATE_SETTINGS).
 SMS_TENCENT_TEMPLATE_ID = os.environ.get("SMS_TENCENT_TEMPLATE_ID", "")
+SMS_TENCENT_WARNING_TEMPLATE_ID = os.environ.get("SMS_TENCENT_WARNING_TEMPLATE_ID", "")
+SMS_TENCENT_REARMED_TEMPLATE_ID = os.environ.get("SMS_TENCENT_REARMED_TEMPLATE_ID", "")
+SMS_TENCENT_STATUS_TEMPLATE_ID = os.environ.get("SMS_TENCENT_STATUS_TEMPLATE_ID", "")
+SMS_TENCENT_BOUND_TEMPLATE_ID = os.environ.get("SMS_TENCENT_BOUND_TEMPLATE_ID", "")
 SMS_TENCENT_SIGN_NAME = os.environ.get("SMS_TENCENT_SIGN_NAME", "")
 SMS_TENCENT_ENDPOINT = os.environ.get("SMS_TENCENT_ENDPOINT", "sms.intl.tencentcloudapi.com")
 # Delivery outbox: attempts per delivery, retry backoff (seconds, doubling, capped), and how long

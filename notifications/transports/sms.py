@@ -1,6 +1,8 @@
 """SMS. The backend comes from settings.SMS_BACKEND: console, file (development: one file per SMS
 under SMS_FILE_PATH), locmem (tests: `outbox`), tencent (Tencent Cloud SMS `SendSms` through the
-official SDK, template and sign name from the SMS_TENCENT_* settings) or a dotted class path."""
+official SDK, templates and sign name from the SMS_TENCENT_* settings) or a dotted class path. A
+backend's send() gets the phone number, the text, the template parameters and the alert's kind
+(Tencent sends only approved templates, one per kind of notice: TEMPLATE_SETTINGS)."""
 
 import json
 import sys
@@ -9,7 +11,7 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 
 from core.money import format_money
@@ -22,13 +24,26 @@ outbox: list[dict] = []
 _outbox_lock = threading.Lock()
 
 
+# Tencent Cloud SMS sends a template approved beforehand, its text fixed and only its parameters
+# filled in, so each kind of notice has its own template (SmsTransport.params gives the parameters):
+# a usage alert's template said of a status notice "used 0 %" and of a re-arm "reached".
+TEMPLATE_SETTINGS = {
+    "threshold": "SMS_TENCENT_TEMPLATE_ID",  # UIN, threshold %, used %, available USD
+    "custom": "SMS_TENCENT_WARNING_TEMPLATE_ID",  # UIN, warning % of credit, available USD
+    "credit": "SMS_TENCENT_WARNING_TEMPLATE_ID",  # the same, the customer's own notification
+    "rearmed": "SMS_TENCENT_REARMED_TEMPLATE_ID",  # UIN, threshold %, used %
+    "status": "SMS_TENCENT_STATUS_TEMPLATE_ID",  # UIN, the account status event, available USD
+    "bound": "SMS_TENCENT_BOUND_TEMPLATE_ID",  # UIN
+}
+
+
 class SmsBackend:
-    def send(self, *, phone: str, text: str, params: list[str]) -> str:
+    def send(self, *, phone: str, text: str, params: list[str], kind: str = "threshold") -> str:
         raise NotImplementedError
 
 
 class ConsoleBackend(SmsBackend):
-    def send(self, *, phone, text, params):
+    def send(self, *, phone, text, params, kind="threshold"):
         sys.stdout.write(f"SMS to {phone}: {text}\n")
         sys.stdout.flush()
         return "console"
@@ -38,13 +53,14 @@ class FileBackend(SmsBackend):
     def __init__(self, path: str | None = None):
         self.path = Path(path or settings.SMS_FILE_PATH)
 
-    def send(self, *, phone, text, params):
+    def send(self, *, phone, text, params, kind="threshold"):
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             name = f"{timezone.now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:12]}.sms"
             target = self.path / name
             partial = self.path / f".{name}.tmp"
-            partial.write_text(json.dumps({"to": phone, "text": text, "params": params}) + "\n", encoding="utf-8")
+            partial.write_text(json.dumps({"to": phone, "text": text, "params": params, "kind": kind}) + "\n",
+                               encoding="utf-8")
             partial.rename(target)  # readers never see half a file
         except OSError as exc:
             raise TransportError(f"Cannot write the SMS file: {exc}") from exc
@@ -52,9 +68,9 @@ class FileBackend(SmsBackend):
 
 
 class LocmemBackend(SmsBackend):
-    def send(self, *, phone, text, params):
+    def send(self, *, phone, text, params, kind="threshold"):
         with _outbox_lock:
-            outbox.append({"to": phone, "text": text, "params": params})
+            outbox.append({"to": phone, "text": text, "params": params, "kind": kind})
             return f"locmem:{len(outbox)}"
 
 
@@ -70,21 +86,24 @@ def _tencent_transient(code: str) -> bool:
 
 
 class TencentBackend(SmsBackend):
-    def send(self, *, phone, text, params):
+    def send(self, *, phone, text, params, kind="threshold"):
         from tencentcloud.common import credential
         from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
         from tencentcloud.common.profile.client_profile import ClientProfile
         from tencentcloud.common.profile.http_profile import HttpProfile
         from tencentcloud.sms.v20210111 import models, sms_client
 
+        template = TEMPLATE_SETTINGS.get(kind)
+        if template is None:
+            raise TransportError(f"Tencent Cloud SMS has no template for {kind!r} notices.", permanent=True)
         missing = [
-            name for name in ("SECRET_ID", "SECRET_KEY", "SDK_APP_ID", "TEMPLATE_ID", "SIGN_NAME")
-            if not getattr(settings, f"SMS_TENCENT_{name}")
+            name for name in ("SMS_TENCENT_SECRET_ID", "SMS_TENCENT_SECRET_KEY", "SMS_TENCENT_SDK_APP_ID", template,
+                              "SMS_TENCENT_SIGN_NAME")
+            if not getattr(settings, name)
         ]
         if missing:
             raise TransportError(
-                "Tencent Cloud SMS is not configured: set " + ", ".join(f"SMS_TENCENT_{m}" for m in missing),
-                permanent=True,
+                f"Tencent Cloud SMS is not configured for {kind} notices: set " + ", ".join(missing), permanent=True,
             )
         endpoint = settings.SMS_TENCENT_ENDPOINT
         http = HttpProfile(
@@ -100,7 +119,7 @@ class TencentBackend(SmsBackend):
         request = models.SendSmsRequest()
         request.PhoneNumberSet = [phone]
         request.SmsSdkAppId = settings.SMS_TENCENT_SDK_APP_ID
-        request.TemplateId = settings.SMS_TENCENT_TEMPLATE_ID
+        request.TemplateId = getattr(settings, template)
         request.SignName = settings.SMS_TENCENT_SIGN_NAME
         request.TemplateParamSet = params
         try:
@@ -135,14 +154,24 @@ class SmsTransport(Transport):
         self.backend = backend
 
     def params(self, delivery) -> list[str]:
-        """The Tencent template's parameters: {1} customer UIN, {2} threshold %, {3} used % (the
-        number, or "over 100" with no credit), {4} available USD; numbers written as everywhere else."""
+        """The Tencent template's parameters for the alert's kind (TEMPLATE_SETTINGS): the customer's
+        UIN first; percentages as numbers ("over 100" used with no credit); money as everywhere else;
+        a status notice's event in the recipient's language."""
         alert = delivery.alert
+        uin = str(alert.customer.uin)
         percent = used_percent(alert.used, alert.credit)
-        return [
-            str(alert.customer.uin), str(alert.threshold), "over 100" if percent is None else str(percent),
-            format_money(alert.available),
-        ]
+        used = "over 100" if percent is None else str(percent)
+        if alert.kind in ("custom", "credit"):
+            return [uin, str(alert.threshold), format_money(alert.available)]
+        if alert.kind == "rearmed":
+            return [uin, str(alert.threshold), used]
+        if alert.kind == "status":
+            with translation.override(self.language(delivery)):
+                event = str(alert.status_event.get_kind_display())
+            return [uin, event, format_money(alert.available)]
+        if alert.kind == "bound":
+            return [uin]
+        return [uin, str(alert.threshold), used, format_money(alert.available)]
 
     def send(self, delivery) -> str:
         backend = self.backend or get_backend()
@@ -150,4 +179,5 @@ class SmsTransport(Transport):
             phone=delivery.address,
             text=self.render("notifications/sms/alert.txt", delivery),
             params=self.params(delivery),
+            kind=delivery.alert.kind,
         )

@@ -250,6 +250,48 @@ def test_tencent_sms_goes_through_the_official_sdk(alerted, fake_tencent):
     assert delivery.provider_ref == "2433:1"
 
 
+def _status_sms(shop):
+    from notifications.services.status import customer_freeze
+
+    customer_freeze(reseller=shop.reseller, customer=shop.customer)
+    return Delivery.objects.get(alert__kind="status", channel="sms", recipient_kind="contact")
+
+
+def test_each_kind_of_notice_has_its_own_template_parameters(alerted):
+    """Tencent templates have fixed text: a status notice is not sent with the usage alert's
+    parameters (it said "used 0 %"), nor a re-arm or a warning."""
+    from notifications.models import Alert
+    from notifications.transports.sms import SmsTransport
+
+    transport, uin = SmsTransport(), str(alerted.customer.uin)
+    usage = one("sms")
+    status = _status_sms(alerted)
+    assert transport.params(status) == [uin, "Frozen", "9.00"]
+    assert tasks.delivery_send(status.pk) == "sent"
+    assert [s["kind"] for s in sms.outbox] == ["status"] and "frozen" in sms.outbox[0]["text"]
+    for kind, expected in (("rearmed", [uin, "90", "91.00"]), ("custom", [uin, "90", "9.00"]),
+                           ("credit", [uin, "90", "9.00"]), ("bound", [uin]),
+                           ("threshold", [uin, "90", "91.00", "9.00"])):
+        Alert.objects.filter(pk=usage.alert_id).update(kind=kind)
+        assert transport.params(Delivery.objects.select_related("alert").get(pk=usage.pk)) == expected, kind
+
+
+def test_a_status_notice_goes_through_its_own_tencent_template(alerted, fake_tencent, settings):
+    from notifications.transports.sms import SmsTransport
+
+    delivery = _status_sms(alerted)
+    with pytest.raises(TransportError) as raised:  # the usage alert's template is not used instead
+        SmsTransport().send(delivery)
+    assert raised.value.permanent and "SMS_TENCENT_STATUS_TEMPLATE_ID" in str(raised.value)
+    assert fake_tencent.requests == []
+    settings.SMS_TENCENT_STATUS_TEMPLATE_ID = "654321"
+    fake_tencent.replies = [_status("Ok")]
+    SmsTransport().send(delivery)
+    [request] = fake_tencent.requests
+    assert request["body"]["TemplateId"] == "654321"
+    assert request["body"]["TemplateParamSet"] == [str(alerted.customer.uin), "Frozen", "9.00"]
+
+
 def test_tencent_errors_are_sorted_into_transient_and_permanent(alerted, fake_tencent):
     from notifications.transports.sms import SmsTransport
 
