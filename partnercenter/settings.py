@@ -339,7 +339,8 @@ API_RATE_LIMIT_DEFAULT = env_int("API_RATE_LIMIT_DEFAULT", 20, minimum=0)
 # Celery: Redis when REDIS_URL is set, otherwise an embedded file-system broker so that
 # `make run` needs no server.
 # Tests without Redis publish to memory, so they never feed a development worker's folder.
-CELERY_BROKER_URL = REDIS_URL or ("memory://" if TESTING else "filesystem://")
+# "localhost": kombu names no host for the file broker otherwise and logs that it reverts to it.
+CELERY_BROKER_URL = REDIS_URL or ("memory://" if TESTING else "filesystem://localhost//")
 if not REDIS_URL:
     _broker_dir = VAR_DIR / "celery-broker"
     (_broker_dir / "processed").mkdir(parents=True, exist_ok=True)

@@ -50,3 +50,17 @@ def test_a_bad_value_stops_start_up_naming_the_variable(name, value, accepts):
 def test_good_values_start(name, value):
     result = manage_check(**{name: value})
     assert result.returncode == 0, result.stderr
+
+
+def test_the_development_file_broker_names_its_host(tmp_path):
+    """Without REDIS_URL (make run) the broker is kombu's file transport; its URL names a host, so
+    kombu does not log "No hostname was supplied" from every command that enqueues a task."""
+    env = {key: value for key, value in os.environ.items() if key not in ("REDIS_URL", "PARTNERCENTER_TESTING")}
+    env.update(DEBUG="true", PARTNERCENTER_VAR_DIR=str(tmp_path), DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    script = ("import django; django.setup(); from django.conf import settings; from kombu import Connection; "
+              "c = Connection(settings.CELERY_BROKER_URL, transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS); "
+              "print(c.transport_cls, c.info()['hostname'])")
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                            env={**env, "DJANGO_SETTINGS_MODULE": "partnercenter.settings"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["filesystem", "localhost"] and "No hostname" not in result.stderr
