@@ -548,6 +548,8 @@ class Invitation(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(expires_at__gt=F("created_at")), name="invitation_expires_after_creation"),
             # A used invitation is never revoked, nor a revoked one used.
+            # The target of the application's (invitation, reseller) foreign key (migration 0020).
+            models.UniqueConstraint(fields=["id", "reseller"], name="invitation_id_reseller"),
             models.CheckConstraint(condition=Q(used_at__isnull=True) | Q(revoked_at__isnull=True),
                                    name="invitation_used_or_revoked"),
         ]
@@ -581,6 +583,12 @@ class CustomerLogin(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="customer_login")
     customer = models.OneToOneField(Customer, on_delete=models.CASCADE, null=True, blank=True, related_name="login")
     created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            # The target of the application's (login, customer) foreign key (migration 0020).
+            models.UniqueConstraint(fields=["id", "customer"], name="customer_login_id_customer"),
+        ]
 
     def __str__(self) -> str:
         return f"customer login {self.user}"

@@ -289,3 +289,37 @@ def test_the_database_refuses_an_inconsistent_decision(reseller):
         Application.objects.filter(pk=application.pk).update(status="rejected", decided_at=timezone.now())
     with pytest.raises(IntegrityError), transaction.atomic():
         Invitation.objects.filter(pk=application.invitation_id).update(revoked_at=timezone.now())
+
+
+def _refused_at_commit(change):
+    """Each change in its own transaction: the deferred checks run at its commit."""
+    with pytest.raises(IntegrityError):
+        with transaction.atomic():
+            change()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_database_keeps_the_onboarding_rules_the_services_keep(reseller):
+    """Migration 0020: an application's reseller is its invitation's; an approved application's
+    customer is its login's; an invitation is marked used exactly when it has an application."""
+    from tests.onboarding import bound_customer
+
+    application = register(reseller)
+    other = ResellerFactory()
+    _refused_at_commit(lambda: Application.objects.filter(pk=application.pk).update(reseller=other))
+    _refused_at_commit(lambda: Invitation.objects.filter(pk=application.invitation_id).update(used_at=None))
+    unused, _ = invite(reseller, email="unused@client.example")
+    _refused_at_commit(lambda: Invitation.objects.filter(pk=unused.pk).update(used_at=timezone.now()))
+
+    customer, _ = bound_customer(reseller, email="bound@client.example", name="Bound Ltd")
+    approved = Application.objects.get(customer=customer)
+    _refused_at_commit(lambda: CustomerLogin.objects.filter(pk=approved.login_id).update(customer=None))
+    _refused_at_commit(lambda: Application.objects.filter(pk=approved.pk).update(
+        customer=Customer.objects.create(reseller=reseller, uin=uin_or_none("500000000123"), name="Someone else")))
+    # Nothing changed, and the services' own writes pass the same checks.
+    approved.refresh_from_db()
+    assert approved.customer == customer and CustomerLogin.objects.get(pk=approved.login_id).customer == customer
+    assert Application.objects.get(pk=application.pk).reseller == reseller
+    assert Invitation.objects.get(pk=unused.pk).used_at is None
+    assert services.application_approve(reseller=reseller, uin=application.uin).login.user == application.login.user
