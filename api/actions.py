@@ -14,7 +14,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy as _
 
 from core.errors import CustomerNotBound, DomainError
 from core.money import parse_amount
@@ -98,9 +98,9 @@ def _time(value: datetime, reseller: Reseller) -> str:
 
 def _page_params(size_max: int = 100) -> tuple[Param, Param]:
     return (
-        Param("Page", "int", "Page number, from 1.", default=1, minimum=1, maximum=10**9, range_code=PAGE_CODE),
+        Param("Page", "int", _("Page number, from 1."), default=1, minimum=1, maximum=10**9, range_code=PAGE_CODE),
         Param(
-            "PageSize", "int", "Entries per page.", default=20, minimum=1, maximum=size_max, range_code=PAGE_CODE
+            "PageSize", "int", _("Entries per page."), default=20, minimum=1, maximum=size_max, range_code=PAGE_CODE
         ),
     )
 
@@ -114,23 +114,23 @@ def _in_scope(ctx: Context, uins: list[int]) -> dict[int, Customer]:
     return found
 
 
-UIN_NO_AUTH = (CustomerNotBound.code, "a UIN is not one of your customers")
+UIN_NO_AUTH = (CustomerNotBound.code, _("a UIN is not one of your customers"))
 INVALID_UIN = (
-    "InvalidParameterValue.InvalidUin", "a UIN is not a positive integer of ASCII digits 0-9 (at most 2^63 − 1)"
+    "InvalidParameterValue.InvalidUin", _("a UIN is not a positive integer of ASCII digits 0-9 (at most 2^63 − 1)")
 )
-PAGE_ERROR = (PAGE_CODE, "Page < 1 or PageSize out of range")
-VIEWER = ("UnauthorizedOperation", "the key belongs to a viewer, who can read but not write")
+PAGE_ERROR = (PAGE_CODE, _("Page < 1 or PageSize out of range"))
+VIEWER = ("UnauthorizedOperation", _("the key belongs to a viewer, who can read but not write"))
 
 
 @action(
-    summary="The reseller's customer-credit pool: total, allocated and remaining, and the customers' totals.",
+    summary=_("The reseller's customer-credit pool: total, allocated and remaining, and the customers' totals."),
     credit=True,
     response=(
-        ("TotalCredit", "Float", "Customer-credit pool total (sum of approved grants)."),
-        ("AllocatedCredit", "Float", "Credit currently allocated to customers (total − remaining)."),
-        ("RemainingCredit", "Float", "Credit left to allocate."),
-        ("CustomerTotalCredit", "Float", "Sum of the customers' credit."),
-        ("CustomerRemainingCredit", "Float", "Sum of the customers' available credit (credit − used)."),
+        ("TotalCredit", "Float", _("Customer-credit pool total (sum of approved grants).")),
+        ("AllocatedCredit", "Float", _("Credit currently allocated to customers (total − remaining).")),
+        ("RemainingCredit", "Float", _("Credit left to allocate.")),
+        ("CustomerTotalCredit", "Float", _("Sum of the customers' credit.")),
+        ("CustomerRemainingCredit", "Float", _("Sum of the customers' available credit (credit − used).")),
     ),
     example={},
     sdk_request="QueryPartnerCreditRequest",
@@ -165,25 +165,25 @@ def _customer_credit_row(customer: Customer, reseller: Reseller) -> dict:
 
 
 @action(
-    summary="Customers with their credit, a page at a time, by binding time; optionally filtered.",
+    summary=_("Customers with their credit, a page at a time, by binding time; optionally filtered."),
     credit=True,
     params=(
         Param(
-            "FilterType", "str", "What Filter matches: ClientUin (exact) or Name, Remark, Email (substring).",
+            "FilterType", "str", _("What Filter matches: ClientUin (exact) or Name, Remark, Email (substring)."),
             choices=tuple(selectors.CUSTOMER_FILTERS),
         ),
-        Param("Filter", "str", "The value to search for; empty lists every customer.", default="", maximum=255),
+        Param("Filter", "str", _("The value to search for; empty lists every customer."), default="", maximum=255),
         *_page_params(),
-        Param("Order", "str", "Binding-time order (default desc).", default="desc", choices=("desc", "asc")),
+        Param("Order", "str", _("Binding-time order (default desc)."), default="desc", choices=("desc", "asc")),
     ),
     response=(
-        ("Data", "Array of QueryCustomersCreditData", "ClientUin, Name, Type, Mobile, Email, Remark, "
+        ("Data", "Array of QueryCustomersCreditData", _("ClientUin, Name, Type, Mobile, Email, Remark, "
          "AssociationTime, Credit, RemainingCredit (available; negative when overdue), Arrears ('1' when "
-         "available < 0), IdentifyType (1 personal, 2 enterprise), Force (2 frozen, 0 normal), RecentExpiry."),
-        ("Total", "Integer", "How many customers match."),
+         "available < 0), IdentifyType (1 personal, 2 enterprise), Force (2 frozen, 0 normal), RecentExpiry.")),
+        ("Total", "Integer", _("How many customers match.")),
     ),
-    errors=(PAGE_ERROR, ("InvalidParameterValue", "FilterType or Order is not one of its values"),
-            ("MissingParameter", "Filter is given without FilterType")),
+    errors=(PAGE_ERROR, ("InvalidParameterValue", _("FilterType or Order is not one of its values")),
+            ("MissingParameter", _("Filter is given without FilterType"))),
     example={"FilterType": "Name", "Filter": "Acme", "Page": 1, "PageSize": 100, "Order": "desc"},
     sdk_request="QueryCustomersCreditRequest",
 )
@@ -206,13 +206,13 @@ def _uin_credit(uin: int, credit, available) -> dict:
 
 
 @action(
-    summary="Credit and available credit of up to 50 customers by UIN.",
+    summary=_("Credit and available credit of up to 50 customers by UIN."),
     credit=True,
     params=(
-        Param("UinList", "uin_list", "Customer UINs.", required=True, minimum=1, maximum=50, range_code=UINS_CODE),
+        Param("UinList", "uin_list", _("Customer UINs."), required=True, minimum=1, maximum=50, range_code=UINS_CODE),
     ),
-    response=(("Data", "Array of QueryDirectCustomersCreditData", "Uin, TotalCredit, RemainingCredit (available), in request order."),),
-    errors=((UINS_CODE, "UinList is empty or holds more than 50 UINs"), INVALID_UIN, UIN_NO_AUTH),
+    response=(("Data", "Array of QueryDirectCustomersCreditData", _("Uin, TotalCredit, RemainingCredit (available), in request order.")),),
+    errors=((UINS_CODE, _("UinList is empty or holds more than 50 UINs")), INVALID_UIN, UIN_NO_AUTH),
     example={"UinList": [100012345678, 100012345679]},
     sdk_request="QueryCreditByUinListRequest",
 )
@@ -223,9 +223,9 @@ def QueryCreditByUinList(ctx: Context, params: dict) -> dict:
 
 
 @action(
-    summary="Credit and available credit of every customer.",
+    summary=_("Credit and available credit of every customer."),
     credit=True,
-    response=(("Data", "Array of QueryDirectCustomersCreditData", "Uin, TotalCredit, RemainingCredit (available), newest binding first."),),
+    response=(("Data", "Array of QueryDirectCustomersCreditData", _("Uin, TotalCredit, RemainingCredit (available), newest binding first.")),),
     example={},
     sdk_request="QueryDirectCustomersCreditRequest",
 )
@@ -234,27 +234,27 @@ def QueryDirectCustomersCredit(ctx: Context, params: dict) -> dict:
 
 
 @action(
-    summary="Allocate credit to a customer (a negative AddedCredit repossesses). Same rules and record as the console.",
+    summary=_("Allocate credit to a customer (a negative AddedCredit repossesses). Same rules and record as the console."),
     credit=True,
     writes=True,
     params=(
-        Param("ClientUin", "uin", "Customer UIN.", required=True),
-        Param("AddedCredit", "amount", "USD added to the customer's credit; negative repossesses; at most 2 decimals.", required=True),
-        Param("Remark", "str", "Shown in the allocation record.", default="", maximum=255,
+        Param("ClientUin", "uin", _("Customer UIN."), required=True),
+        Param("AddedCredit", "amount", _("USD added to the customer's credit; negative repossesses; at most 2 decimals."), required=True),
+        Param("Remark", "str", _("Shown in the allocation record."), default="", maximum=255,
               range_code="InvalidParameterValue.RemarkTooLong"),
-        Param("ClientToken", "str", "Idempotency token (Partner Center extension): a retry with the same token "
-              "returns the first result and allocates nothing more.", minimum=1, maximum=64,
+        Param("ClientToken", "str", _("Idempotency token (Partner Center extension): a retry with the same token "
+              "returns the first result and allocates nothing more."), minimum=1, maximum=64,
               range_code="InvalidParameterValue.ClientToken"),
     ),
     response=(
-        ("TotalCredit", "Float", "The customer's credit after the allocation."),
-        ("RemainingCredit", "Float", "The customer's available credit after the allocation."),
+        ("TotalCredit", "Float", _("The customer's credit after the allocation.")),
+        ("RemainingCredit", "Float", _("The customer's available credit after the allocation.")),
     ),
     errors=(
-        ("InvalidParameterValue.CreditAmountOutOfRange", "AddedCredit is 0, has more than 2 decimals, exceeds the "
-         "per-operation maximum, or repossesses more than the customer's available credit"),
-        ("FailedOperation.BalanceInsufficient", "AddedCredit exceeds the pool's remaining credit"),
-        ("FailedOperation.IdempotencyConflict", "ClientToken was used before for a different allocation"),
+        ("InvalidParameterValue.CreditAmountOutOfRange", _("AddedCredit is 0, has more than 2 decimals, exceeds the "
+         "per-operation maximum, or repossesses more than the customer's available credit")),
+        ("FailedOperation.BalanceInsufficient", _("AddedCredit exceeds the pool's remaining credit")),
+        ("FailedOperation.IdempotencyConflict", _("ClientToken was used before for a different allocation")),
         UIN_NO_AUTH, INVALID_UIN, VIEWER,
     ),
     example={"ClientUin": 100012345678, "AddedCredit": 500.00, "Remark": "June top-up"},
@@ -279,13 +279,13 @@ def AllocateCustomerCredit(ctx: Context, params: dict) -> dict:
 
 
 @action(
-    summary="A customer's allocation records, newest first.",
+    summary=_("A customer's allocation records, newest first."),
     credit=True,
-    params=(Param("ClientUin", "uin", "Customer UIN.", required=True), *_page_params()),
+    params=(Param("ClientUin", "uin", _("Customer UIN."), required=True), *_page_params()),
     response=(
-        ("Total", "Integer", "How many records the customer has."),
-        ("History", "Array of QueryCreditAllocationHistoryData", "AllocatedTime, Operator, Credit (the signed "
-         "amount), AllocatedCredit (customer credit after), ClientCreditAfter (available after), Remark."),
+        ("Total", "Integer", _("How many records the customer has.")),
+        ("History", "Array of QueryCreditAllocationHistoryData", _("AllocatedTime, Operator, Credit (the signed "
+         "amount), AllocatedCredit (customer credit after), ClientCreditAfter (available after), Remark.")),
     ),
     errors=(PAGE_ERROR, UIN_NO_AUTH, INVALID_UIN),
     example={"ClientUin": 100012345678, "Page": 1, "PageSize": 20},
@@ -317,16 +317,16 @@ def _account_status(customer: Customer) -> str:
 
 
 @action(
-    summary="Contact and account details of up to 20 customers.",
+    summary=_("Contact and account details of up to 20 customers."),
     params=(
-        Param("CustomerUin", "uin_list", "Customer UINs.", required=True, minimum=1, maximum=20, range_code=UINS_CODE),
+        Param("CustomerUin", "uin_list", _("Customer UINs."), required=True, minimum=1, maximum=20, range_code=UINS_CODE),
     ),
     response=(
-        ("Data", "Array of DescribeCustomerInfoData", "CustomerUin (string), Name, Email, Phone, Mark (remark), "
+        ("Data", "Array of DescribeCustomerInfoData", _("CustomerUin (string), Name, Email, Phone, Mark (remark), "
          "BindTime, AccountStatus ('0' normal, '1' frozen, '2' overdue), AuthType (0 personal, 1 enterprise), "
-         "HasExpense (1 when anything was used)."),
+         "HasExpense (1 when anything was used).")),
     ),
-    errors=((UINS_CODE, "CustomerUin is empty or holds more than 20 UINs"), INVALID_UIN, UIN_NO_AUTH),
+    errors=((UINS_CODE, _("CustomerUin is empty or holds more than 20 UINs")), INVALID_UIN, UIN_NO_AUTH),
     example={"CustomerUin": [100012345678]},
     sdk_request="DescribeCustomerInfoRequest",
 )
@@ -358,11 +358,11 @@ def DescribeCustomerInfo(ctx: Context, params: dict) -> dict:
 
 
 @action(
-    summary="The UINs of the reseller's customers, a page at a time, newest binding first.",
+    summary=_("The UINs of the reseller's customers, a page at a time, newest binding first."),
     params=_page_params(size_max=1000),
     response=(
-        ("Data", "Array of DescribeCustomerUinData", "CustomerUin (string)."),
-        ("Total", "String", "How many customers the reseller has (a string, as the SDK types it)."),
+        ("Data", "Array of DescribeCustomerUinData", _("CustomerUin (string).")),
+        ("Total", "String", _("How many customers the reseller has (a string, as the SDK types it).")),
     ),
     errors=(PAGE_ERROR,),
     example={"Page": 1, "PageSize": 1000},
@@ -374,15 +374,15 @@ def DescribeCustomerUin(ctx: Context, params: dict) -> dict:
 
 
 @action(
-    summary="Set a customer's remark (empty clears it).",
+    summary=_("Set a customer's remark (empty clears it)."),
     writes=True,
     params=(
-        Param("ClientUin", "uin", "Customer UIN (the SDK types it as a string).", required=True),
-        Param("Remark", "str", "The new remark.", required=True, maximum=255,
+        Param("ClientUin", "uin", _("Customer UIN (the SDK types it as a string)."), required=True),
+        Param("Remark", "str", _("The new remark."), required=True, maximum=255,
               range_code="InvalidParameterValue.RemarkTooLong"),
     ),
-    response=(("ClientRemark", "String", "The remark now stored."),),
-    errors=(("InvalidParameterValue.RemarkTooLong", "Remark is longer than 255 characters"), UIN_NO_AUTH, INVALID_UIN, VIEWER),
+    response=(("ClientRemark", "String", _("The remark now stored.")),),
+    errors=(("InvalidParameterValue.RemarkTooLong", _("Remark is longer than 255 characters")), UIN_NO_AUTH, INVALID_UIN, VIEWER),
     example={"ClientUin": "100012345678", "Remark": "Key account"},
     sdk_request="ModifyClientRemarkRequest",
 )
@@ -393,19 +393,19 @@ def ModifyClientRemark(ctx: Context, params: dict) -> dict:
 
 
 CHARGE_PARAMS = (
-    Param("ClientUin", "uin", "Customer UIN.", required=True),
-    Param("Amount", "amount", "USD charged, > 0, at most 2 decimals.", required=True),
-    Param("IncurredAt", "str", "When the usage was incurred: ISO 8601 with a time zone, such as "
-          "2026-06-01T08:30:00+08:00, from 2000-01-01T00:00:00Z to one day after the server's current time.",
+    Param("ClientUin", "uin", _("Customer UIN."), required=True),
+    Param("Amount", "amount", _("USD charged, > 0, at most 2 decimals."), required=True),
+    Param("IncurredAt", "str", _("When the usage was incurred: ISO 8601 with a time zone, such as "
+          "2026-06-01T08:30:00+08:00, from 2000-01-01T00:00:00Z to one day after the server's current time."),
           required=True, maximum=64),
-    Param("ExternalId", "str", "Your unique id for the charge; a repeat is counted as a duplicate and not recorded again.",
+    Param("ExternalId", "str", _("Your unique id for the charge; a repeat is counted as a duplicate and not recorded again."),
           required=True, minimum=1, maximum=128, range_code="InvalidParameterValue.ExternalId"),
-    Param("Product", "str", "Product name.", default="", maximum=100),
-    Param("Description", "str", "Free text.", default="", maximum=255),
-    Param("Region", "str", "Region of the resource, such as ap-singapore (default: none).", default="", maximum=64),
-    Param("PayMode", "str", "prePay (yearly/monthly subscription) or postPay (pay-as-you-go, the default).",
+    Param("Product", "str", _("Product name."), default="", maximum=100),
+    Param("Description", "str", _("Free text."), default="", maximum=255),
+    Param("Region", "str", _("Region of the resource, such as ap-singapore (default: none)."), default="", maximum=64),
+    Param("PayMode", "str", _("prePay (yearly/monthly subscription) or postPay (pay-as-you-go, the default)."),
           default="", maximum=8, range_code="InvalidParameterValue.PayMode"),
-    Param("InstanceId", "str", "Instance the charge is for (default: none).", default="", maximum=128),
+    Param("InstanceId", "str", _("Instance the charge is for (default: none)."), default="", maximum=128),
 )
 # credits.services.usage_charge_check names fields in snake case; the API answers with its own names.
 _CHARGE_FIELDS = {
@@ -441,25 +441,25 @@ def _charge(charge: dict, index: int) -> dict:
 
 
 @action(
-    summary="Report customers' usage charges (Partner Center extension): up to 1,000 per call, idempotent by "
-    "ExternalId. The whole batch is checked before any charge is recorded, and recorded all or nothing.",
+    summary=_("Report customers' usage charges (Partner Center extension): up to 1,000 per call, idempotent by "
+    "ExternalId. The whole batch is checked before any charge is recorded, and recorded all or nothing."),
     writes=True,
     params=(
-        Param("Charges", "objects", "The charges.", required=True, minimum=1, maximum=USAGE_BATCH_MAX,
+        Param("Charges", "objects", _("The charges."), required=True, minimum=1, maximum=USAGE_BATCH_MAX,
               range_code="InvalidParameterValue.Charges", items=CHARGE_PARAMS),
     ),
     response=(
-        ("Accepted", "Integer", "Charges recorded by this call."),
-        ("Duplicates", "Integer", "Charges whose ExternalId was already recorded (not counted again)."),
+        ("Accepted", "Integer", _("Charges recorded by this call.")),
+        ("Duplicates", "Integer", _("Charges whose ExternalId was already recorded (not counted again).")),
     ),
     errors=(
-        ("InvalidParameterValue.Charges", "Charges is empty or holds more than 1,000 charges"),
-        ("InvalidParameterValue.Amount", "an Amount is not > 0 with at most 2 decimals"),
-        ("InvalidParameterValue.IncurredAt", "an IncurredAt is not ISO 8601 with a time zone, or lies before "
-         "2000-01-01T00:00:00Z or more than one day ahead of the server's clock"),
-        ("InvalidParameterValue.ExternalId", "an ExternalId is blank, too long or repeated within the batch"),
-        ("InvalidParameterValue.PayMode", "a PayMode is neither prePay nor postPay"),
-        ("FailedOperation.IdempotencyConflict", "an ExternalId was recorded before for a different customer or amount"),
+        ("InvalidParameterValue.Charges", _("Charges is empty or holds more than 1,000 charges")),
+        ("InvalidParameterValue.Amount", _("an Amount is not > 0 with at most 2 decimals")),
+        ("InvalidParameterValue.IncurredAt", _("an IncurredAt is not ISO 8601 with a time zone, or lies before "
+         "2000-01-01T00:00:00Z or more than one day ahead of the server's clock")),
+        ("InvalidParameterValue.ExternalId", _("an ExternalId is blank, too long or repeated within the batch")),
+        ("InvalidParameterValue.PayMode", _("a PayMode is neither prePay nor postPay")),
+        ("FailedOperation.IdempotencyConflict", _("an ExternalId was recorded before for a different customer or amount")),
         UIN_NO_AUTH, INVALID_UIN, VIEWER,
     ),
     example={"Charges": [{"ClientUin": 100012345678, "Amount": "12.34", "IncurredAt": "2026-06-01T08:00:00+08:00",
@@ -485,22 +485,22 @@ def ReportCustomerUsage(ctx: Context, params: dict) -> dict:
 
 
 @action(
-    summary="Freeze a customer (Type 2) or restore it (Type 0). A frozen customer can make no new purchase; for "
+    summary=_("Freeze a customer (Type 2) or restore it (Type 0). A frozen customer can make no new purchase; for "
     "a reseller on the suspension-rule allowlist its pay-as-you-go services are suspended (unless it holds the "
-    "non-stop privilege). Restoring needs available credit ≥ 0. Reseller and customer are notified.",
+    "non-stop privilege). Restoring needs available credit ≥ 0. Reseller and customer are notified."),
     writes=True,
     params=(
-        Param("ClientUin", "uin", "Customer UIN.", required=True),
-        Param("Type", "int", "2 freezes, 0 restores.", required=True, minimum=0, maximum=2,
+        Param("ClientUin", "uin", _("Customer UIN."), required=True),
+        Param("Type", "int", _("2 freezes, 0 restores."), required=True, minimum=0, maximum=2,
               range_code="InvalidParameterValue.Type"),
     ),
     response=(
-        ("C", "Integer", "The customer's forced status now: 2 frozen, 0 normal (as Force in QueryCustomersCredit)."),
-        ("M", "String", "What happened, in words."),
+        ("C", "Integer", _("The customer's forced status now: 2 frozen, 0 normal (as Force in QueryCustomersCredit).")),
+        ("M", "String", _("What happened, in words.")),
     ),
     errors=(
-        ("InvalidParameterValue.Type", "Type is not 0 or 2"),
-        ("FailedOperation.CustomerOverdue", "Type 0 while the customer's available credit is below zero"),
+        ("InvalidParameterValue.Type", _("Type is not 0 or 2")),
+        ("FailedOperation.CustomerOverdue", _("Type 0 while the customer's available credit is below zero")),
         UIN_NO_AUTH, INVALID_UIN, VIEWER,
     ),
     example={"ClientUin": 100012345678, "Type": 2},
@@ -521,25 +521,25 @@ def ForceQN(ctx: Context, params: dict) -> dict:
 
 
 @action(
-    summary="Check a new purchase before taking the order (Partner Center extension): allowed, or the rule that "
+    summary=_("Check a new purchase before taking the order (Partner Center extension): allowed, or the rule that "
     "refuses it. A purchase needs the customer neither frozen nor overdue, for PREPAID its available credit ≥ "
-    "Amount, and the reseller's customer-credit pool not exhausted. Nothing is reserved.",
+    "Amount, and the reseller's customer-credit pool not exhausted. Nothing is reserved."),
     params=(
-        Param("ClientUin", "uin", "Customer UIN.", required=True),
-        Param("Amount", "amount", "USD of the purchase, > 0, at most 2 decimals.", required=True),
-        Param("PayMode", "str", "PREPAID (paid from available credit now) or POSTPAID (pay-as-you-go).",
+        Param("ClientUin", "uin", _("Customer UIN."), required=True),
+        Param("Amount", "amount", _("USD of the purchase, > 0, at most 2 decimals."), required=True),
+        Param("PayMode", "str", _("PREPAID (paid from available credit now) or POSTPAID (pay-as-you-go)."),
               required=True, choices=PayMode.CHOICES, range_code="InvalidParameterValue.PayMode"),
     ),
     response=(
-        ("Allowed", "Boolean", "True when the purchase may go ahead."),
-        ("Code", "String", "The rule that refused it, empty when allowed: FailedOperation.CustomerFrozen, "
+        ("Allowed", "Boolean", _("True when the purchase may go ahead.")),
+        ("Code", "String", _("The rule that refused it, empty when allowed: FailedOperation.CustomerFrozen, "
          "FailedOperation.CustomerOverdue, FailedOperation.CustomerCreditInsufficient (PREPAID only) or "
-         "FailedOperation.PoolExhausted."),
-        ("Message", "String", "Why, in words; empty when allowed."),
+         "FailedOperation.PoolExhausted.")),
+        ("Message", "String", _("Why, in words; empty when allowed.")),
     ),
     errors=(
-        ("InvalidParameterValue.CreditAmountOutOfRange", "Amount is not > 0 with at most 2 decimals"),
-        ("InvalidParameterValue.PayMode", "PayMode is not PREPAID or POSTPAID"),
+        ("InvalidParameterValue.CreditAmountOutOfRange", _("Amount is not > 0 with at most 2 decimals")),
+        ("InvalidParameterValue.PayMode", _("PayMode is not PREPAID or POSTPAID")),
         UIN_NO_AUTH, INVALID_UIN,
     ),
     example={"ClientUin": 100012345678, "Amount": "120.00", "PayMode": "PREPAID"},
@@ -566,19 +566,19 @@ def _onboarding_error(exc: DomainError, names: dict[str, str]) -> ApiError:
 
 
 @action(
-    summary="Invite a customer: e-mail it a single-use registration link (valid INVITATION_VALID_DAYS, 7 by "
-    "default) and answer the link.",
+    summary=_("Invite a customer: e-mail it a single-use registration link (valid INVITATION_VALID_DAYS, 7 by "
+    "default) and answer the link."),
     writes=True,
     params=(
-        Param("Email", "str", "E-mail address that receives the invitation link.", required=True, maximum=254),
-        Param("InvitationRole", "str", "The invited role: client (a customer).", default="client",
+        Param("Email", "str", _("E-mail address that receives the invitation link."), required=True, maximum=254),
+        Param("InvitationRole", "str", _("The invited role: client (a customer)."), default="client",
               choices=tuple(Invitation.Role.values)),
-        Param("MaterialUrl", "str", "Optional link to application material, included in the e-mail (http or https).",
+        Param("MaterialUrl", "str", _("Optional link to application material, included in the e-mail (http or https)."),
               default="", maximum=500),
     ),
-    response=(("InvitationLink", "String", "The registration link e-mailed to the customer."),),
-    errors=(("InvalidParameterValue", "Email is not an e-mail address, or MaterialUrl is not an http(s) address"),
-            ("FailedOperation.SendMailFailed", "the mail server refused the e-mail; nothing was written"), VIEWER),
+    response=(("InvitationLink", "String", _("The registration link e-mailed to the customer.")),),
+    errors=(("InvalidParameterValue", _("Email is not an e-mail address, or MaterialUrl is not an http(s) address")),
+            ("FailedOperation.SendMailFailed", _("the mail server refused the e-mail; nothing was written")), VIEWER),
     example={"Email": "billing@customer.example", "InvitationRole": "client", "MaterialUrl": ""},
     sdk_request="CreateAndSendClientInvitationMailRequest",
 )
@@ -594,17 +594,17 @@ def CreateAndSendClientInvitationMail(ctx: Context, params: dict) -> dict:
 
 
 @action(
-    summary="Invitations by their tokens (the last part of InvitationLink): status 1 unused, 2 used, 3 expired, "
+    summary=_("Invitations by their tokens (the last part of InvitationLink): status 1 unused, 2 used, 3 expired, "
     "4 revoked (3 and 4 are Partner Center's), and the customer that registered through each. Tokens that are "
-    "not your invitations' are left out.",
+    "not your invitations' are left out."),
     params=(
-        Param("InvitationToken", "str_list", "Invitation tokens.", required=True, minimum=1, maximum=100,
+        Param("InvitationToken", "str_list", _("Invitation tokens."), required=True, minimum=1, maximum=100,
               item_maximum=128, range_code="InvalidParameterValue.InvitationToken"),
     ),
     response=(("InvitationInfo", "Array of QueryInvitationInfoData",
-               "InvitationToken, CreateTime, Status, UseTime, ClientUin, ClientMail, ClientType (1 personal, "
-               "2 enterprise), BindTime; the last five empty or 0 until the invitation is used or approved."),),
-    errors=(("InvalidParameterValue.InvitationToken", "no token, or more than 100"),),
+               _("InvitationToken, CreateTime, Status, UseTime, ClientUin, ClientMail, ClientType (1 personal, "
+               "2 enterprise), BindTime; the last five empty or 0 until the invitation is used or approved.")),),
+    errors=(("InvalidParameterValue.InvitationToken", _("no token, or more than 100")),),
     example={"InvitationToken": ["the-token-from-the-link"]},
     sdk_request="QueryInvitationInfoRequest",
 )
@@ -633,12 +633,12 @@ def QueryInvitationInfo(ctx: Context, params: dict) -> dict:
 
 
 @action(
-    summary="Customers that registered through your invitations and wait for your approval, newest first.",
+    summary=_("Customers that registered through your invitations and wait for your approval, newest first."),
     params=_page_params(),
     response=(
         ("Data", "Array of QueryPendingCustomersItem",
-         "ApplyTime, ClientUin, Email, Mobile, Name, Status (pending), Type (personal or enterprise)."),
-        ("Total", "Integer", "How many applications wait."),
+         _("ApplyTime, ClientUin, Email, Mobile, Name, Status (pending), Type (personal or enterprise).")),
+        ("Total", "Integer", _("How many applications wait.")),
     ),
     errors=(PAGE_ERROR,),
     example={"Page": 1, "PageSize": 20},
@@ -656,18 +656,18 @@ def QueryPendingClientsV2(ctx: Context, params: dict) -> dict:
 
 
 @action(
-    summary="Approve (ApproveType pass, or accept) or reject a pending customer. Approval binds it with 0.00 "
-    "credit; a rejection e-mails RejectReason to the applicant.",
+    summary=_("Approve (ApproveType pass, or accept) or reject a pending customer. Approval binds it with 0.00 "
+    "credit; a rejection e-mails RejectReason to the applicant."),
     writes=True,
     params=(
-        Param("ClientUin", "uin", "The pending customer's UIN.", required=True),
-        Param("ApproveType", "str", "pass (or accept) / reject.", required=True, choices=APPROVE_TYPES),
-        Param("RejectReason", "str", "Why; required to reject, e-mailed to the applicant.", default="", maximum=500),
+        Param("ClientUin", "uin", _("The pending customer's UIN."), required=True),
+        Param("ApproveType", "str", _("pass (or accept) / reject."), required=True, choices=APPROVE_TYPES),
+        Param("RejectReason", "str", _("Why; required to reject, e-mailed to the applicant."), default="", maximum=500),
     ),
     errors=(UIN_NO_AUTH, INVALID_UIN, VIEWER,
-            ("FailedOperation.ApplicationAlreadyDecided", "the application was already approved or rejected"),
-            ("InvalidParameterValue", "ApproveType is reject and RejectReason is empty"),
-            ("FailedOperation.SendMailFailed", "the rejection e-mail could not be sent; nothing was changed")),
+            ("FailedOperation.ApplicationAlreadyDecided", _("the application was already approved or rejected")),
+            ("InvalidParameterValue", _("ApproveType is reject and RejectReason is empty")),
+            ("FailedOperation.SendMailFailed", _("the rejection e-mail could not be sent; nothing was changed"))),
     example={"ClientUin": 100012345678, "ApproveType": "pass"},
     sdk_request="ApproveClientApplyRequest",
 )
@@ -684,17 +684,17 @@ def ApproveClientApply(ctx: Context, params: dict) -> dict:
 
 
 @action(
-    summary="A customer's own key: its credit (TotalCredit), what is left (RemainingCredit, below 0 when overdue), "
+    summary=_("A customer's own key: its credit (TotalCredit), what is left (RemainingCredit, below 0 when overdue), "
     "vouchers (0.00 until vouchers exist), Force (2 frozen, 0 normal) and frozen amounts (0.00). No other action "
-    "answers a customer's key.",
+    "answers a customer's key."),
     customer_key=True,
     params=(
-        Param("EventId", "int", "Tags the request; not used.", default=0, minimum=0, maximum=2**63 - 1),
-        Param("ComponentName", "str", "Source of the request; not used.", default="", maximum=100),
+        Param("EventId", "int", _("Tags the request; not used."), default=0, minimum=0, maximum=2**63 - 1),
+        Param("ComponentName", "str", _("Source of the request; not used."), default="", maximum=100),
     ),
     response=(("Data", "QueryCustomerBillingQuotaData",
-               "TotalCredit, RemainingCredit, RemainingVoucher, Force, PrepayFrozen, PostpayFrozen."),),
-    errors=(("UnauthorizedOperation", "the key is a reseller's, not a customer's"),),
+               _("TotalCredit, RemainingCredit, RemainingVoucher, Force, PrepayFrozen, PostpayFrozen.")),),
+    errors=(("UnauthorizedOperation", _("the key is a reseller's, not a customer's")),),
     example={},
     sdk_request="QueryCustomerBillingQuotaRequest",
 )
@@ -754,21 +754,21 @@ def _cost(value, places: int = 8) -> str:
     return f"{value:.{places}f}"
 
 
-BILL_CUSTOMER = Param("CustomerUin", "uin", "Customer UIN.", required=True)
-BILL_PAY_MODE = Param("PayMode", "str", "prePay or postPay; empty for both.", default="",
+BILL_CUSTOMER = Param("CustomerUin", "uin", _("Customer UIN."), required=True)
+BILL_PAY_MODE = Param("PayMode", "str", _("prePay or postPay; empty for both."), default="",
                       choices=("", "prePay", "postPay"))
-BILL_ACTION_TYPE = Param("ActionType", "str", "Transaction type: only empty (all) is accepted.", default="", maximum=64)
-BILL_CONFIRMED = Param("IsConfirmed", "str", "Payment status: only 0 or empty (all) is accepted.", default="", maximum=1)
-BILL_ERRORS = (("InvalidParameterValue", "a month is not YYYY-MM, a date not YYYY-MM-DD, or ActionType / "
-                "IsConfirmed is not its 'all' value"), UIN_NO_AUTH, INVALID_UIN)
+BILL_ACTION_TYPE = Param("ActionType", "str", _("Transaction type: only empty (all) is accepted."), default="", maximum=64)
+BILL_CONFIRMED = Param("IsConfirmed", "str", _("Payment status: only 0 or empty (all) is accepted."), default="", maximum=1)
+BILL_ERRORS = (("InvalidParameterValue", _("a month is not YYYY-MM, a date not YYYY-MM-DD, or ActionType / "
+                "IsConfirmed is not its 'all' value")), UIN_NO_AUTH, INVALID_UIN)
 
 
 @action(
-    summary="A customer's total spend in a month (its usage charges, by the day they were incurred in your "
-    "time zone), optionally of one pay mode.",
-    params=(BILL_CUSTOMER, Param("Month", "str", "Month as YYYY-MM.", required=True, maximum=7),
+    summary=_("A customer's total spend in a month (its usage charges, by the day they were incurred in your "
+    "time zone), optionally of one pay mode."),
+    params=(BILL_CUSTOMER, Param("Month", "str", _("Month as YYYY-MM."), required=True, maximum=7),
             BILL_PAY_MODE, BILL_ACTION_TYPE, BILL_CONFIRMED),
-    response=(("TotalCost", "Float", "Total spend in USD."),),
+    response=(("TotalCost", "Float", _("Total spend in USD.")),),
     errors=BILL_ERRORS,
     example={"CustomerUin": 100012345678, "Month": "2026-01"},
     sdk_request="DescribeCustomerBillSummaryRequest",
@@ -777,14 +777,14 @@ def DescribeCustomerBillSummary(ctx: Context, params: dict) -> dict:
     first, last = _month(params["Month"], "Month")
     _all_only(params)
     customer = _in_scope(ctx, [params["CustomerUin"]])[params["CustomerUin"]]
-    (_, total, _), = credit_selectors.usage_totals(customer=customer, first=first, last=last, pay_mode=params["PayMode"])
+    (_charges, total, _count), = credit_selectors.usage_totals(customer=customer, first=first, last=last, pay_mode=params["PayMode"])
     return {"TotalCost": money(total)}
 
 
 @action(
-    summary="A customer's total spend on one day (in your time zone).",
-    params=(BILL_CUSTOMER, Param("Date", "str", "Day as YYYY-MM-DD.", required=True, maximum=10)),
-    response=(("TotalCost", "String", "Total spend in USD, 2 decimals."),),
+    summary=_("A customer's total spend on one day (in your time zone)."),
+    params=(BILL_CUSTOMER, Param("Date", "str", _("Day as YYYY-MM-DD."), required=True, maximum=10)),
+    response=(("TotalCost", "String", _("Total spend in USD, 2 decimals.")),),
     errors=BILL_ERRORS,
     example={"CustomerUin": 100012345678, "Date": "2026-01-31"},
     sdk_request="DescribeCustomerBillDetailByDayRequest",
@@ -792,7 +792,7 @@ def DescribeCustomerBillSummary(ctx: Context, params: dict) -> dict:
 def DescribeCustomerBillDetailByDay(ctx: Context, params: dict) -> dict:
     day = _date(params["Date"], "Date")
     customer = _in_scope(ctx, [params["CustomerUin"]])[params["CustomerUin"]]
-    (_, total, _), = credit_selectors.usage_totals(customer=customer, first=day, last=day)
+    (_charges, total, _count), = credit_selectors.usage_totals(customer=customer, first=day, last=day)
     return {"TotalCost": _cost(total, 2)}
 
 
@@ -813,14 +813,14 @@ def _bill_detail(charge, reseller: Reseller, customer: Customer) -> dict:
 
 
 @action(
-    summary="A customer's usage charges of a month, newest first: the fields a charge knows (product, pay mode, "
-    "region, instance, times, cost, its ExternalId as TransactionId); the others are empty strings.",
-    params=(BILL_CUSTOMER, Param("Month", "str", "Month as YYYY-MM.", required=True, maximum=7),
-            Param("PageSize", "int", "Entries per page.", default=20, minimum=1, maximum=200, range_code=PAGE_CODE),
-            Param("Page", "int", "Page number, from 1.", default=1, minimum=1, maximum=10**9, range_code=PAGE_CODE),
+    summary=_("A customer's usage charges of a month, newest first: the fields a charge knows (product, pay mode, "
+    "region, instance, times, cost, its ExternalId as TransactionId); the others are empty strings."),
+    params=(BILL_CUSTOMER, Param("Month", "str", _("Month as YYYY-MM."), required=True, maximum=7),
+            Param("PageSize", "int", _("Entries per page."), default=20, minimum=1, maximum=200, range_code=PAGE_CODE),
+            Param("Page", "int", _("Page number, from 1."), default=1, minimum=1, maximum=10**9, range_code=PAGE_CODE),
             BILL_PAY_MODE, BILL_ACTION_TYPE, BILL_CONFIRMED),
-    response=(("Total", "Integer", "Charges in the month (with the filters)."),
-              ("DetailSet", "Array of BillDetailData", "This page of them.")),
+    response=(("Total", "Integer", _("Charges in the month (with the filters).")),
+              ("DetailSet", "Array of BillDetailData", _("This page of them."))),
     errors=(*BILL_ERRORS, PAGE_ERROR),
     example={"CustomerUin": 100012345678, "Month": "2026-01", "Page": 1, "PageSize": 20},
     sdk_request="DescribeCustomerBillDetailRequest",
@@ -830,7 +830,7 @@ def DescribeCustomerBillDetail(ctx: Context, params: dict) -> dict:
     _all_only(params)
     customer = _in_scope(ctx, [params["CustomerUin"]])[params["CustomerUin"]]
     # The count comes from the rollups (charges per day), the page from the charges' customer index.
-    (_, _, total), = credit_selectors.usage_totals(customer=customer, first=first, last=last, pay_mode=params["PayMode"])
+    (_charges, _spend, total), = credit_selectors.usage_totals(customer=customer, first=first, last=last, pay_mode=params["PayMode"])
     zone = ctx.reseller.zone
     start = datetime.combine(first, datetime.min.time(), zone)
     end = datetime.combine(last + timedelta(days=1), datetime.min.time(), zone)
@@ -840,7 +840,7 @@ def DescribeCustomerBillDetail(ctx: Context, params: dict) -> dict:
     return {"Total": total, "DetailSet": [_bill_detail(c, ctx.reseller, customer) for c in charges]}
 
 
-BILL_MONTH_PARAMS = (Param("BillMonth", "str", "Month as YYYY-MM.", required=True, maximum=7), BILL_CUSTOMER)
+BILL_MONTH_PARAMS = (Param("BillMonth", "str", _("Month as YYYY-MM."), required=True, maximum=7), BILL_CUSTOMER)
 
 
 def _summary(ctx: Context, params: dict, group: str) -> list[tuple]:
@@ -850,10 +850,10 @@ def _summary(ctx: Context, params: dict, group: str) -> list[tuple]:
 
 
 @action(
-    summary="A customer's spend in a month by product (OriginalCost and VoucherPayAmount are empty: charges are "
-    "recorded after vouchers).",
+    summary=_("A customer's spend in a month by product (OriginalCost and VoucherPayAmount are empty: charges are "
+    "recorded after vouchers)."),
     params=BILL_MONTH_PARAMS,
-    response=(("SummaryOverview", "Array of BusinessSummaryOverviewItem", "One item per product."),),
+    response=(("SummaryOverview", "Array of BusinessSummaryOverviewItem", _("One item per product.")),),
     errors=BILL_ERRORS,
     example={"BillMonth": "2026-01", "CustomerUin": 100012345678},
     sdk_request="DescribeBillSummaryByProductRequest",
@@ -861,13 +861,13 @@ def _summary(ctx: Context, params: dict, group: str) -> list[tuple]:
 def DescribeBillSummaryByProduct(ctx: Context, params: dict) -> dict:
     return {"SummaryOverview": [
         {"BusinessCode": product, "BusinessCodeName": product, "OriginalCost": "", "VoucherPayAmount": "",
-         "TotalCost": _cost(total)} for product, total, _ in _summary(ctx, params, "product")]}
+         "TotalCost": _cost(total)} for product, total, _count in _summary(ctx, params, "product")]}
 
 
 @action(
-    summary="A customer's spend in a month by region (RegionId as the charges name it; empty for none).",
+    summary=_("A customer's spend in a month by region (RegionId as the charges name it; empty for none)."),
     params=BILL_MONTH_PARAMS,
-    response=(("SummaryOverview", "Array of RegionSummaryOverviewItem", "One item per region."),),
+    response=(("SummaryOverview", "Array of RegionSummaryOverviewItem", _("One item per region.")),),
     errors=BILL_ERRORS,
     example={"BillMonth": "2026-01", "CustomerUin": 100012345678},
     sdk_request="DescribeBillSummaryByRegionRequest",
@@ -875,14 +875,14 @@ def DescribeBillSummaryByProduct(ctx: Context, params: dict) -> dict:
 def DescribeBillSummaryByRegion(ctx: Context, params: dict) -> dict:
     return {"SummaryOverview": [
         {"RegionId": region, "RegionName": "", "OriginalCost": "", "VoucherPayAmount": "", "TotalCost": _cost(total)}
-        for region, total, _ in _summary(ctx, params, "region")]}
+        for region, total, _count in _summary(ctx, params, "region")]}
 
 
 @action(
-    summary="A customer's spend in a month by pay mode (prePay, postPay); Detail is empty (charges carry no "
-    "transaction type).",
+    summary=_("A customer's spend in a month by pay mode (prePay, postPay); Detail is empty (charges carry no "
+    "transaction type)."),
     params=BILL_MONTH_PARAMS,
-    response=(("SummaryOverview", "Array of PayModeSummaryOverviewItem", "One item per pay mode."),),
+    response=(("SummaryOverview", "Array of PayModeSummaryOverviewItem", _("One item per pay mode.")),),
     errors=BILL_ERRORS,
     example={"BillMonth": "2026-01", "CustomerUin": 100012345678},
     sdk_request="DescribeBillSummaryByPayModeRequest",
@@ -890,7 +890,7 @@ def DescribeBillSummaryByRegion(ctx: Context, params: dict) -> dict:
 def DescribeBillSummaryByPayMode(ctx: Context, params: dict) -> dict:
     return {"SummaryOverview": [
         {"PayMode": mode, "PayModeName": PAY_MODE_NAMES[mode], "OriginalCost": "", "Detail": [],
-         "VoucherPayAmount": "", "TotalCost": _cost(total)} for mode, total, _ in _summary(ctx, params, "pay_mode")]}
+         "VoucherPayAmount": "", "TotalCost": _cost(total)} for mode, total, _count in _summary(ctx, params, "pay_mode")]}
 
 
 def run(action_: Action, ctx: Context, body: dict) -> dict:

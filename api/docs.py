@@ -6,6 +6,7 @@ from functools import lru_cache
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix
 from django.utils.safestring import SafeString
+from django.utils.text import format_lazy
 from django.utils.translation import get_language, gettext, gettext_lazy as _, ngettext
 
 from . import ratelimit
@@ -13,15 +14,15 @@ from .actions import ACTIONS, VERSION, Action
 from .params import Param
 
 COMMON_ERRORS = (
-    ("AuthFailure.InvalidAuthorization", "the Authorization header is missing or malformed, or the payload is unsigned"),
-    ("AuthFailure.SignatureExpire", "X-TC-Timestamp is more than 5 minutes from the server's clock"),
-    ("AuthFailure.SecretIdNotFound", "the SecretId does not exist or the key is disabled"),
+    ("AuthFailure.InvalidAuthorization", _("the Authorization header is missing or malformed, or the payload is unsigned")),
+    ("AuthFailure.SignatureExpire", _("X-TC-Timestamp is more than 5 minutes from the server's clock")),
+    ("AuthFailure.SecretIdNotFound", _("the SecretId does not exist or the key is disabled")),
     ("AuthFailure.SignatureFailure", _("the signature does not match the request, or it was already seen with another "
                                        "X-TC-Action and one of the two is a write")),
-    ("NoSuchVersion", f"X-TC-Version is not {VERSION}"),
-    ("InvalidAction", "X-TC-Action names no action"),
-    ("MissingParameter", "a required parameter is absent"),
-    ("UnknownParameter", "a parameter the action does not define was sent"),
+    ("NoSuchVersion", format_lazy(_("X-TC-Version is not {version}"), version=VERSION)),
+    ("InvalidAction", _("X-TC-Action names no action")),
+    ("MissingParameter", _("a required parameter is absent")),
+    ("UnknownParameter", _("a parameter the action does not define was sent")),
     ("InvalidParameter", _("a parameter has the wrong JSON type, the body is not a JSON object, or the request was "
                            "refused before the API read it (a Host header this server does not serve)")),
     ("InvalidParameterValue", _("a string holds a NUL character (\\u0000) or a lone surrogate, or a number is "
@@ -30,7 +31,7 @@ COMMON_ERRORS = (
                                "count together)")),
     ("UnsupportedProtocol", _("the request's method is not POST")),
     ("UnsupportedOperation", _("the request was sent to an address under /api/ other than /api/ itself")),
-    ("InternalError", "an unexpected failure; quote the RequestId"),
+    ("InternalError", _("an unexpected failure; quote the RequestId")),
 )
 
 _PRELUDE = """from tencentcloud.common import credential
@@ -72,12 +73,13 @@ def _example(action: Action) -> str:
         if any(param.name == "ClientToken" for param in action.params):
             lines += [
                 "",
-                "# ClientToken is not in the SDK's model; send it with call_json to make retries safe:",
+                "# " + gettext("ClientToken is not in the SDK's model; send it with call_json to make retries safe:"),
                 f"resp = client.call_json({action.name!r}, {json.dumps({**model_fields, 'ClientToken': 'order-8812'})})",
             ]
     else:
         lines = [
-            "# Not in the SDK's models: call_json signs and sends it the same way and returns the Response dict.",
+            "# " + gettext("Not in the SDK's models: call_json signs and sends it the same way and returns the "
+                           "Response dict."),
             f"resp = client.call_json({action.name!r}, {json.dumps(values, indent=4)})",
             'print(resp["Response"])',
         ]
@@ -98,7 +100,8 @@ def _rate_limit(action: Action) -> str:
 def reference_html(request) -> SafeString:
     """The reference's content (templates/api/_reference.html), the same for every member who reads it in
     one language at one address: rendered once per process for each language, address, rate limits and
-    script prefix (about 450 translated texts, several times a console page's own work), then reused."""
+    script prefix (about 770 translated texts: the declarations' explanations are lazy and read in the request's
+    language here, several times a console page's own work), then reused."""
     limits = (ratelimit.limit_for(credit_action=True), ratelimit.limit_for(credit_action=False))
     return _reference_html(get_language(), "https" if request.is_secure() else "http", request.get_host(), limits,
                            get_script_prefix())

@@ -46,7 +46,8 @@ class Param:
             "int": "Integer",
             "uin": "Integer",
             "str": "String",
-            "amount": "Float (at most 2 decimals)",
+            # The type names are the API's contract (as in the SDK's models); only the note is translated.
+            "amount": gettext("%(type)s (at most 2 decimals)") % {"type": "Float"},
             "uin_list": "Array of Integer",
             "str_list": "Array of String",
             "objects": "Array of Object",
@@ -54,15 +55,23 @@ class Param:
 
     @property
     def limits(self) -> str:
+        """The allowed values in the current language (the reference page's Values column, and the
+        range in an out-of-range message): the choices as they are sent, or a range of characters,
+        items or numbers."""
         if self.choices:
             return " / ".join(self.choices)
-        unit = {"str": " characters", "uin_list": " items", "str_list": " items", "objects": " items"}.get(self.kind, "")
+        if self.kind == "str":
+            unit = gettext("%(count)s characters")
+        elif self.kind in ("uin_list", "str_list", "objects"):
+            unit = gettext("%(count)s items")
+        else:
+            unit = "%(count)s"
         if self.minimum is not None and self.maximum is not None:
-            return f"{self.minimum}–{self.maximum}{unit}"
+            return unit % {"count": f"{self.minimum}–{self.maximum}"}
         if self.maximum is not None:
-            return gettext("at most %(limit)s") % {"limit": f"{self.maximum}{unit}"}
+            return gettext("at most %(limit)s") % {"limit": unit % {"count": self.maximum}}
         if self.minimum is not None:
-            return gettext("at least %(limit)s") % {"limit": f"{self.minimum}{unit}"}
+            return gettext("at least %(limit)s") % {"limit": unit % {"count": self.minimum}}
         return ""
 
 
@@ -140,7 +149,7 @@ def _value(param: Param, value, path: str):
         return [_uin(item, f"{path}.{index}") for index, item in enumerate(value)]
     if kind == "str_list":
         if not isinstance(value, list):
-            raise _ill_typed(path, "an array of strings")
+            raise _ill_typed(path, gettext("an array of strings"))
         _check_range(param, len(value), path, "length")
         item = Param(param.name, "str", param.doc, maximum=param.item_maximum)
         return [_value(item, entry, f"{path}.{index}") for index, entry in enumerate(value)]

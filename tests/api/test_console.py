@@ -228,3 +228,89 @@ def test_docs_content_is_reused_only_for_the_same_language_address_and_limits(cl
     with override("zh-hans"):
         calling = gettext("Calling the API")
     assert calling != "Calling the API" and calling in chinese and "Calling the API" not in chinese
+
+
+def _section(page: str, action: str) -> str:
+    return page.split(f'id="{action}"', 1)[1].split("</section>", 1)[0]
+
+
+def test_docs_page_in_chinese_explains_in_chinese_and_keeps_names_and_codes_literal(client, viewer):
+    """The reference's explanations (summaries, parameter descriptions, limits, response meanings,
+    errors, example comments) follow the reader's language; action names, parameter names, error
+    codes, type names and the SDK code do not."""
+    english = _login(client, viewer).get(reverse("api_docs")).content.decode()
+    viewer.language = "zh-hans"
+    viewer.save(update_fields=["language"])
+    chinese = client.get(reverse("api_docs")).content.decode()
+
+    allocate_en, allocate_zh = _section(english, "AllocateCustomerCredit"), _section(chinese, "AllocateCustomerCredit")
+    pairs = [
+        # summary, a parameter's description, its limits, a response field's meaning, an error's description
+        ("Allocate credit to a customer (a negative AddedCredit repossesses).", "为客户分配额度（AddedCredit 为负数时为回收）。"),
+        ("<td>Shown in the allocation record.</td>", "<td>显示在分配记录中。</td>"),
+        ("<td>at most 255 characters</td>", "<td>最多 255 个字符</td>"),
+        ("<td>1–64 characters</td>", "<td>1–64 个字符</td>"),
+        ("<td>Float (at most 2 decimals)</td>", "<td>Float（最多 2 位小数）</td>"),
+        ("<td>The customer&#x27;s credit after the allocation.</td>", "<td>分配后客户的额度。</td>"),
+        ("<td>AddedCredit exceeds the pool&#x27;s remaining credit</td>", "<td>AddedCredit 超过额度池的剩余额度</td>"),
+        ("# ClientToken is not in the SDK&#x27;s model", "# SDK 的模型中没有 ClientToken"),
+    ]
+    for in_english, in_chinese in pairs:
+        assert in_english in allocate_en and in_english not in allocate_zh, in_english
+        assert in_chinese in allocate_zh and in_chinese not in allocate_en, in_chinese
+    # The names a program sends or reads stay as they are.
+    for literal in [">AllocateCustomerCredit</h2>", "<code>ClientUin</code>", "<code>AddedCredit</code>",
+                    "<code>ClientToken</code>", "<code>FailedOperation.BalanceInsufficient</code>",
+                    "<code>UnauthorizedOperation.UinNoAuth</code>", "<code>TotalCredit</code>",
+                    "client.AllocateCustomerCredit(req)", "req.AddedCredit = 500.0"]:
+        assert literal in allocate_en and literal in allocate_zh, literal
+    usage_en, usage_zh = _section(english, "ReportCustomerUsage"), _section(chinese, "ReportCustomerUsage")
+    assert "<code>Charges.N.ExternalId</code>" in usage_zh and "<td>1–1000 项</td>" in usage_zh
+    assert "<td>1–1000 items</td>" in usage_en and "<td>Array of Object</td>" in usage_zh
+
+    # The errors every action can answer: codes literal, descriptions translated.
+    common_en = english.split('id="overview"', 1)[1].split("</section>", 1)[0]
+    common_zh = chinese.split('id="overview"', 1)[1].split("</section>", 1)[0]
+    for code, in_english, in_chinese in [
+        ("AuthFailure.SecretIdNotFound", "the SecretId does not exist or the key is disabled", "SecretId 不存在或密钥已被禁用"),
+        ("NoSuchVersion", "X-TC-Version is not 2022-09-28", "X-TC-Version 不是 2022-09-28"),
+        ("InternalError", "an unexpected failure; quote the RequestId", "意外故障；请提供 RequestId"),
+    ]:
+        row = f"<td><code>{code}</code></td><td>{{}}</td>"
+        assert row.format(in_english) in common_en and row.format(in_chinese) in common_zh
+
+    # Every declared explanation is in the catalogue: none shows in English on the Chinese page.
+    from django.utils.html import escape
+    from django.utils.translation import override
+
+    from api.actions import ACTIONS
+    from api.docs import COMMON_ERRORS
+
+    def explanations():
+        texts = [when for _code, when in COMMON_ERRORS]
+        for spec in ACTIONS.values():
+            texts.append(spec.summary)
+            texts += [meaning for _field, _type, meaning in spec.response]
+            texts += [when for _code, when in spec.errors]
+            params = list(spec.params)
+            while params:
+                param = params.pop()
+                texts += [param.doc, param.limits]
+                params += param.items
+        return [escape(str(text)) for text in texts if str(text)]
+
+    with override("en"):
+        originals = explanations()
+    with override("zh-hans"):
+        translations = explanations()
+    for original, translation in zip(originals, translations, strict=True):
+        assert translation in chinese, translation
+        if original != translation:
+            assert original not in chinese, original
+        assert original in english, original
+
+    # Back in English, the cached English reference is served unchanged.
+    viewer.language = "en"
+    viewer.save(update_fields=["language"])
+    again = client.get(reverse("api_docs")).content.decode()
+    assert again.split("<main", 1)[1].split("</main>", 1)[0] == english.split("<main", 1)[1].split("</main>", 1)[0]
