@@ -770,15 +770,18 @@ def _replays_check(reseller: Reseller, rows: list[dict]) -> None:
 # (migration 0007), so the key table credits_usagechargekey holds the UNIQUE (reseller, external
 # id): the trigger on the charges writes each key in this same statement, and a twin a concurrent
 # batch inserted an instant before makes it fail with IntegrityError (then the batch is tried again
-# and meets the twin as recorded); usage_charge_amount_positive backs "amount > 0". `ins` hands
-# the charges, with their day in the reseller's zone, to the rollup upsert (`daily`) and to the
-# per-customer sums (`sums`),
-# which one UPDATE adds to `used` and turns into the burn rate (as _BURN_RATE_SET) in the same row
-# version: one update of each balance row instead of two. Every part of a statement reads the
-# snapshot it started with, so the burn rate's subquery does not see `daily`'s rows yet and adds
-# the batch's own charges in the window (`recent`) to them: the same sum, as the customers are
-# locked. The result is a row per customer charged, with its balance only when its available
-# credit crossed zero (what balance_changes_record acts on).
+# and meets the twin as recorded); usage_charge_amount_positive backs "amount > 0". Each charge
+# looks its own key up by the primary key: a subquery with LIMIT, which the planner cannot turn
+# into an anti-join. Written as NOT EXISTS, the planner hashes every key the reseller ever recorded,
+# once per batch, whenever the key table's statistics lag behind its growth (as they do during a
+# large import), and a batch then costs more with every charge recorded before it. `ins` hands the
+# charges, with their day in the reseller's zone, to the rollup upsert (`daily`) and to the
+# per-customer sums (`sums`), which one UPDATE adds to `used` and turns into the burn rate (as
+# _BURN_RATE_SET) in the same row version: one update of each balance row instead of two. Every
+# part of a statement reads the snapshot it started with, so the burn rate's subquery does not see
+# `daily`'s rows yet and adds the batch's own charges in the window (`recent`) to them: the same
+# sum, as the customers are locked. The result is a row per customer charged, with its balance only
+# when its available credit crossed zero (what balance_changes_record acts on).
 _BATCH_APPLY_PG = f"""
 WITH ins AS (
     INSERT INTO credits_usagecharge
@@ -791,8 +794,8 @@ WITH ins AS (
                 %(regions)s::text[], %(pay_modes)s::text[], %(instance_ids)s::text[])
          AS r(customer_id, amount, incurred_at, external_id, product, description, source, region, pay_mode,
               instance_id)
-    WHERE NOT EXISTS (SELECT 1 FROM credits_usagechargekey k
-                      WHERE k.reseller_id = %(reseller)s AND k.external_id = r.external_id)
+    WHERE (SELECT true FROM credits_usagechargekey k
+           WHERE k.reseller_id = %(reseller)s AND k.external_id = r.external_id LIMIT 1) IS NULL
     RETURNING customer_id, amount, (incurred_at AT TIME ZONE %(zone)s)::date AS day, product, region, pay_mode
 ), daily AS (
     INSERT INTO credits_usagedaily (reseller_id, customer_id, day, product, region, pay_mode, amount, charges)

@@ -206,3 +206,30 @@ def test_concurrent_batches_over_overlapping_customers_add_every_charge_once():
     assert sum(used(c) for c in customers) == sum(
         (Decimal(f"{n + 1}.{k}5") * 4 * 3 for n in range(4) for k in range(4)), Decimal("0.75") * 3
     )
+
+
+@pytest.mark.postgres
+def test_each_charge_looks_its_key_up_by_the_primary_key_whatever_the_statistics(shop):
+    # Thousands of keys the planner has no statistics for (as during a large import): a NOT EXISTS
+    # was planned as a hash of every key the reseller recorded, built again for every batch.
+    from django.db import connection
+
+    from credits.services import _BATCH_APPLY_PG, burn_rate_window
+
+    reseller, (a, _, _) = shop
+    usage_charges_ingest(reseller=reseller, rows=[charge(a, f"old-{n}", "0.01") for n in range(3000)])
+    rows = [{**charge(a, f"new-{n}", "0.01"), "customer_id": a.pk} for n in range(1000)]
+    first, last = burn_rate_window(reseller)
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + _BATCH_APPLY_PG, {
+            "reseller": reseller.pk, "now": timezone.now(), "zone": reseller.zone.key, "first": first, "last": last,
+            **{name: [r[field] for r in rows] for name, field in (
+                ("customer_ids", "customer_id"), ("amounts", "amount"), ("incurred_at", "incurred_at"),
+                ("external_ids", "external_id"), ("products", "product"), ("descriptions", "description"),
+                ("sources", "source"), ("regions", "region"), ("pay_modes", "pay_mode"),
+                ("instance_ids", "instance_id"))},
+        })
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+    assert "credits_usagechargekey_pkey" in plan, plan
+    assert "Anti Join" not in plan and "Seq Scan on credits_usagechargekey" not in plan, plan
+    assert "Bitmap Heap Scan on credits_usagechargekey" not in plan, plan
