@@ -214,7 +214,7 @@ def test_each_charge_looks_its_key_up_by_the_primary_key_whatever_the_statistics
     # was planned as a hash of every key the reseller recorded, built again for every batch.
     from django.db import connection
 
-    from credits.services import _BATCH_APPLY_PG, burn_rate_window
+    from credits.services import _BATCH_APPLY_PG, _charges_json, burn_rate_window
 
     reseller, (a, _, _) = shop
     usage_charges_ingest(reseller=reseller, rows=[charge(a, f"old-{n}", "0.01") for n in range(3000)])
@@ -223,13 +223,24 @@ def test_each_charge_looks_its_key_up_by_the_primary_key_whatever_the_statistics
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN " + _BATCH_APPLY_PG, {
             "reseller": reseller.pk, "now": timezone.now(), "zone": reseller.zone.key, "first": first, "last": last,
-            **{name: [r[field] for r in rows] for name, field in (
-                ("customer_ids", "customer_id"), ("amounts", "amount"), ("incurred_at", "incurred_at"),
-                ("external_ids", "external_id"), ("products", "product"), ("descriptions", "description"),
-                ("sources", "source"), ("regions", "region"), ("pay_modes", "pay_mode"),
-                ("instance_ids", "instance_id"))},
+            "charges": _charges_json(rows),
         })
         plan = "\n".join(line for (line,) in cursor.fetchall())
     assert "credits_usagechargekey_pkey" in plan, plan
     assert "Anti Join" not in plan and "Seq Scan on credits_usagechargekey" not in plan, plan
     assert "Bitmap Heap Scan on credits_usagechargekey" not in plan, plan
+
+
+def test_text_fields_arrive_exactly_as_sent_whatever_characters_they_hold(shop):
+    # The batch travels to PostgreSQL as one JSON document: quotes, backslashes, braces, commas,
+    # other scripts, emoji and JSON's own escapes must all come out as they went in.
+    reseller, (a, _, _) = shop
+    odd = ['say "hi"', "back\\slash \\u0041", "{a,b}", "\u4e91\u670d\u52a1\u5668", "\U0001f600 x", "tab\there", "'quote'"]
+    rows = [charge(a, f"odd-{n}-{text}", "1.01", product=text[:100], description=text, region=text[:64],
+                   instance_id=text) for n, text in enumerate(odd)]
+    usage_charges_ingest(reseller=reseller, rows=rows)
+    for n, text in enumerate(odd):
+        saved = UsageCharge.objects.get(external_id=f"odd-{n}-{text}")
+        assert (saved.product, saved.description, saved.region, saved.instance_id, saved.amount) == (
+            text, text, text, text, Decimal("1.01"))
+    assert used(a) == Decimal("1.01") * len(odd)
