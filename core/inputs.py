@@ -69,6 +69,9 @@ def text_problem(text: str) -> str | None:
     """Why `text` cannot be stored, for a refusal's message, or None when it can."""
     if "\x00" in text:
         return gettext("it contains a NUL character (\\u0000), which cannot be stored")
+    if text.isascii():
+        # No surrogate in ASCII text (most of what arrives); isascii() reads a flag, encode() copies.
+        return None
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:

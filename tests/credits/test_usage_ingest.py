@@ -206,3 +206,41 @@ def test_concurrent_batches_over_overlapping_customers_add_every_charge_once():
     assert sum(used(c) for c in customers) == sum(
         (Decimal(f"{n + 1}.{k}5") * 4 * 3 for n in range(4) for k in range(4)), Decimal("0.75") * 3
     )
+
+
+@pytest.mark.postgres
+def test_each_charge_looks_its_key_up_by_the_primary_key_whatever_the_statistics(shop):
+    # Thousands of keys the planner has no statistics for (as during a large import): a NOT EXISTS
+    # was planned as a hash of every key the reseller recorded, built again for every batch.
+    from django.db import connection
+
+    from credits.services import _BATCH_APPLY_PG, _charges_json, burn_rate_window
+
+    reseller, (a, _, _) = shop
+    usage_charges_ingest(reseller=reseller, rows=[charge(a, f"old-{n}", "0.01") for n in range(3000)])
+    rows = [{**charge(a, f"new-{n}", "0.01"), "customer_id": a.pk} for n in range(1000)]
+    first, last = burn_rate_window(reseller)
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + _BATCH_APPLY_PG, {
+            "reseller": reseller.pk, "now": timezone.now(), "zone": reseller.zone.key, "first": first, "last": last,
+            "charges": _charges_json(rows),
+        })
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+    assert "credits_usagechargekey_pkey" in plan, plan
+    assert "Anti Join" not in plan and "Seq Scan on credits_usagechargekey" not in plan, plan
+    assert "Bitmap Heap Scan on credits_usagechargekey" not in plan, plan
+
+
+def test_text_fields_arrive_exactly_as_sent_whatever_characters_they_hold(shop):
+    # The batch travels to PostgreSQL as one JSON document: quotes, backslashes, braces, commas,
+    # other scripts, emoji and JSON's own escapes must all come out as they went in.
+    reseller, (a, _, _) = shop
+    odd = ['say "hi"', "back\\slash \\u0041", "{a,b}", "\u4e91\u670d\u52a1\u5668", "\U0001f600 x", "tab\there", "'quote'"]
+    rows = [charge(a, f"odd-{n}-{text}", "1.01", product=text[:100], description=text, region=text[:64],
+                   instance_id=text) for n, text in enumerate(odd)]
+    usage_charges_ingest(reseller=reseller, rows=rows)
+    for n, text in enumerate(odd):
+        saved = UsageCharge.objects.get(external_id=f"odd-{n}-{text}")
+        assert (saved.product, saved.description, saved.region, saved.instance_id, saved.amount) == (
+            text, text, text, text, Decimal("1.01"))
+    assert used(a) == Decimal("1.01") * len(odd)

@@ -71,6 +71,7 @@ class Command(BaseCommand):
             only = Reseller.objects.filter(uin=reseller).first()
             if only is None:
                 raise CommandError(f"No reseller with UIN {reseller}.")
+        self._resellers = {}  # read once per import, not once per batch
         invalid = 0
         for _, errors in self._batches(file, only, batch_size, gettext("checking "), against_imported=True):
             for line, message in errors:
@@ -98,7 +99,9 @@ class Command(BaseCommand):
             by_reseller[reseller_id].append((line, fields))
         created = replayed = refused = 0
         for reseller_id, rows in by_reseller.items():
-            reseller = Reseller.objects.get(pk=reseller_id)
+            reseller = self._resellers.get(reseller_id)
+            if reseller is None:
+                reseller = self._resellers[reseller_id] = Reseller.objects.get(pk=reseller_id)
             while rows:
                 try:
                     result = usage_charges_ingest(reseller=reseller, rows=[fields for _, fields in rows])
@@ -142,7 +145,9 @@ class Command(BaseCommand):
                 while True:
                     chunk = []
                     for row in reader:
-                        if any(cell.strip() for cell in row):
+                        # A blank line (or one of empty cells) is skipped; the first cell (the UIN)
+                        # answers for nearly every row without looking at the others.
+                        if row and (row[0].strip() or any(cell.strip() for cell in row)):
                             chunk.append((reader.line_num, row))
                             if len(chunk) == batch_size:
                                 break
