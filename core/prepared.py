@@ -1,0 +1,84 @@
+"""Querysets of a fixed shape that run on every request, compiled once per process.
+
+Django compiles a queryset's SQL each time it runs it. For the few reads every console request
+sends whatever the page (the signed-in user with its membership and reseller: five tables joined),
+compiling cost more than the database took to answer. A PreparedQuery builds its queryset once per
+database connection from sample values, keeps the SQL and where each sample value sits among its
+parameters, and then sends that SQL with the request's values, turning the rows into model instances
+as Django's ModelIterable does (select_related objects and their caches included).
+
+A queryset qualifies when only its values change from one call to the next, never its shape: no
+prefetch_related, no known related objects, no value that Django writes into the SQL itself. Each
+sample value must appear exactly once among the compiled parameters (checked when it compiles).
+tests/core/test_prepared.py compares the objects with those the ORM gives."""
+
+from django.db import connections
+from django.db.models.query import get_related_populators
+
+
+class PreparedQuery:
+    def __init__(self, queryset_for, **samples):
+        """`queryset_for(**values)` returns the queryset for those values; `samples` are values of
+        the same types, distinct from any other parameter the queryset has."""
+        self._queryset_for = queryset_for
+        self._samples = samples
+
+    def _prepare(self, alias: str, connection) -> "_Prepared":
+        queryset = self._queryset_for(**self._samples)
+        if queryset._prefetch_related_lookups or queryset._known_related_objects:
+            raise ValueError("A PreparedQuery's queryset cannot prefetch or carry known related objects.")
+        compiler = queryset.query.get_compiler(using=alias)
+        sql, params = compiler.as_sql()
+        if compiler.has_composite_fields([column[0] for column in compiler.select[0:compiler.col_count]]):
+            raise ValueError("A PreparedQuery's queryset cannot select a composite primary key.")
+        slots = {}
+        for name, sample in self._samples.items():
+            found = [index for index, param in enumerate(params) if type(param) is type(sample) and param == sample]
+            if len(found) != 1:
+                raise ValueError(f"The sample value of {name!r} must be among the parameters exactly once.")
+            slots[name] = found[0]
+        prepared = _Prepared(alias, compiler, sql, list(params), slots)
+        # Kept on the connection (one per thread and alias), as the compiler's converters are bound
+        # to it: they go with it, and no other thread's connection ever runs them.
+        connection.__dict__.setdefault("prepared_queries", {})[self] = prepared
+        return prepared
+
+    def all(self, *, using: str = "default", **values) -> list:
+        """The model instances the queryset for `values` would give, in its order."""
+        connection = connections[using]
+        prepared = connection.__dict__.get("prepared_queries", {}).get(self) or self._prepare(using, connection)
+        return prepared.run(connection, values)
+
+
+class _Prepared:
+    def __init__(self, alias, compiler, sql, params, slots):
+        self.alias, self.sql, self.params, self.slots = alias, sql, params, slots
+        select, klass_info = compiler.select, compiler.klass_info
+        self.model = klass_info["model"]
+        select_fields = klass_info["select_fields"]
+        self.start, self.end = select_fields[0], select_fields[-1] + 1
+        self.init_list = [column[0].target.attname for column in select[self.start:self.end]]
+        self.annotations = dict(compiler.annotation_col_map or {})
+        # Bound to the compiler (its connection's operations): used only with that connection.
+        self.converters = compiler.get_converters([column[0] for column in select[0:compiler.col_count]])
+        self.apply_converters = compiler.apply_converters
+        self.related_populators = get_related_populators(klass_info, select, alias)
+
+    def run(self, connection, values: dict) -> list:
+        params = list(self.params)
+        for name, slot in self.slots.items():
+            params[slot] = values[name]
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, params)
+            rows = cursor.fetchall()
+        if self.converters:
+            rows = self.apply_converters(rows, self.converters)
+        objects = []
+        for row in rows:
+            obj = self.model.from_db(self.alias, self.init_list, row[self.start:self.end])
+            for populator in self.related_populators:
+                populator.populate(row, obj)
+            for name, position in self.annotations.items():
+                setattr(obj, name, row[position])
+            objects.append(obj)
+        return objects
