@@ -31,12 +31,7 @@ class PreparedQuery:
         sql, params = compiler.as_sql()
         if compiler.has_composite_fields([column[0] for column in compiler.select[0:compiler.col_count]]):
             raise ValueError("A PreparedQuery's queryset cannot select a composite primary key.")
-        slots = {}
-        for name, sample in self._samples.items():
-            found = [index for index, param in enumerate(params) if type(param) is type(sample) and param == sample]
-            if len(found) != 1:
-                raise ValueError(f"The sample value of {name!r} must be among the parameters exactly once.")
-            slots[name] = found[0]
+        slots = {name: _slot(name, sample, params) for name, sample in self._samples.items()}
         prepared = _Prepared(alias, compiler, sql, list(params), slots)
         # Kept on the connection (one per thread and alias), as the compiler's converters are bound
         # to it: they go with it, and no other thread's connection ever runs them.
@@ -48,6 +43,52 @@ class PreparedQuery:
         connection = connections[using]
         prepared = connection.__dict__.get("prepared_queries", {}).get(self) or self._prepare(using, connection)
         return prepared.run(connection, values)
+
+
+class PreparedValue:
+    """One value a read gives (a count), for reads every request sends: the ORM runs it once per
+    connection with the sample values, its statement is kept, and then sent with the request's
+    values. The value is the first column of the first row, as the database gives it (the ORM adds
+    no conversion to a count)."""
+
+    def __init__(self, value_for, **samples):
+        self._value_for = value_for
+        self._samples = samples
+
+    def _prepare(self, alias: str, connection) -> tuple[str, list, dict]:
+        statements = []
+
+        def record(execute, sql, params, many, context):
+            statements.append((sql, params))
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(record):
+            self._value_for(using=alias, **self._samples)
+        if len(statements) != 1:
+            raise ValueError("A PreparedValue's read must send exactly one statement.")
+        sql, params = statements[0]
+        params = list(params or ())
+        slots = {name: _slot(name, sample, params) for name, sample in self._samples.items()}
+        prepared = (sql, params, slots)
+        connection.__dict__.setdefault("prepared_queries", {})[self] = prepared
+        return prepared
+
+    def get(self, *, using: str = "default", **values):
+        connection = connections[using]
+        sql, params, slots = connection.__dict__.get("prepared_queries", {}).get(self) or self._prepare(using, connection)
+        params = list(params)
+        for name, slot in slots.items():
+            params[slot] = values[name]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()[0]
+
+
+def _slot(name: str, sample, params) -> int:
+    found = [index for index, param in enumerate(params) if type(param) is type(sample) and param == sample]
+    if len(found) != 1:
+        raise ValueError(f"The sample value of {name!r} must be among the parameters exactly once.")
+    return found[0]
 
 
 class _Prepared:

@@ -79,3 +79,21 @@ def test_the_sign_in_backend_gives_the_users_the_orm_would():
     assert backend.get_user(max(user.pk for user in users) + 1000) is None
     assert backend.get_user("not a number") is None
     assert get_user_model()._default_manager.filter(pk__in=[user.pk for user in users]).count() == len(users)
+
+
+def test_a_prepared_value_is_the_orms_and_is_captured_once(django_assert_num_queries):
+    from core.prepared import PreparedValue
+
+    def customers_of(*, reseller_id, using="default"):
+        return Customer.objects.using(using).filter(reseller_id=reseller_id)[:3].count()
+
+    prepared = PreparedValue(customers_of, reseller_id=-1)
+    member = MemberFactory()
+    counts = []
+    for expected in range(5):
+        with django_assert_num_queries(1 if counts else 2):  # the first call also runs the sample read
+            counts.append(prepared.get(reseller_id=member.reseller_id))
+        assert counts[-1] == customers_of(reseller_id=member.reseller_id) == min(expected, 3)
+        CustomerFactory(reseller=member.reseller)
+    with pytest.raises(ValueError):  # two statements
+        PreparedValue(lambda *, pk, using: list(Customer.objects.filter(pk=pk)) + list(Customer.objects.filter(pk=pk)), pk=-1).get(pk=1)
