@@ -76,19 +76,26 @@ class PreparedValue:
     def get(self, *, using: str = "default", **values):
         connection = connections[using]
         sql, params, slots = connection.__dict__.get("prepared_queries", {}).get(self) or self._prepare(using, connection)
-        params = list(params)
-        for name, slot in slots.items():
-            params[slot] = values[name]
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(sql, _fill(params, slots, values))
             return cursor.fetchone()[0]
 
 
-def _slot(name: str, sample, params) -> int:
-    found = [index for index, param in enumerate(params) if type(param) is type(sample) and param == sample]
+def _slot(name: str, sample, params) -> tuple[int, type]:
+    """Where the sample value sits among the parameters, and the type the backend gave it there (a
+    bigint is psycopg's Int8 on PostgreSQL, a subclass of int): a request's value gets the same."""
+    found = [index for index, param in enumerate(params) if isinstance(param, type(sample)) and param == sample]
     if len(found) != 1:
         raise ValueError(f"The sample value of {name!r} must be among the parameters exactly once.")
-    return found[0]
+    return found[0], type(params[found[0]])
+
+
+def _fill(params: list, slots: dict, values: dict) -> list:
+    params = list(params)
+    for name, (index, kind) in slots.items():
+        value = values[name]
+        params[index] = value if type(value) is kind else kind(value)
+    return params
 
 
 class _Prepared:
@@ -106,11 +113,8 @@ class _Prepared:
         self.related_populators = get_related_populators(klass_info, select, alias)
 
     def run(self, connection, values: dict) -> list:
-        params = list(self.params)
-        for name, slot in self.slots.items():
-            params[slot] = values[name]
         with connection.cursor() as cursor:
-            cursor.execute(self.sql, params)
+            cursor.execute(self.sql, _fill(self.params, self.slots, values))
             rows = cursor.fetchall()
         if self.converters:
             rows = self.apply_converters(rows, self.converters)

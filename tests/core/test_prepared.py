@@ -97,3 +97,17 @@ def test_a_prepared_value_is_the_orms_and_is_captured_once(django_assert_num_que
         CustomerFactory(reseller=member.reseller)
     with pytest.raises(ValueError):  # two statements
         PreparedValue(lambda *, pk, using: list(Customer.objects.filter(pk=pk)) + list(Customer.objects.filter(pk=pk)), pk=-1).get(pk=1)
+
+
+def test_customer_get_gives_the_orms_customer_with_its_balance_or_404():
+    from django.http import Http404
+
+    from customers.selectors import customer_get
+
+    mine, theirs = CustomerFactory(), CustomerFactory()
+    orm = Customer.objects.select_related("balance").get(reseller=mine.reseller, uin=mine.uin)
+    got = customer_get(reseller=mine.reseller, uin=mine.uin)
+    assert _state(got) == _state(orm) and "balance" in got._state.fields_cache
+    for uin in (theirs.uin, mine.uin + 10**6, 2**63, -(2**63) - 1, 0):
+        with pytest.raises(Http404):
+            customer_get(reseller=mine.reseller, uin=uin)
