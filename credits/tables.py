@@ -6,14 +6,14 @@ from django.urls import reverse_lazy
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, gettext_lazy as _
 
-from console.tables import NUMBER, RowLinks
+from console.tables import NUMBER, ConsoleTable, RowLinks
 from core.money import format_money
 from core.timezones import format_time
 
 from .models import AllocationRecord
 
 
-class AllocationRecordTable(tables.Table):
+class AllocationRecordTable(ConsoleTable):
     """Newest first, always: the (reseller, -created_at, -id) index gives each page without a sort,
     so the columns are not sortable (filters narrow the list instead). The table writes its rows
     itself (see console/tables.py for why)."""

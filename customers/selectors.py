@@ -4,7 +4,10 @@ A customer or record of another reseller is simply not in these querysets, so a 
 through them answers 404 for it."""
 
 from django.db.models import QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
+
+from core.prepared import PreparedQuery
 
 from .models import Application, Customer, Invitation, Reseller, StatusEvent
 
@@ -30,8 +33,22 @@ def customer_list(*, reseller: Reseller) -> QuerySet[Customer]:
     )
 
 
+def _customer_with_balance(*, reseller_id: int, uin: int) -> QuerySet[Customer]:
+    return Customer.objects.select_related("balance").filter(reseller_id=reseller_id, uin=uin)
+
+
+# Every page and dialog of one customer reads it first: compiled once per connection (core.prepared).
+_CUSTOMER_WITH_BALANCE = PreparedQuery(_customer_with_balance, reseller_id=-1, uin=-2)
+_BIGINT = range(-(2**63), 2**63)
+
+
 def customer_get(*, reseller: Reseller, uin: int) -> Customer:
-    return get_object_or_404(Customer.objects.select_related("balance"), reseller=reseller, uin=uin)
+    """The reseller's customer with its balance; 404 for another reseller's or no customer (a UIN
+    beyond the column's range included, which the ORM would not send either)."""
+    found = _CUSTOMER_WITH_BALANCE.all(reseller_id=reseller.pk, uin=int(uin)) if int(uin) in _BIGINT else []
+    if len(found) != 1:
+        raise Http404(f"No {Customer._meta.object_name} matches the given query.")
+    return found[0]
 
 
 def status_events(*, customer: Customer, limit: int = 100) -> list[StatusEvent]:

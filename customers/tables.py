@@ -6,7 +6,7 @@ from django.db.models import F
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, gettext_lazy as _
 
-from console.tables import NUMBER, RowLinks, usage_meter
+from console.tables import NUMBER, ConsoleTable, RowLinks, usage_meter
 from core.money import format_money
 from core.rules import used_percent
 from core.timezones import format_time
@@ -14,7 +14,7 @@ from core.timezones import format_time
 from .models import Customer
 
 
-class CustomerTable(tables.Table):
+class CustomerTable(ConsoleTable):
     """My Customers. The columns give the headers, sorting (each sort has an index) and pagination;
     the table writes each row itself (render_row): django-tables2's per-cell rendering cost about
     2.5 ms a row, a row template about 1 ms, format_html a few hundredths (console/tables.py)."""

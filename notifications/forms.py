@@ -1,7 +1,9 @@
-from django import forms
-from django.utils.translation import gettext_lazy as _
+from functools import lru_cache
 
-from core.timezones import time_zone_choices
+from django import forms
+from django.utils.translation import get_language, gettext_lazy as _
+
+from core.timezones import time_zone_choices, time_zone_names
 from customers.models import Reseller, language_choices
 
 
@@ -31,9 +33,35 @@ class ResellerAlertSettingsForm(forms.ModelForm):
         labels = {"contact_email": _("Contact e-mail"), "contact_phone": _("Contact phone")}
 
 
+@lru_cache(maxsize=16)
+def _time_zone_select(renderer, name: str, value: str, attrs: tuple, language: str | None) -> str:
+    return forms.Select(choices=time_zone_choices()).render(name, value, dict(attrs), renderer)
+
+
+class TimeZoneSelect(forms.Select):
+    """The time zone list as Django's Select writes it, kept per process for each selected zone (and
+    name, attributes and language): writing its 600 options cost the Settings page several times
+    its SQL on every request, and the list only changes with the zoneinfo database, which is read
+    once per process too (core.timezones.time_zone_names). Its choices are always
+    time_zone_choices(). A value that is not a zone (a refused post) is written as usual, so the
+    kept copies stay few."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        attrs = self.build_attrs(self.attrs, attrs)
+        if isinstance(value, str) and value in time_zone_names() and not self.allow_multiple_selected:
+            try:
+                key = tuple(attrs.items())  # in order: the attributes are written in it
+                hash(key)
+            except TypeError:  # an attribute value that cannot be a key: written as usual
+                pass
+            else:
+                return _time_zone_select(renderer, name, value, key, get_language())
+        return super().render(name, value, attrs, renderer)
+
+
 class TimeZoneForm(forms.Form):
     time_zone = forms.ChoiceField(
-        label=_("Time zone"), choices=time_zone_choices,
+        label=_("Time zone"), choices=time_zone_choices, widget=TimeZoneSelect,
         help_text=_("Times in the console, the CSV exports and the API are shown in this zone, and each "
                     "customer's alerts count days in it."),
     )

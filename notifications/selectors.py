@@ -3,6 +3,7 @@
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext
 
+from core.prepared import PreparedValue
 from customers.models import Customer, Member, Reseller
 
 from .models import Alert, Delivery, Message
@@ -12,10 +13,18 @@ from .models import Alert, Delivery, Message
 UNREAD_SHOWN_MAX = 99
 
 
+def _unread_count(*, user_id: int, using: str = "default") -> int:
+    return Message.objects.using(using).filter(member__user=user_id, read_at__isnull=True)[: UNREAD_SHOWN_MAX + 1].count()
+
+
+# Every console page shows the bell: its count's statement is compiled once per connection (core.prepared).
+_UNREAD_COUNT = PreparedValue(_unread_count, user_id=-1)
+
+
 def unread_count(*, user) -> int:
     """The member's unread messages, counted up to UNREAD_SHOWN_MAX + 1 (the partial index of
     unread messages serves it)."""
-    return Message.objects.filter(member__user=user, read_at__isnull=True)[: UNREAD_SHOWN_MAX + 1].count()
+    return _UNREAD_COUNT.get(user_id=user.pk)
 
 
 def unread_text(count: int) -> str:

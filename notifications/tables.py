@@ -8,7 +8,7 @@ import django_tables2 as tables
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, gettext_lazy as _
 
-from console.tables import RowLinks
+from console.tables import ConsoleTable, RowLinks
 from core.timezones import format_time
 
 from .models import Message
@@ -17,7 +17,7 @@ from .models import Message
 SELECTION_FORM = "message-selection"
 
 
-class MessageTable(tables.Table):
+class MessageTable(ConsoleTable):
     select = tables.Column(_("Select"), accessor="pk", orderable=False, attrs={"th": {"class": "cell-select"}, "td": {"class": "cell-select"}})
     created_at = tables.Column(_("Time"), orderable=False, attrs={"td": {"class": "cell-time"}})
     customer = tables.Column(_("Customer"), orderable=False, attrs={"td": {"class": "cell-name"}})

@@ -8,13 +8,27 @@ comes with it: the console refuses it and the portal scopes to it without anothe
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.core.exceptions import ValidationError
+
+from core.prepared import PreparedQuery
+
+
+def _user_with_membership(pk):
+    return get_user_model()._default_manager.select_related("member__reseller", "customer_login__customer__reseller").filter(pk=pk)
+
+
+# Five tables joined on every request: compiled once per process (core.prepared), not per request.
+_USER_WITH_MEMBERSHIP = PreparedQuery(_user_with_membership, pk=-1)
 
 
 class MemberBackend(ModelBackend):
     def get_user(self, user_id):
-        user_model = get_user_model()
         try:
-            user = user_model._default_manager.select_related("member__reseller", "customer_login__customer__reseller").get(pk=user_id)
-        except user_model.DoesNotExist:
+            pk = get_user_model()._meta.pk.to_python(user_id)
+        except ValidationError:
             return None
+        users = _USER_WITH_MEMBERSHIP.all(pk=pk)
+        if len(users) != 1:
+            return None
+        user = users[0]
         return user if self.user_can_authenticate(user) else None

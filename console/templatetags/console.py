@@ -2,8 +2,9 @@
 Each filter is a thin wrapper of the core function that e-mail, SMS and error messages use too."""
 
 from django import template
+from django.utils.safestring import mark_safe
 
-from console.tables import empty_state, row_url, usage_meter
+from console.tables import empty_state, header_cells, row_url, usage_meter
 from core.money import format_money
 from core.rules import thresholds_text, used_percent_text
 from core.timezones import format_time
@@ -53,9 +54,17 @@ def row_url_tag(name: str, argument) -> str:
 
 
 @register.simple_tag
-def table_row(table, record) -> str:
-    """`{% table_row table record %}`: one row of a table that writes its own (console.tables)."""
-    return table.render_row(record)
+def table_rows(table) -> str:
+    """`{% table_rows table as rows %}`: every row of the table's page, written by the table (a table
+    with `renders_rows`, console.tables); empty when the page has none. One tag rather than a
+    template loop over the rows: the loop and a tag per row cost more than the rows themselves."""
+    return mark_safe("".join(table.render_row(row.record) for row in table.paginated_rows))
+
+
+@register.simple_tag(takes_context=True)
+def table_header(context, table) -> str:
+    """`{% table_header table %}`: the header cell of each column, with its sort link (console.tables)."""
+    return header_cells(table, context["request"])
 
 
 @register.simple_tag(takes_context=True, name="empty_state")

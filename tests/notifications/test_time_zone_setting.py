@@ -75,3 +75,26 @@ def test_anonymous_is_sent_to_sign_in(client, shop):
     response = client.post("/settings/", {"form": "time_zone", "time_zone": "UTC"})
     assert response.status_code == 302 and "/login/" in response["Location"]
     assert Customer.objects.filter(reseller=shop.reseller).exists()
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+@pytest.mark.parametrize("data", [None, {"time_zone": "Europe/Berlin"}, {"time_zone": "Mars/Olympus"}, {"time_zone": ""}])
+def test_the_kept_time_zone_list_is_the_one_django_writes(data, language):
+    """TimeZoneSelect keeps its rendering per zone: the same bytes as Django's Select of the same
+    choices, unbound, bound, refused (aria-invalid) and empty, twice (the second from the copy)."""
+    from django import forms
+    from django.utils import translation
+
+    from core.timezones import time_zone_choices
+    from notifications.forms import TimeZoneForm
+
+    class PlainForm(forms.Form):
+        time_zone = forms.ChoiceField(label="Time zone", choices=time_zone_choices, help_text="Shown in this zone.")
+
+    with translation.override(language):
+        for _ in range(2):
+            kept = TimeZoneForm(data, initial={"time_zone": "Asia/Shanghai"})
+            plain = PlainForm(data, initial={"time_zone": "Asia/Shanghai"})
+            assert kept.is_bound is plain.is_bound and (not data or kept.is_valid() == plain.is_valid())
+            assert str(kept["time_zone"]) == str(plain["time_zone"])
+        assert str(kept["time_zone"]).count("<option") == len(time_zone_choices())
