@@ -425,6 +425,8 @@ DELIVERY_RETRY_BACKOFF = env_int("DELIVERY_RETRY_BACKOFF", 30, minimum=1)
 DELIVERY_RETRY_BACKOFF_MAX = env_int("DELIVERY_RETRY_BACKOFF_MAX", 1800, minimum=1)
 DELIVERY_STALE_AFTER = env_int("DELIVERY_STALE_AFTER", CELERY_TASK_TIME_LIMIT + 60, minimum=1)
 ALERT_SWEEP_BATCH = env_int("ALERT_SWEEP_BATCH", 5000, minimum=1)
+# Sweep batches run this many at a time on PostgreSQL, each on its own connection (one: in turn).
+ALERT_SWEEP_WORKERS = env_int("ALERT_SWEEP_WORKERS", 2, minimum=1)
 # Links in alert e-mails point here.
 CONSOLE_BASE_URL = os.environ.get("CONSOLE_BASE_URL", "http://127.0.0.1:8000")
 # Customer invitations (DESIGN §7): how long an invitation link works, in days.

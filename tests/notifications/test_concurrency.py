@@ -2,6 +2,7 @@
 each with its own connection): one alert per (customer, threshold, day), one delivery per
 (alert, recipient, channel), and every delivery sent once however many workers try."""
 
+import time
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -47,3 +48,37 @@ def test_racing_sweeps_and_evaluations_alert_once_and_send_once():
     assert errors == []
     assert len(mail.outbox) == len(ids)
     assert set(Delivery.objects.filter(channel="email").values_list("status", "attempts")) == {("sent", 1)}
+
+
+def test_sweep_batches_on_several_connections_alert_and_enqueue_like_one_after_another(settings, enqueued):
+    from django.db import connection
+
+    settings.ALERT_SWEEP_WORKERS = 3
+    reseller = ResellerFactory(contact_email="ops@pool.example", contact_phone="+6580004444")
+    for used in ["100.00", "95.00", "80.00", "50.00"] * 5:  # 15 of the 20 past a threshold
+        CustomerFactory(reseller=reseller, credit=Decimal("100.00"), used=Decimal(used))
+
+    def open_connections() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+            return cursor.fetchone()[0]
+
+    before = open_connections()
+    with enqueued() as sent:
+        result = alerts_sweep(now=NOW, batch_size=2)
+    assert (result.customers, result.batches) == (15, 8)
+    assert sorted(Alert.objects.filter(covered=False).values_list("threshold", flat=True)) == sorted([75, 90, 100] * 5)
+    assert result.alerts == Alert.objects.count() == 5 * (3 + 2 + 1)
+    # contact e-mail + SMS, the customer's e-mail + SMS + inbox
+    assert result.deliveries == Delivery.objects.count() == 5 * 15
+    queued = [i for _, (ids,) in sent for i in ids]
+    assert sorted(queued) == sorted(Delivery.objects.values_list("id", flat=True))
+    # Each batch's thread closed its connection (its server process leaves pg_stat_activity a moment later).
+    deadline = time.monotonic() + 10
+    while open_connections() > before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert open_connections() == before
+
+    with enqueued() as sent:
+        again = alerts_sweep(now=NOW, batch_size=2)
+    assert (again.alerts, again.deliveries, sent) == (0, 0, [])
