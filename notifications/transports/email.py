@@ -3,9 +3,11 @@ locmem outbox in tests): plain text with an HTML alternative. The SMTP connectio
 one kept open per worker process for single sends, EMAIL_BATCH_SESSIONS per chunk of a batch.
 A chunk with one session prepares its next e-mails while the current one is sent and marked."""
 
+import queue
 import re
 import smtplib
-import threading
+import socket
+import sys
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from email.utils import make_msgid
@@ -34,10 +36,22 @@ def _shared_connection(*, fresh: bool = False):
         connection = None
     if connection is None:
         connection = get_connection()
-        connection.open()
+        _open(connection)
         _process_connection.clear()
         _process_connection[key] = connection
     return connection
+
+
+def _open(backend) -> None:
+    """Open an e-mail backend's connection; over SMTP with Nagle's algorithm off (TCP_NODELAY). A
+    staged e-mail's final "." is a few bytes written after its content, to which the server does
+    not answer: with Nagle on, the kernel holds the "." until the server acknowledges the content,
+    which it delays by up to 40 ms (delayed ACK), and every e-mail waited that long."""
+    backend.open()
+    smtp = getattr(backend, "connection", None)
+    sock = getattr(smtp, "sock", None)
+    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 class _Frozen:
@@ -155,7 +169,7 @@ class _StagedSession:
     def stage(self, message: "_Prepared") -> None:
         with _smtp_errors():
             if self.backend.connection is None:
-                self.backend.open()
+                _open(self.backend)
             smtp = self.backend.connection
             encoding = message.encoding or settings.DEFAULT_CHARSET
             sender = sanitize_address(message.from_email, encoding)
@@ -202,6 +216,8 @@ class _StagedSession:
 # How many of a chunk's e-mails are rendered and encoded ahead of the one being accepted (on a
 # thread of their own, while the worker waits for the server and the database).
 PREPARE_AHEAD = 4
+# The interpreter's thread switch interval while a chunk is sent (see batch_transport).
+SWITCH_INTERVAL = 0.0005
 
 
 class _Later:
@@ -222,58 +238,62 @@ class _Routed:
     ahead (`ahead`), at most one is accepted and not yet marked (DESIGN §3).
 
     What goes on meanwhile: the next e-mails are rendered and encoded on a thread of their own;
-    over SMTP, EMAIL_BATCH_SESSIONS sessions (one per thread) each stage one of them at the server
-    (envelope and content, all but the final "."), so that asking for an e-mail costs one reply of
-    the server. Other channels, and e-mail backends other than SMTP, send in the caller's thread
-    when asked (the Message Center writes rows on the caller's database connection)."""
+    over SMTP, up to EMAIL_BATCH_SESSIONS sessions each stage one of them at the server (envelope
+    and content, all but the final "."), on threads of their own, so that asking for an e-mail
+    costs the asking thread one reply of the server: it writes the final "." itself and reads the
+    answer, and the session goes back to the pool to stage another. Other channels, and e-mail
+    backends other than SMTP, send in the caller's thread when asked (the Message Center writes
+    rows on the caller's database connection)."""
 
     def __init__(self, sessions: int):
         self.sessions = sessions
         self.ahead = max(PREPARE_AHEAD, sessions + 1)
         self._prepare = ThreadPoolExecutor(max_workers=1, thread_name_prefix="email-prepare")
         self._smtp = isinstance(get_connection(), SmtpBackend)
-        self._local = threading.local()
-        self._staged: list[_StagedSession] = []
-        self._staged_lock = threading.Lock()
-        self._waiting: list[threading.Event] = []
+        # Sessions free to stage an e-mail; one staged is the asking thread's until it is accepted.
+        self._free: queue.SimpleQueue = queue.SimpleQueue()
+        self._all: list[_StagedSession] = []
         self._stopping = False
-        self._sessions = ThreadPoolExecutor(max_workers=sessions, thread_name_prefix="smtp-session") if self._smtp else None
+        self._staging = None
+        if self._smtp:
+            self._all = [_StagedSession() for _ in range(sessions)]
+            for session in self._all:
+                self._free.put(session)
+            self._staging = ThreadPoolExecutor(max_workers=sessions, thread_name_prefix="smtp-session")
 
-    def _session(self) -> "_StagedSession":
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = self._local.session = _StagedSession()
-            with self._staged_lock:
-                self._staged.append(session)
-        return session
-
-    def _stage_then_finish(self, prepared: Future, go: threading.Event) -> str:
-        """On a session's thread: stage the e-mail, wait until the caller asks for it (it has
-        marked the one before), then have the server accept it."""
+    def _stage(self, prepared: Future) -> tuple["_StagedSession", str]:
+        """On a staging thread: the e-mail staged on a free session, which stays this e-mail's
+        until the caller accepts it (_accept)."""
         message = prepared.result()
-        session = self._session()
+        session = self._free.get()
+        if self._stopping or session is None:
+            if session is not None:
+                self._free.put(session)
+            raise TransportError("Not sent: the chunk stopped before this e-mail.")
         try:
             session.stage(message)
-            go.wait()
-            if self._stopping:
-                raise TransportError("Not sent: the chunk stopped before this e-mail.")
-            session.finish()
-        except TransportError:
+        except BaseException:
             session.close()  # the next e-mail re-dials rather than reuse a broken session
+            self._free.put(session)
             raise
-        return message.extra_headers.get("Message-ID", "")
+        return session, message.extra_headers.get("Message-ID", "")
 
-    @staticmethod
-    def _accept(go: threading.Event, staged: Future) -> str:
-        go.set()
-        return staged.result()
+    def _accept(self, staged: Future) -> str:
+        """On the asking thread: the final "." of a staged e-mail, and the server's answer."""
+        session, message_id = staged.result()
+        try:
+            session.finish()
+        except BaseException:
+            session.close()
+            raise
+        finally:
+            self._free.put(session)
+        return message_id
 
     def submit(self, delivery):
         if delivery.channel == EmailTransport.channel and self._smtp:
             prepared = self._prepare.submit(EmailTransport().prepare, delivery)
-            go = threading.Event()
-            self._waiting.append(go)
-            return _Later(partial(self._accept, go, self._sessions.submit(self._stage_then_finish, prepared, go)))
+            return _Later(partial(self._accept, self._staging.submit(self._stage, prepared)))
         if delivery.channel == EmailTransport.channel:
             return _Later(partial(EmailTransport().send, delivery))
         from . import transport_for
@@ -284,13 +304,14 @@ class _Routed:
         return self.submit(delivery).result()
 
     def close(self) -> None:
-        if self._sessions is not None:
-            # E-mails staged but never asked for are dropped with their sessions, not accepted.
+        if self._staging is not None:
+            # E-mails staged but never asked for are dropped with their sessions, not accepted;
+            # a staging thread waiting for a session is woken and stages nothing.
             self._stopping = True
-            for go in self._waiting:
-                go.set()
-            self._sessions.shutdown(wait=True, cancel_futures=True)
-            for session in self._staged:
+            for _ in range(self.sessions):
+                self._free.put(None)
+            self._staging.shutdown(wait=True, cancel_futures=True)
+            for session in self._all:
                 session.close()
         self._prepare.shutdown(wait=True, cancel_futures=True)
 
@@ -301,7 +322,14 @@ def batch_transport(sessions: int | None = None):
     connections at once (EMAIL_BATCH_SESSIONS; opened as needed, closed at the end), accepted one
     at a time as the caller asks for them."""
     routed = _Routed(sessions or settings.EMAIL_BATCH_SESSIONS)
+    # The thread that accepts and marks each e-mail waits on a socket twice per e-mail and must
+    # get the interpreter back at once when the answer comes, while the rendering and staging
+    # threads are busy: CPython makes a waiting thread wait up to the switch interval (5 ms by
+    # default) before the running one yields, which would be most of an e-mail's time.
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(min(interval, SWITCH_INTERVAL))
     try:
         yield routed
     finally:
+        sys.setswitchinterval(interval)
         routed.close()
