@@ -3,11 +3,11 @@ locmem outbox in tests): plain text with an HTML alternative. The SMTP connectio
 one kept open per worker process for single sends, EMAIL_BATCH_SESSIONS per chunk of a batch.
 A chunk with one session prepares its next e-mails while the current one is sent and marked."""
 
-import queue
 import re
 import smtplib
 import socket
 import sys
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from email.utils import make_msgid
@@ -238,62 +238,66 @@ class _Routed:
     ahead (`ahead`), at most one is accepted and not yet marked (DESIGN §3).
 
     What goes on meanwhile: the next e-mails are rendered and encoded on a thread of their own;
-    over SMTP, up to EMAIL_BATCH_SESSIONS sessions each stage one of them at the server (envelope
-    and content, all but the final "."), on threads of their own, so that asking for an e-mail
-    costs the asking thread one reply of the server: it writes the final "." itself and reads the
-    answer, and the session goes back to the pool to stage another. Other channels, and e-mail
-    backends other than SMTP, send in the caller's thread when asked (the Message Center writes
-    rows on the caller's database connection)."""
+    over SMTP, EMAIL_BATCH_SESSIONS sessions, each with a thread of its own, stage the e-mails in
+    turn (the n-th e-mail on session n modulo their number: envelope and content, all but the
+    final "."), so that asking for an e-mail costs the asking thread one reply of the server: it
+    writes the final "." itself and reads the answer, which frees the session for its next e-mail.
+    Other channels, and e-mail backends other than SMTP, send in the caller's thread when asked
+    (the Message Center writes rows on the caller's database connection)."""
 
     def __init__(self, sessions: int):
         self.sessions = sessions
         self.ahead = max(PREPARE_AHEAD, sessions + 1)
         self._prepare = ThreadPoolExecutor(max_workers=1, thread_name_prefix="email-prepare")
         self._smtp = isinstance(get_connection(), SmtpBackend)
-        # Sessions free to stage an e-mail; one staged is the asking thread's until it is accepted.
-        self._free: queue.SimpleQueue = queue.SimpleQueue()
-        self._all: list[_StagedSession] = []
+        self._submitted = 0
         self._stopping = False
-        self._staging = None
+        # Per session: the session, its staging thread, and its token (held from staging an e-mail
+        # until that e-mail is accepted, so that the session stages its next one only then). The
+        # caller asks in submission order, so the e-mail it waits for never waits for its session.
+        self._lanes: list[tuple[_StagedSession, ThreadPoolExecutor, threading.Semaphore]] = []
         if self._smtp:
-            self._all = [_StagedSession() for _ in range(sessions)]
-            for session in self._all:
-                self._free.put(session)
-            self._staging = ThreadPoolExecutor(max_workers=sessions, thread_name_prefix="smtp-session")
+            self._lanes = [
+                (_StagedSession(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="smtp-session"),
+                 threading.Semaphore(1))
+                for _ in range(sessions)
+            ]
 
-    def _stage(self, prepared: Future) -> tuple["_StagedSession", str]:
-        """On a staging thread: the e-mail staged on a free session, which stays this e-mail's
-        until the caller accepts it (_accept)."""
+    def _stage(self, lane, prepared: Future) -> str:
+        """On the session's thread: the e-mail staged once the session's last e-mail is accepted."""
+        session, _, free = lane
         message = prepared.result()
-        session = self._free.get()
-        if self._stopping or session is None:
-            if session is not None:
-                self._free.put(session)
-            raise TransportError("Not sent: the chunk stopped before this e-mail.")
+        free.acquire()
         try:
+            if self._stopping:
+                raise TransportError("Not sent: the chunk stopped before this e-mail.")
             session.stage(message)
         except BaseException:
             session.close()  # the next e-mail re-dials rather than reuse a broken session
-            self._free.put(session)
+            free.release()
             raise
-        return session, message.extra_headers.get("Message-ID", "")
+        return message.extra_headers.get("Message-ID", "")
 
-    def _accept(self, staged: Future) -> str:
+    @staticmethod
+    def _accept(lane, staged: Future) -> str:
         """On the asking thread: the final "." of a staged e-mail, and the server's answer."""
-        session, message_id = staged.result()
+        session, _, free = lane
+        message_id = staged.result()
         try:
             session.finish()
         except BaseException:
             session.close()
             raise
         finally:
-            self._free.put(session)
+            free.release()
         return message_id
 
     def submit(self, delivery):
         if delivery.channel == EmailTransport.channel and self._smtp:
             prepared = self._prepare.submit(EmailTransport().prepare, delivery)
-            return _Later(partial(self._accept, self._staging.submit(self._stage, prepared)))
+            lane = self._lanes[self._submitted % self.sessions]
+            self._submitted += 1
+            return _Later(partial(self._accept, lane, lane[1].submit(self._stage, lane, prepared)))
         if delivery.channel == EmailTransport.channel:
             return _Later(partial(EmailTransport().send, delivery))
         from . import transport_for
@@ -304,15 +308,14 @@ class _Routed:
         return self.submit(delivery).result()
 
     def close(self) -> None:
-        if self._staging is not None:
-            # E-mails staged but never asked for are dropped with their sessions, not accepted;
-            # a staging thread waiting for a session is woken and stages nothing.
-            self._stopping = True
-            for _ in range(self.sessions):
-                self._free.put(None)
-            self._staging.shutdown(wait=True, cancel_futures=True)
-            for session in self._all:
-                session.close()
+        # E-mails staged but never asked for are dropped with their sessions, not accepted; a
+        # staging thread waiting for its session is woken and stages nothing.
+        self._stopping = True
+        for _, _, free in self._lanes:
+            free.release()
+        for session, staging, _ in self._lanes:
+            staging.shutdown(wait=True, cancel_futures=True)
+            session.close()
         self._prepare.shutdown(wait=True, cancel_futures=True)
 
 
