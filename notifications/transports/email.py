@@ -6,7 +6,6 @@ A chunk with one session prepares its next e-mails while the current one is sent
 import re
 import smtplib
 import socket
-import sys
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -216,8 +215,6 @@ class _StagedSession:
 # How many of a chunk's e-mails are rendered and encoded ahead of the one being accepted (on a
 # thread of their own, while the worker waits for the server and the database).
 PREPARE_AHEAD = 4
-# The interpreter's thread switch interval while a chunk is sent (see batch_transport).
-SWITCH_INTERVAL = 0.0005
 
 
 class _Later:
@@ -325,14 +322,7 @@ def batch_transport(sessions: int | None = None):
     connections at once (EMAIL_BATCH_SESSIONS; opened as needed, closed at the end), accepted one
     at a time as the caller asks for them."""
     routed = _Routed(sessions or settings.EMAIL_BATCH_SESSIONS)
-    # The thread that accepts and marks each e-mail waits on a socket twice per e-mail and must
-    # get the interpreter back at once when the answer comes, while the rendering and staging
-    # threads are busy: CPython makes a waiting thread wait up to the switch interval (5 ms by
-    # default) before the running one yields, which would be most of an e-mail's time.
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(min(interval, SWITCH_INTERVAL))
     try:
         yield routed
     finally:
-        sys.setswitchinterval(interval)
         routed.close()
