@@ -5,6 +5,7 @@ A chunk with one session prepares its next e-mails while the current one is sent
 
 import re
 import smtplib
+import socket
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -34,10 +35,22 @@ def _shared_connection(*, fresh: bool = False):
         connection = None
     if connection is None:
         connection = get_connection()
-        connection.open()
+        _open(connection)
         _process_connection.clear()
         _process_connection[key] = connection
     return connection
+
+
+def _open(backend) -> None:
+    """Open an e-mail backend's connection; over SMTP with Nagle's algorithm off (TCP_NODELAY). A
+    staged e-mail's final "." is a few bytes written after its content, to which the server does
+    not answer: with Nagle on, the kernel holds the "." until the server acknowledges the content,
+    which it delays by up to 40 ms (delayed ACK), and every e-mail waited that long."""
+    backend.open()
+    smtp = getattr(backend, "connection", None)
+    sock = getattr(smtp, "sock", None)
+    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 class _Frozen:
@@ -155,7 +168,7 @@ class _StagedSession:
     def stage(self, message: "_Prepared") -> None:
         with _smtp_errors():
             if self.backend.connection is None:
-                self.backend.open()
+                _open(self.backend)
             smtp = self.backend.connection
             encoding = message.encoding or settings.DEFAULT_CHARSET
             sender = sanitize_address(message.from_email, encoding)
@@ -222,58 +235,66 @@ class _Routed:
     ahead (`ahead`), at most one is accepted and not yet marked (DESIGN §3).
 
     What goes on meanwhile: the next e-mails are rendered and encoded on a thread of their own;
-    over SMTP, EMAIL_BATCH_SESSIONS sessions (one per thread) each stage one of them at the server
-    (envelope and content, all but the final "."), so that asking for an e-mail costs one reply of
-    the server. Other channels, and e-mail backends other than SMTP, send in the caller's thread
-    when asked (the Message Center writes rows on the caller's database connection)."""
+    over SMTP, EMAIL_BATCH_SESSIONS sessions, each with a thread of its own, stage the e-mails in
+    turn (the n-th e-mail on session n modulo their number: envelope and content, all but the
+    final "."), so that asking for an e-mail costs the asking thread one reply of the server: it
+    writes the final "." itself and reads the answer, which frees the session for its next e-mail.
+    Other channels, and e-mail backends other than SMTP, send in the caller's thread when asked
+    (the Message Center writes rows on the caller's database connection)."""
 
     def __init__(self, sessions: int):
         self.sessions = sessions
         self.ahead = max(PREPARE_AHEAD, sessions + 1)
         self._prepare = ThreadPoolExecutor(max_workers=1, thread_name_prefix="email-prepare")
         self._smtp = isinstance(get_connection(), SmtpBackend)
-        self._local = threading.local()
-        self._staged: list[_StagedSession] = []
-        self._staged_lock = threading.Lock()
-        self._waiting: list[threading.Event] = []
+        self._submitted = 0
         self._stopping = False
-        self._sessions = ThreadPoolExecutor(max_workers=sessions, thread_name_prefix="smtp-session") if self._smtp else None
+        # Per session: the session, its staging thread, and its token (held from staging an e-mail
+        # until that e-mail is accepted, so that the session stages its next one only then). The
+        # caller asks in submission order, so the e-mail it waits for never waits for its session.
+        self._lanes: list[tuple[_StagedSession, ThreadPoolExecutor, threading.Semaphore]] = []
+        if self._smtp:
+            self._lanes = [
+                (_StagedSession(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="smtp-session"),
+                 threading.Semaphore(1))
+                for _ in range(sessions)
+            ]
 
-    def _session(self) -> "_StagedSession":
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = self._local.session = _StagedSession()
-            with self._staged_lock:
-                self._staged.append(session)
-        return session
-
-    def _stage_then_finish(self, prepared: Future, go: threading.Event) -> str:
-        """On a session's thread: stage the e-mail, wait until the caller asks for it (it has
-        marked the one before), then have the server accept it."""
+    def _stage(self, lane, prepared: Future) -> str:
+        """On the session's thread: the e-mail staged once the session's last e-mail is accepted."""
+        session, _, free = lane
         message = prepared.result()
-        session = self._session()
+        free.acquire()
         try:
-            session.stage(message)
-            go.wait()
             if self._stopping:
                 raise TransportError("Not sent: the chunk stopped before this e-mail.")
-            session.finish()
-        except TransportError:
+            session.stage(message)
+        except BaseException:
             session.close()  # the next e-mail re-dials rather than reuse a broken session
+            free.release()
             raise
         return message.extra_headers.get("Message-ID", "")
 
     @staticmethod
-    def _accept(go: threading.Event, staged: Future) -> str:
-        go.set()
-        return staged.result()
+    def _accept(lane, staged: Future) -> str:
+        """On the asking thread: the final "." of a staged e-mail, and the server's answer."""
+        session, _, free = lane
+        message_id = staged.result()
+        try:
+            session.finish()
+        except BaseException:
+            session.close()
+            raise
+        finally:
+            free.release()
+        return message_id
 
     def submit(self, delivery):
         if delivery.channel == EmailTransport.channel and self._smtp:
             prepared = self._prepare.submit(EmailTransport().prepare, delivery)
-            go = threading.Event()
-            self._waiting.append(go)
-            return _Later(partial(self._accept, go, self._sessions.submit(self._stage_then_finish, prepared, go)))
+            lane = self._lanes[self._submitted % self.sessions]
+            self._submitted += 1
+            return _Later(partial(self._accept, lane, lane[1].submit(self._stage, lane, prepared)))
         if delivery.channel == EmailTransport.channel:
             return _Later(partial(EmailTransport().send, delivery))
         from . import transport_for
@@ -284,14 +305,14 @@ class _Routed:
         return self.submit(delivery).result()
 
     def close(self) -> None:
-        if self._sessions is not None:
-            # E-mails staged but never asked for are dropped with their sessions, not accepted.
-            self._stopping = True
-            for go in self._waiting:
-                go.set()
-            self._sessions.shutdown(wait=True, cancel_futures=True)
-            for session in self._staged:
-                session.close()
+        # E-mails staged but never asked for are dropped with their sessions, not accepted; a
+        # staging thread waiting for its session is woken and stages nothing.
+        self._stopping = True
+        for _, _, free in self._lanes:
+            free.release()
+        for session, staging, _ in self._lanes:
+            staging.shutdown(wait=True, cancel_futures=True)
+            session.close()
         self._prepare.shutdown(wait=True, cancel_futures=True)
 
 

@@ -124,3 +124,27 @@ def test_a_refused_recipient_fails_its_delivery_and_the_chunk_goes_on(shop, smtp
     assert sorted(smtp.by_delivery()) == sorted(
         Delivery.objects.filter(channel="email", status="sent").values_list("id", flat=True)
     )
+
+
+@pytest.mark.django_db
+def test_smtp_sessions_write_without_waiting_for_the_servers_acknowledgement(shop, smtp, settings):
+    """Nagle's algorithm off on every SMTP socket: a staged e-mail's final "." follows its content,
+    to which the server does not answer, and with Nagle on the kernel held it until the server's
+    delayed acknowledgement (up to 40 ms an e-mail)."""
+    from notifications.transports import email as transport_email
+
+    ids = alert_many(shop)
+    delivery = Delivery.objects.filter(pk__in=ids, channel="email").select_related(
+        "alert__customer", "alert__reseller", "member").first()
+    session = transport_email._StagedSession()
+    session.stage(EmailTransport().prepare(delivery))
+    nodelay = session.backend.connection.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+    session.finish()
+    session.close()
+    shared = transport_email._shared_connection(fresh=True)
+    try:
+        assert nodelay and shared.connection.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+    finally:
+        shared.close()
+        transport_email._process_connection.clear()
+    assert list(smtp.by_delivery()) == [delivery.pk]
