@@ -49,22 +49,35 @@ class ConsoleBackend(SmsBackend):
         return "console"
 
 
+# The folders FileBackend made in this process: a mkdir per SMS cost milliseconds under load.
+_made_folders: set[Path] = set()
+
+
 class FileBackend(SmsBackend):
     def __init__(self, path: str | None = None):
         self.path = Path(path or settings.SMS_FILE_PATH)
 
     def send(self, *, phone, text, params, kind="threshold"):
+        name = f"{timezone.now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:12]}.sms"
+        content = json.dumps({"to": phone, "text": text, "params": params, "kind": kind}) + "\n"
         try:
-            self.path.mkdir(parents=True, exist_ok=True)
-            name = f"{timezone.now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:12]}.sms"
-            target = self.path / name
-            partial = self.path / f".{name}.tmp"
-            partial.write_text(json.dumps({"to": phone, "text": text, "params": params, "kind": kind}) + "\n",
-                               encoding="utf-8")
-            partial.rename(target)  # readers never see half a file
+            try:
+                if self.path not in _made_folders:
+                    self.path.mkdir(parents=True, exist_ok=True)
+                    _made_folders.add(self.path)
+                self._write(name, content)
+            except FileNotFoundError:  # the folder went since it was made: made again
+                _made_folders.discard(self.path)
+                self.path.mkdir(parents=True, exist_ok=True)
+                self._write(name, content)
         except OSError as exc:
             raise TransportError(f"Cannot write the SMS file: {exc}") from exc
         return name
+
+    def _write(self, name: str, content: str) -> None:
+        partial = self.path / f".{name}.tmp"
+        partial.write_text(content, encoding="utf-8")
+        partial.rename(self.path / name)  # readers never see half a file
 
 
 class LocmemBackend(SmsBackend):

@@ -413,3 +413,15 @@ def test_the_database_refuses_a_second_delivery_to_one_address(alerted, channel,
                                 recipient_key=f"member:{alerted.viewer.pk}", channel=channel, address=address)
     # Message Center deliveries carry no address and stay one per inbox.
     assert Delivery.objects.filter(alert=first.alert, channel="inbox").count() == 3
+
+
+def test_file_sms_backend_makes_its_folder_again_if_it_went(alerted, settings, tmp_path):
+    import shutil
+
+    from notifications.transports.sms import FileBackend
+
+    settings.SMS_FILE_PATH = str(tmp_path / "sms")
+    FileBackend().send(phone="+6580001111", text="one", params=[])
+    shutil.rmtree(tmp_path / "sms")
+    FileBackend().send(phone="+6580001111", text="two", params=[])
+    assert [json.loads(p.read_text())["text"] for p in (tmp_path / "sms").glob("*.sms")] == ["two"]
