@@ -240,36 +240,22 @@ def purge_queue() -> None:
         app.control.purge(connection=conn)
 
 
-class _Counter:
-    def __init__(self):
-        self.count = 0
-
-    async def handle_DATA(self, server, session, envelope):
-        self.count += 1
-        return "250 OK"
-
-
 def throughput(reseller_id: int) -> None:
-    import logging
+    import socket
 
-    from aiosmtpd.controller import Controller
     from django.conf import settings
     from django.db import connection
 
+    from bench.smtp_sink import Sink
     from notifications import tasks
     from notifications.models import Delivery
     from notifications.services import ENQUEUE_CHUNK
 
-    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command
-
-    import socket
-
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    counter = _Counter()
-    smtp = Controller(counter, hostname="127.0.0.1", port=port)
-    smtp.start()
+    # The SMTP server in a process of its own (bench.smtp_sink says why).
+    smtp = Sink(port)
     env = {**os.environ, "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend", "EMAIL_HOST": "127.0.0.1",
            "EMAIL_PORT": str(port)}
     worker = subprocess.Popen(
@@ -288,7 +274,7 @@ def throughput(reseller_id: int) -> None:
              lambda: [tasks.deliveries_send.delay(chunked[s:s + ENQUEUE_CHUNK]) for s in range(0, len(chunked), ENQUEUE_CHUNK)],
              chunked),
         ):
-            start_count = counter.count
+            start_count = smtp.count()
             time.sleep(1.0)  # the worker is up and idle
             t0 = time.perf_counter()
             enqueue()
@@ -299,7 +285,7 @@ def throughput(reseller_id: int) -> None:
                     break
                 time.sleep(0.05)
             seconds = time.perf_counter() - t0
-            received = counter.count - start_count
+            received = smtp.count() - start_count
             line(f"e-mail throughput, 1 worker: {label}", f"{len(batch) / seconds:8.1f} e-mails/s "
                  f"({received} received by SMTP in {seconds:.2f} s)")
             rates.append(len(batch) / seconds)
