@@ -33,6 +33,16 @@ def run() -> None:
     with connection.cursor() as cursor:
         # What the previous run deleted or rolled back, gone as autovacuum would have it.
         cursor.execute("VACUUM ANALYZE notifications_alert, notifications_delivery, notifications_message")
+        # And the indexes that run left swollen: its 30-day scenario inserts 3,000,000 alerts and
+        # rolls them back, and each run deletes the sweep's 100,000 alerts and 250,000 deliveries;
+        # VACUUM frees those index entries but not the pages. After two runs alert_once_per_day was
+        # 215 MB instead of 39 MB and the sweep took 26 s instead of 5 s. No production workload
+        # inserts and rolls back millions of alerts, so this run starts from the indexes it would have.
+        t0 = time.perf_counter()
+        for table in ("notifications_alert", "notifications_delivery", "notifications_message"):
+            cursor.execute(f"REINDEX TABLE {table}")
+    print(f"  (the previous run's alert indexes rebuilt: REINDEX of alerts, deliveries and messages, "
+          f"{time.perf_counter() - t0:.0f} s, not timed)", flush=True)
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*), count(*) FILTER (WHERE usage_band > 0) FROM customers_customerbalance WHERE reseller_id = %s", [reseller.pk])
         total, crossing = cursor.fetchone()
