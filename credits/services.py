@@ -557,12 +557,6 @@ def _parse_incurred_at(value) -> datetime:
 
 
 def _check_text(value, *, name: str, limit: int, required: bool = False) -> str:
-    if type(value) is str:
-        # What text_clean keeps, kept without the call: ASCII without NUL, present when required,
-        # within the limit. Anything else goes through text_clean for its refusal.
-        text = value.strip()
-        if text.isascii() and "\x00" not in text and len(text) <= limit and (text or not required):
-            return text
     return text_clean(value, label=name.replace("_", " "), limit=limit, field=name, required=required)
 
 

@@ -1,6 +1,5 @@
-"""usage_charge_check keeps a charge's text fields without text_clean's call when they are plain
-(ASCII, no NUL, within the limit, present when required), and otherwise refuses them exactly as
-text_clean does: the shortcut must keep and refuse the same values with the same messages."""
+"""usage_charge_check keeps and refuses a charge's text fields exactly as text_clean does (the
+shared rule, whose ASCII text skips the encoding check), with the same messages."""
 
 import pytest
 from hypothesis import given, strategies as st
