@@ -17,10 +17,12 @@ import django_tables2 as tables
 from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils.formats import localize
 from django.utils.html import conditional_escape, escape as escape_html
 from django.utils.http import urlencode as urlencode_query
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
+from django_tables2.templatetags.django_tables2 import table_page_range
 
 from core.rules import FULL, THRESHOLDS, used_percent, used_percent_text
 
@@ -121,6 +123,46 @@ def header_cells(table, request) -> str:
         sort = f' aria-sort="{"descending" if descending else "ascending"}"' if ordered else ""
         cells.append(f'\n      <th {column.attrs["th"].as_html()} scope="col"{sort}>\n        {header}\n      </th>\n    ')
     return mark_safe("".join(cells))
+
+
+def pager_links(table, request) -> str:
+    """The pager's page links (the previous page, up to ten numbered pages with gaps as
+    django-tables2's table_page_range gives them, the next page), each the query string with its
+    page, as templates/tables/table.html wrote them with querystring_replace: written in Python, as
+    ten links through the template engine cost a list page about a tenth of its time. Empty when
+    there is one page."""
+    paginator, page = table.paginator, table.page
+    if paginator.num_pages <= 1:
+        return ""
+    field = table.prefixed_page_field
+    query = dict(request.GET)
+
+    def href(number) -> str:
+        params = dict(query)
+        if field not in ("", None):
+            params[field] = number
+        return escape("?" + urlencode_query(params, doseq=True))
+
+    if page.has_previous():
+        label = escape(gettext("Previous page"))
+        previous = f'<a href="{href(page.previous_page_number())}" rel="prev" aria-label="{label}">‹</a>'
+    else:
+        previous = '<span class="disabled" aria-hidden="true">‹</span>'
+    if page.has_next():
+        label = escape(gettext("Next page"))
+        following = f'<a href="{href(page.next_page_number())}" rel="next" aria-label="{label}">›</a>'
+    else:
+        following = '<span class="disabled" aria-hidden="true">›</span>'
+    items = []
+    for number in table_page_range(page, paginator):
+        if number == "...":
+            items.append('<span class="gap">…</span>')
+        elif number == page.number:
+            items.append(f'<span class="current" aria-current="page">{escape(localize(number))}</span>')
+        else:
+            items.append(f'<a href="{href(number)}">{escape(localize(number))}</a>')
+    links = "".join(f"\n      <li>{item}</li>\n    " for item in items)
+    return mark_safe(f"\n  <ul>\n    <li>{previous}</li>\n    {links}\n    <li>{following}</li>\n  </ul>\n  ")
 
 
 def without(query, *names) -> str:

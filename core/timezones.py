@@ -21,8 +21,10 @@ def time_zone_names() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
-def time_zone_choices() -> list[tuple[str, str]]:
-    return [(name, name) for name in sorted(time_zone_names())]
+@cache
+def time_zone_choices() -> tuple[tuple[str, str], ...]:
+    """The zones as form choices, sorted, made once per process (the Settings page asks each request)."""
+    return tuple((name, name) for name in sorted(time_zone_names()))
 
 
 def validate_time_zone(value: str) -> None:

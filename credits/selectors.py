@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from core.prepared import PreparedQuery
 from core.rules import THRESHOLDS, band_label
 from customers.models import AccountStatus, Customer, CustomerBalance, Reseller
 
@@ -124,10 +125,16 @@ def pool_summary(reseller: Reseller) -> dict:
     return {**pool_figures(reseller=reseller), "customers": counts["customers"], "bands": bands, "statuses": statuses}
 
 
+# The reads every Overview (and the pool strip of My Customers) sends, of a fixed shape: compiled
+# once per connection (core.prepared), as compiling each cost more than the database took to answer.
+_POOL = PreparedQuery(lambda reseller_id: CreditPool.objects.filter(reseller_id=reseller_id)
+                      .only("total", "remaining").order_by("pk")[:1], reseller_id=-1)
+
+
 def pool_figures(*, reseller: Reseller) -> dict:
     """Total, allocated and remaining customer credit: one indexed row, no aggregate."""
-    pool = CreditPool.objects.filter(reseller=reseller).only("total", "remaining").first()
-    pool = pool or CreditPool(reseller=reseller)
+    found = _POOL.all(reseller_id=reseller.pk)
+    pool = found[0] if found else CreditPool(reseller=reseller)
     return {"total": pool.total, "remaining": pool.remaining, "allocated": pool.allocated}
 
 
@@ -142,12 +149,25 @@ def allocation_records(*, reseller: Reseller, customer: Customer | None = None) 
     ).order_by("-created_at", "-id")
 
 
-def latest_allocations(*, reseller: Reseller, customer: Customer | None = None, limit: int = 8) -> list[AllocationRecord]:
+LATEST_ALLOCATIONS = 8
+_LATEST_ALLOCATIONS = PreparedQuery(
+    lambda reseller_id: allocation_records(reseller=reseller_id)[:LATEST_ALLOCATIONS], reseller_id=-1)
+
+
+def latest_allocations(*, reseller: Reseller, customer: Customer | None = None, limit: int = LATEST_ALLOCATIONS) -> list[AllocationRecord]:
+    if customer is None and limit == LATEST_ALLOCATIONS:  # the Overview's
+        return _LATEST_ALLOCATIONS.all(reseller_id=reseller.pk)
     return list(allocation_records(reseller=reseller, customer=customer)[:limit])
 
 
-def pool_applications(*, reseller: Reseller, limit: int = 10) -> list[PoolApplication]:
-    return list(PoolApplication.objects.filter(reseller=reseller).order_by("-submitted_at", "-id")[:limit])
+POOL_APPLICATIONS = 10
+_POOL_APPLICATIONS = PreparedQuery(
+    lambda reseller_id: PoolApplication.objects.filter(reseller_id=reseller_id).order_by("-submitted_at", "-id")[:POOL_APPLICATIONS],
+    reseller_id=-1)
+
+
+def pool_applications(*, reseller: Reseller) -> list[PoolApplication]:
+    return _POOL_APPLICATIONS.all(reseller_id=reseller.pk)
 
 
 def latest_repayments(*, customer: Customer, limit: int = 10) -> list:
@@ -290,7 +310,7 @@ TOP_SPENDERS = 10
 RUNS_OUT_SOON_DAYS = 7
 
 
-def pool_allocated_history(*, reseller: Reseller, today, days: int = OVERVIEW_HISTORY_DAYS) -> list[tuple]:
+def pool_allocated_history(*, reseller: Reseller, today, days: int = OVERVIEW_HISTORY_DAYS, allocated=None) -> list[tuple]:
     """(day, allocated at the end of that day) for the last `days` days: today's allocated figure
     (the pool's, always current) less the net allocations recorded after each day.
 
@@ -302,7 +322,9 @@ def pool_allocated_history(*, reseller: Reseller, today, days: int = OVERVIEW_HI
     of today cannot be counted through an index the planner trusts when another reseller wrote
     a large part of the table today, and a scan of the table on every view cost ~300 ms at
     2,000,000 records. Without the cache (or in the day's first minute, while a transaction begun
-    before midnight may still commit) the sums are read every time."""
+    before midnight may still commit) the sums are read every time. `allocated`: the pool's
+    allocated figure when the caller has just read it (the Overview's summary), so that the page
+    shows one figure; otherwise it is read here."""
     first = today - timedelta(days=days - 1)
     zone = reseller.zone
     start_of_today = timezone_aware_midnight(today, zone)
@@ -322,7 +344,8 @@ def pool_allocated_history(*, reseller: Reseller, today, days: int = OVERVIEW_HI
             except Exception:
                 logger.warning("allocation history not cached: the cache is unavailable", exc_info=True)
     past, before_today = cached
-    allocated = pool_figures(reseller=reseller)["allocated"]
+    if allocated is None:
+        allocated = pool_figures(reseller=reseller)["allocated"]
     moved = {**past, today: allocated - before_today}
     history = []
     for n in range(days - 1, -1, -1):
@@ -367,8 +390,10 @@ def top_spenders(*, reseller: Reseller, today, limit: int = TOP_SPENDERS) -> lis
     """The `limit` customers that spent most over the burn-rate window (the last 7 days), with what
     they spent there: the highest burn rates (balance_reseller_burn_rate), then their 7 days of
     rollups (a few rows each)."""
-    balances = list(CustomerBalance.objects.filter(reseller=reseller, burn_rate__gt=0)
-                    .select_related("customer").order_by("-burn_rate", "customer_id")[:limit])
+    if limit == TOP_SPENDERS:
+        balances = _TOP_BURN_RATES.all(reseller_id=reseller.pk)
+    else:
+        balances = list(_top_burn_rates(reseller.pk, limit))
     first = today - timedelta(days=6)
     spent = dict(UsageDaily.objects.filter(customer_id__in=[b.customer_id for b in balances], day__gte=first,
                                            day__lte=today).values("customer_id").annotate(s=Sum("amount"))
@@ -376,8 +401,25 @@ def top_spenders(*, reseller: Reseller, today, limit: int = TOP_SPENDERS) -> lis
     return [(b.customer, Decimal(spent.get(b.customer_id, ZERO)).quantize(Decimal("0.01"))) for b in balances]
 
 
-def running_out(*, reseller: Reseller, within: int = RUNS_OUT_SOON_DAYS, limit: int = 10) -> list[Customer]:
-    """Customers whose credit runs out within `within` days at their burn rate, soonest first (the
-    balance's (reseller, days_to_zero, customer) index)."""
-    return list(Customer.objects.filter(reseller=reseller, balance__reseller=reseller, balance__days_to_zero__lte=within)
-                .select_related("balance").order_by("balance__days_to_zero", "id")[:limit])
+def _top_burn_rates(reseller_id: int, limit: int):
+    return (CustomerBalance.objects.filter(reseller_id=reseller_id, burn_rate__gt=0)
+            .select_related("customer").order_by("-burn_rate", "customer_id")[:limit])
+
+
+_TOP_BURN_RATES = PreparedQuery(lambda reseller_id: _top_burn_rates(reseller_id, TOP_SPENDERS), reseller_id=-1)
+RUNNING_OUT = 10
+
+
+def _running_out(reseller_id: int, balance_reseller_id: int, within):
+    return (Customer.objects.filter(reseller_id=reseller_id, balance__reseller_id=balance_reseller_id,
+                                    balance__days_to_zero__lte=within)
+            .select_related("balance").order_by("balance__days_to_zero", "id")[:RUNNING_OUT])
+
+
+_RUNNING_OUT = PreparedQuery(_running_out, reseller_id=-1, balance_reseller_id=-2, within=Decimal(-3))
+
+
+def running_out(*, reseller: Reseller, within: int = RUNS_OUT_SOON_DAYS) -> list[Customer]:
+    """The first RUNNING_OUT customers whose credit runs out within `within` days at their burn
+    rate, soonest first (the balance's (reseller, days_to_zero, customer) index)."""
+    return _RUNNING_OUT.all(reseller_id=reseller.pk, balance_reseller_id=reseller.pk, within=within)

@@ -58,6 +58,13 @@ class TimeZoneSelect(forms.Select):
                 return _time_zone_select(renderer, name, value, key, get_language())
         return super().render(name, value, attrs, renderer)
 
+    def use_required_attribute(self, initial):
+        """Select's answer, which it takes from the first choice by iterating (and normalizing) all
+        600 of them on every request: the first of time_zone_choices() is that choice."""
+        if self.allow_multiple_selected:
+            return super().use_required_attribute(initial)
+        return forms.Widget.use_required_attribute(self, initial) and self._choice_has_empty_value(time_zone_choices()[0])
+
 
 class TimeZoneForm(forms.Form):
     time_zone = forms.ChoiceField(

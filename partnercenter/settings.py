@@ -313,6 +313,8 @@ WHITENOISE_AUTOREFRESH = DEBUG or TESTING
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG and not TESTING)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG and not TESTING)
 SESSION_COOKIE_HTTPONLY = True
+# Database sessions, read with a statement compiled once per connection (partnercenter/sessions.py).
+SESSION_ENGINE = "partnercenter.sessions"
 SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -83,11 +83,12 @@ def overview_context(request, **extra) -> dict:
     }
 
 
-def overview_charts(request) -> dict:
-    """The Overview's charts a reseller acts on (DESIGN §8), each with its data island and table."""
+def overview_charts(request, *, allocated=None) -> dict:
+    """The Overview's charts a reseller acts on (DESIGN §8), each with its data island and table.
+    `allocated`: the pool's allocated figure the page's summary shows, which today's point is."""
     reseller = request.reseller
     today = reseller_today(reseller)
-    allocated = credit_selectors.pool_allocated_history(reseller=reseller, today=today)
+    allocated = credit_selectors.pool_allocated_history(reseller=reseller, today=today, allocated=allocated)
     bands = credit_selectors.usage_band_counts(reseller=reseller)
     spenders = credit_selectors.top_spenders(reseller=reseller, today=today)
     return {
@@ -111,7 +112,8 @@ def overview_charts(request) -> dict:
 @require_http_methods(["GET", "HEAD"])
 @member_required
 def overview(request):
-    return render(request, "overview.html", overview_context(request, **overview_charts(request)))
+    context = overview_context(request)
+    return render(request, "overview.html", {**context, **overview_charts(request, allocated=context["summary"]["allocated"])})
 
 
 @require_POST

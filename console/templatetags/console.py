@@ -1,10 +1,12 @@
 """`{% load console %}`: money, times and usage shown one way on every console page (DESIGN §9).
 Each filter is a thin wrapper of the core function that e-mail, SMS and error messages use too."""
 
+from html import escape
+
 from django import template
 from django.utils.safestring import mark_safe
 
-from console.tables import empty_state, header_cells, row_url, usage_meter
+from console.tables import empty_state, header_cells, pager_links, row_url, usage_meter
 from core.money import format_money
 from core.rules import thresholds_text, used_percent_text
 from core.timezones import format_time
@@ -25,6 +27,16 @@ def zoned(value, precision: str = "") -> str:
     if not value:
         return ""
     return format_time(value, seconds=precision == "seconds")
+
+
+@register.simple_tag
+def day_amount_rows(days) -> str:
+    """`{% day_amount_rows allocated %}`: a chart's table rows, one per (day, amount) pair, the day
+    in ISO form and the amount as `money` writes it: the Overview's 90 days in one tag, as a loop of
+    90 rows through the template engine cost the page a tenth of its time."""
+    return mark_safe("".join(
+        f'<tr><th scope="row">{escape(day.isoformat())}</th><td class="num">{escape(money(amount))}</td></tr>'
+        for day, amount in days))
 
 
 @register.simple_tag
@@ -65,6 +77,12 @@ def table_rows(table) -> str:
 def table_header(context, table) -> str:
     """`{% table_header table %}`: the header cell of each column, with its sort link (console.tables)."""
     return header_cells(table, context["request"])
+
+
+@register.simple_tag(takes_context=True)
+def table_pager_links(context, table) -> str:
+    """`{% table_pager_links table %}`: the pager's page links, none for one page (console.tables)."""
+    return pager_links(table, context["request"])
 
 
 @register.simple_tag(takes_context=True, name="empty_state")

@@ -212,3 +212,47 @@ def test_in_the_days_first_minute_the_sums_are_read_every_time(reseller, custome
     _allocate_at(monkeypatch, midnight - timedelta(seconds=1), reseller=reseller, customer=customer, amount="40.00")
     history = _history(reseller, today)
     assert history[-1] == "40.00" and history[-2] == "40.00" and history[-3] == "0.00"
+
+
+def test_the_overviews_prepared_reads_are_the_orms(reseller, customer, other_customer):
+    """The Overview's reads compiled once per connection (core.prepared) give the objects the ORM
+    gives, in its order: the pool, the latest allocations, the applications, the top burn rates and
+    who runs out soon (spread over customers of two resellers, some burning, some not)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from credits import selectors
+    from credits.models import AllocationRecord, CreditPool
+    from credits.services import usage_charge_check, usage_charges_ingest
+    from customers.models import Customer, CustomerBalance
+    from tests.core.test_prepared import _state
+
+    for n, (who, amount, used) in enumerate([(customer, "400.00", "390.00"), (other_customer, "50.00", "10.00")]):
+        credit_allocate(reseller=who.reseller, customer=who, amount=amount)
+        usage_charges_ingest(reseller=who.reseller, rows=[usage_charge_check(
+            customer_uin=who.uin, amount=used, incurred_at=timezone.now() - timedelta(hours=5), external_id=f"p{n}")])
+    for n in range(12):
+        credit_allocate(reseller=reseller, customer=customer, amount="1.00" if n % 2 else "-1.00")
+        PoolApplication.objects.create(reseller=reseller, amount=f"{100 + n}.00", reason=f"reason {n}")
+    from credits.services import burn_rates_refresh
+
+    burn_rates_refresh()
+
+    for who in (reseller, other_customer.reseller):
+        pool = CreditPool.objects.filter(reseller=who).first()
+        assert selectors.pool_figures(reseller=who) == {"total": pool.total, "remaining": pool.remaining, "allocated": pool.allocated}
+        orm = list(selectors.allocation_records(reseller=who)[:selectors.LATEST_ALLOCATIONS])
+        assert [_state(r) for r in selectors.latest_allocations(reseller=who)] == [_state(r) for r in orm]
+        orm = list(PoolApplication.objects.filter(reseller=who).order_by("-submitted_at", "-id")[:10])
+        assert [_state(a) for a in selectors.pool_applications(reseller=who)] == [_state(a) for a in orm]
+        orm = list(CustomerBalance.objects.filter(reseller=who, burn_rate__gt=0).select_related("customer")
+                   .order_by("-burn_rate", "customer_id")[:selectors.TOP_SPENDERS])
+        assert [_state(b) for b in selectors._TOP_BURN_RATES.all(reseller_id=who.pk)] == [_state(b) for b in orm]
+        orm = list(Customer.objects.filter(reseller=who, balance__reseller=who, balance__days_to_zero__lte=7)
+                   .select_related("balance").order_by("balance__days_to_zero", "id")[:10])
+        assert [_state(c) for c in selectors.running_out(reseller=who)] == [_state(c) for c in orm]
+    assert len(selectors.latest_allocations(reseller=reseller)) == selectors.LATEST_ALLOCATIONS
+    assert len(selectors.pool_applications(reseller=reseller)) == 10
+    assert [c.pk for c in selectors.running_out(reseller=reseller)] == [customer.pk]
+    assert AllocationRecord.objects.filter(reseller=reseller).count() > selectors.LATEST_ALLOCATIONS

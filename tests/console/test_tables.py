@@ -60,3 +60,47 @@ def test_header_cells_are_what_the_template_wrote(table_class, query, language, 
         prefixed = table_class([], prefix="t-")
         prefixed.request = request
         assert header_cells(prefixed, request) == engines["django"].from_string(ENGINE_HEADER).render({"table": prefixed}, request)
+
+
+# The pager's page links as templates/tables/table.html wrote them through the engine before pager_links.
+ENGINE_PAGER = (
+    "{% load django_tables2 i18n %}"
+    "  {% if table.paginator.num_pages > 1 %}\n  <ul>\n    <li>{% if table.page.has_previous %}"
+    '<a href="{% querystring_replace table.prefixed_page_field=table.page.previous_page_number %}" rel="prev" '
+    "aria-label=\"{% translate 'Previous page' %}\">‹</a>{% else %}<span class=\"disabled\" aria-hidden=\"true\">‹</span>"
+    "{% endif %}</li>\n    {% for p in table.page|table_page_range:table.paginator %}\n      <li>{% if p == '...' %}"
+    '<span class="gap">…</span>{% elif p == table.page.number %}<span class="current" aria-current="page">{{ p }}</span>'
+    '{% else %}<a href="{% querystring_replace table.prefixed_page_field=p %}">{{ p }}</a>{% endif %}</li>\n    {% endfor %}\n'
+    "    <li>{% if table.page.has_next %}<a href=\"{% querystring_replace table.prefixed_page_field=table.page.next_page_number %}\" "
+    "rel=\"next\" aria-label=\"{% translate 'Next page' %}\">›</a>{% else %}<span class=\"disabled\" aria-hidden=\"true\">›</span>"
+    "{% endif %}</li>\n  </ul>\n  {% endif %}\n"
+)
+
+
+@pytest.mark.parametrize("rows", [0, 15, 45, 500, 25_000])
+@pytest.mark.parametrize("query", ["", "page=2", "page=7&sort=-used", "page=999999", "q=a%26b%3Cc%3E&x=1&x=2&page=13&per_page=50",
+                                   "page=last", "page=abc"])
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_pager_links_are_what_the_template_wrote(rows, query, language, rf):
+    from django.template import engines
+    from django.utils import translation
+
+    from console.tables import configure_table, pager_links
+
+    request = rf.get(f"/list/?{query}")
+    with translation.override(language):
+        table = configure_table(request, CustomerTable([{}] * rows))
+        expected = engines["django"].from_string(ENGINE_PAGER).render({"table": table}, request)
+        assert f"  {pager_links(table, request)}\n" == expected
+        assert ("<ul>" in expected) == (table.paginator.num_pages > 1)  # several pages: links to compare
+
+
+def test_pager_links_keep_a_prefixed_tables_page_field(rf):
+    from console.tables import pager_links
+
+    request = rf.get("/list/?t-page=3&q=x")
+    table = CustomerTable([{}] * 100, prefix="t-")
+    table.request = request
+    table.paginate(per_page=10, page=3)
+    links = pager_links(table, request)
+    assert 'href="?t-page=2&amp;q=x" rel="prev"' in links and 'href="?t-page=4&amp;q=x" rel="next"' in links

@@ -62,3 +62,18 @@ def test_row_url_is_reverse(route):
         assert render(f'{{% row_url "{route}" uin %}}', uin="7") == reverse(route, args=[7])
     finally:
         clear_script_prefix()
+
+
+def test_day_amount_rows_are_what_the_template_loop_wrote():
+    from datetime import date
+    from decimal import Decimal
+
+    from django.template import engines
+
+    days = [(date(2026, 1, 1), Decimal("0.00")), (date(2026, 1, 2), Decimal("1234567.5")), (date(2026, 1, 3), Decimal("-12.30")),
+            (date(2026, 1, 4), None)]
+    loop = engines["django"].from_string(
+        '{% load console %}{% for day, amount in days %}<tr><th scope="row">{{ day.isoformat }}</th>'
+        '<td class="num">{{ amount|money }}</td></tr>{% endfor %}').render({"days": days})
+    mine = engines["django"].from_string("{% load console %}{% day_amount_rows days %}").render({"days": days})
+    assert mine == loop and "1,234,567.50" in mine
