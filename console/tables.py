@@ -24,7 +24,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django_tables2.templatetags.django_tables2 import table_page_range
 
-from core.rules import FULL, THRESHOLDS, used_percent, used_percent_text
+from core.rules import FULL, THRESHOLDS, used_percent, used_percent_text, used_percent_texts
 
 # Query parameters that arrange a list without narrowing it: the rest are its search and filters.
 ARRANGING = frozenset({"sort", "page", "per_page"})
@@ -47,6 +47,10 @@ class _ColumnsCopiedOneLevel(dict):
 
 class ConsoleTable(tables.Table):
     """The console's tables: django-tables2's Table, each instance copying its columns one level deep."""
+
+    def page_records(self):
+        """The records of the page shown, which a table with `renders_rows` writes (table_rows)."""
+        return [row.record for row in self.paginated_rows]
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -172,13 +176,14 @@ def without(query, *names) -> str:
     return query.urlencode()
 
 
-# A number no route is ever reversed with: it marks where a row's own argument goes.
-_ARGUMENT_MARK = "918273645546372819"
+# A number no route is ever reversed with: it marks where a row's own argument goes (a table may
+# write a row's links with it once, then put each row's argument in its place).
+ARGUMENT_MARK = "918273645546372819"
 
 
 @lru_cache(maxsize=256)
 def _url_pattern(name: str, urlconf: str, prefix: str) -> str:
-    return reverse(name, urlconf=urlconf, args=[int(_ARGUMENT_MARK)])
+    return reverse(name, urlconf=urlconf, args=[int(ARGUMENT_MARK)])
 
 
 def row_url(name: str, argument) -> str:
@@ -198,29 +203,42 @@ class RowLinks:
 
     def __getitem__(self, name: str):
         pattern = self._patterns[name]
-        return lambda argument: pattern.replace(_ARGUMENT_MARK, str(int(argument)))
+        return lambda argument: pattern.replace(ARGUMENT_MARK, str(int(argument)))
 
 
-def usage_meter(used, credit, band) -> str:
+def usage_meter_texts() -> dict:
+    """The translated texts usage_meter writes, for a caller writing many meters (a table's rows)."""
+    return {
+        "percent": used_percent_texts(),
+        "used": gettext("Used %(text)s"),
+        "used_no_credit": escape(gettext("Used with no credit")),
+        "no_credit": escape(gettext("no credit")),
+    }
+
+
+def usage_meter(used, credit, band, texts: dict | None = None) -> str:
     """Used % of credit as a meter and its text, both coloured by `band` (the stored usage band,
     which the usage filter and the Overview's counts read too): one colour rule, the `band-N`
     classes of console.css. The meter's `low` and `high` (the first two thresholds) only tell
     assistive technology which range the value is in.
     Written in Python rather than as an inclusion template: My Customers shows it on every row.
-    Every value in it is a number or a translated text, escaped."""
+    Every value in it is a number or a translated text, escaped. `texts`: usage_meter_texts() of
+    the active language, made once for many meters."""
     percent = used_percent(used, credit)
     if percent is None and not used > 0:
         return mark_safe('<span class="muted">—</span>')
-    text = escape(used_percent_text(used, credit))
+    texts = texts or usage_meter_texts()
+    plain = used_percent_text(used, credit, texts["percent"])
+    text = escape(plain)
     # A meter stops at its max: over 100 % shows full, and its text says how far over.
     value = FULL if percent is None or percent >= FULL else percent
     high = THRESHOLDS[1] if len(THRESHOLDS) > 1 else FULL
     if percent is not None:
-        label = escape(gettext("Used %(text)s") % {"text": used_percent_text(used, credit)})
+        label = escape(texts["used"] % {"text": plain})
         caption = f'<span class="usage-text num band-{int(band)}">{text}</span>'
     else:
-        label = escape(gettext("Used with no credit"))
-        caption = f'<span class="usage-text band-{FULL}">{escape(gettext("no credit"))}</span>'
+        label = texts["used_no_credit"]
+        caption = f'<span class="usage-text band-{FULL}">{texts["no_credit"]}</span>'
     return mark_safe(
         f'<span class="usage band-{int(band)}"><meter min="0" max="{FULL}" low="{THRESHOLDS[0]}" high="{high}" optimum="0" '
         f'value="{value}" aria-label="{label}">{text}</meter>{caption}</span>'

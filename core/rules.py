@@ -26,13 +26,20 @@ def used_percent(used: Decimal, credit: Decimal) -> Decimal | None:
     return None
 
 
-def used_percent_text(used: Decimal, credit: Decimal) -> str:
+def used_percent_text(used: Decimal, credit: Decimal, texts: tuple[str, str] | None = None) -> str:
     """Used % as a person reads it: "12.35%", "over 100%" (credit 0, something used), or "" when
-    there is neither credit nor usage."""
+    there is neither credit nor usage. `texts`: used_percent_texts() of the active language, for a
+    caller writing many (a table's rows)."""
+    percent_format, over = texts or used_percent_texts()
     percent = used_percent(used, credit)
     if percent is not None:
-        return gettext("%(percent)s%%") % {"percent": percent}
-    return gettext("over 100%") if used > 0 else ""
+        return percent_format % {"percent": percent}
+    return over if used > 0 else ""
+
+
+def used_percent_texts() -> tuple[str, str]:
+    """The translated forms used_percent_text writes a percentage and "over 100%" in."""
+    return gettext("%(percent)s%%"), gettext("over 100%")
 
 
 def band_label(threshold: int):

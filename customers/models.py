@@ -320,11 +320,23 @@ class Customer(models.Model):
     @property
     def days_until_deletion(self) -> int | None:
         """Whole days, rounded up, until the data deletion of a suspended customer (0 when due)."""
-        at = self.deletion_at
-        if at is None:
-            return None
-        seconds = (at - timezone.now()).total_seconds()
-        return max(0, -int(-seconds // 86400))
+        return days_until(self.deletion_at)
+
+
+def deletion_at_of(status: str, suspended_at):
+    """When a customer's pay-as-you-go data is deleted: SUSPENSION_RETENTION after its suspension,
+    None unless it is suspended (CustomerBalance.deletion_at, and a row of My Customers)."""
+    if status != AccountStatus.SUSPENDED or suspended_at is None:
+        return None
+    return suspended_at + SUSPENSION_RETENTION
+
+
+def days_until(at) -> int | None:
+    """Whole days, rounded up, until `at` (0 when it has passed; None for no time)."""
+    if at is None:
+        return None
+    seconds = (at - timezone.now()).total_seconds()
+    return max(0, -int(-seconds // 86400))
 
 
 class CustomerBalance(models.Model):
@@ -433,9 +445,7 @@ class CustomerBalance(models.Model):
 
     @property
     def deletion_at(self):
-        if self.status != AccountStatus.SUSPENDED or self.suspended_at is None:
-            return None
-        return self.suspended_at + SUSPENSION_RETENTION
+        return deletion_at_of(self.status, self.suspended_at)
 
 
 class StatusEvent(models.Model):

@@ -2,16 +2,17 @@ from functools import cached_property
 from html import escape
 
 import django_tables2 as tables
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, gettext_lazy as _
 
-from console.tables import NUMBER, ConsoleTable, RowLinks, usage_meter
+from console.tables import ARGUMENT_MARK, NUMBER, ConsoleTable, RowLinks, usage_meter, usage_meter_texts
 from core.money import format_money
 from core.rules import used_percent
 from core.timezones import format_time
 
 from .models import Customer
+from .selectors import customer_rows
 
 
 class CustomerTable(ConsoleTable):
@@ -85,61 +86,88 @@ class CustomerTable(ConsoleTable):
         super().__init__(*args, **kwargs)
         self.can_write = can_write
 
+    @property
+    def page(self):
+        try:
+            return self.__dict__["_page"]
+        except KeyError:
+            raise AttributeError("page") from None  # not paginated: django-tables2 asks hasattr(table, "page")
+
+    @page.setter
+    def page(self, page):
+        """The page's customers are read as CustomerRow values (customers.selectors.customer_rows),
+        not model instances: the same query, sorted and sliced as the table has it, without a
+        Customer and a CustomerBalance built per row. The count stays the customer table's."""
+        rows = getattr(page, "object_list", None)  # BoundRows over the queryset sliced to the page
+        if isinstance(getattr(rows, "data", None), QuerySet) and rows.data.model is Customer:
+            rows.data = customer_rows(rows.data)
+        self.__dict__["_page"] = page
+
     @cached_property
     def _row_parts(self) -> dict:
-        """What every row repeats: the links' routes and the translated labels, escaped."""
-        labels = {
+        """What every row repeats, written once per table: the row's opening, its actions cell
+        (frozen or not) with the links' routes and the translated labels, escaped, each with
+        ARGUMENT_MARK where the customer's UIN goes; and the texts of the usage meter."""
+        label = {key: escape(text) for key, text in {
             "allocate": gettext("Allocate Credit"), "records": gettext("Allocation Record"), "more": gettext("More"),
             "repayment": gettext("Confirm Repayment"), "remark": gettext("Edit remark"),
             "warning": gettext("Custom Balance Warning"), "channels": gettext("Alert Channels"),
             "alerts": gettext("Alert history"), "freeze": gettext("Freeze"), "unfreeze": gettext("Unfreeze"),
             "status_history": gettext("Status history"),
-        }
-        return {
-            "links": RowLinks(*ROW_ROUTES.values()),
-            "deletion_in": gettext("data deleted in %(days)s d"),
-            "labels": {key: escape(text) for key, text in labels.items()},
-            "more_for": gettext("More actions for %(name)s"),
-        }
+        }.items()}
+        links = RowLinks(*ROW_ROUTES.values())
+        mark = ARGUMENT_MARK
+        url = {key: links[route](mark) for key, route in ROW_ROUTES.items()}
 
-    def render_row(self, record: Customer) -> str:
-        """One customer's row. It refreshes itself when the customer changes: it listens for the
-        customer's own event (customers.modals.customer_updated)."""
-        parts = self._row_parts
-        link, label = parts["links"], parts["labels"]
-        uin = str(record.uin)
-        url = {key: link[route](uin) for key, route in ROW_ROUTES.items()}
-        name, remark, email = escape(record.name), escape(record.remark), escape(record.email)
-        remark_title = f' title="{remark}"' if remark else ""
-        email_title = f' title="{email}"' if email else ""
-        more = ""
+        def modal_link(key: str, text: str) -> str:
+            return f'<a href="{url[key]}" hx-get="{url[key]}" hx-target="#modal" hx-swap="innerHTML">{text}</a>'
+
         allocate = ""
+        closes = {}
+        for frozen in (False, True):
+            more = ""
+            if self.can_write:
+                more = "".join(modal_link(key, label[key]) for key in ("repayment", "remark", "warning", "channels"))
+                more += modal_link("freeze", label["unfreeze" if frozen else "freeze"])
+            more += modal_link("status_history", label["status_history"])
+            closes[frozen] = (f'">{label["more"]}</summary><div class="menu-items">{more}<a href="{url["alerts"]}">'
+                              f'{label["alerts"]}</a></div></details></div></td></tr>\n')
         if self.can_write:
             allocate = (f'<a href="{url["allocate"]}" hx-get="{url["allocate"]}" hx-target="#modal" hx-swap="innerHTML" '
                         f'class="link">{label["allocate"]}</a>')
-            more = "".join(f'<a href="{url[key]}" hx-get="{url[key]}" hx-target="#modal" hx-swap="innerHTML">{label[key]}</a>'
-                           for key in ("repayment", "remark", "warning", "channels"))
-            more += (f'<a href="{url["freeze"]}" hx-get="{url["freeze"]}" hx-target="#modal" hx-swap="innerHTML">'
-                     f'{label["unfreeze" if record.frozen else "freeze"]}</a>')
-        more += (f'<a href="{url["status_history"]}" hx-get="{url["status_history"]}" hx-target="#modal" '
-                 f'hx-swap="innerHTML">{label["status_history"]}</a>')
+        return {
+            "open": (f'<tr id="customer-{mark}" hx-get="{url["row"]}" hx-trigger="customerUpdated-{mark} from:body" '
+                     f'hx-target="this" hx-swap="outerHTML"><td>{mark}</td><td class="cell-name"><a href="{url["page"]}">'),
+            "actions": (f'<td class="cell-actions"><div class="row-actions">{allocate}<a href="{url["records"]}" class="link">'
+                        f'{label["records"]}</a><details class="more-menu" data-menu><summary class="link" aria-label="'),
+            "closes": closes,
+            "deletion_in": gettext("data deleted in %(days)s d"),
+            "more_for": gettext("More actions for %(name)s"),
+            "meter": usage_meter_texts(),
+        }
+
+    def render_row(self, record) -> str:
+        """One customer's row, from a Customer or a CustomerRow. It refreshes itself when the
+        customer changes: it listens for the customer's own event (customers.modals.customer_updated)."""
+        parts = self._row_parts
+        uin = str(int(record.uin))
+        remark, email = escape(record.remark), escape(record.email)
+        remark_title = f' title="{remark}"' if remark else ""
+        email_title = f' title="{email}"' if email else ""
         days = record.days_until_deletion
         deletion = "" if days is None else f' <span class="muted">{escape(parts["deletion_in"] % {"days": days})}</span>'
-        more_for = escape(parts["more_for"] % {"name": record.name})
         return mark_safe(
-            f'<tr id="customer-{uin}" hx-get="{url["row"]}" hx-trigger="customerUpdated-{uin} from:body" hx-target="this" '
-            f'hx-swap="outerHTML"><td>{uin}</td><td class="cell-name"><a href="{url["page"]}">{name}</a></td>'
+            f'{parts["open"].replace(ARGUMENT_MARK, uin)}{escape(record.name)}</a></td>'
             f'<td class="cell-remark"{remark_title}>{remark}</td>'
             f'<td class="cell-email"{email_title}>{email}</td>'
             f'<td>{escape(record.phone)}</td><td class="cell-time">{escape(format_time(record.bound_at))}</td>'
             f'<td class="num">{format_money(record.credit)}</td><td class="num">{format_money(record.used)}</td>'
             f'<td class="num{" negative" if record.available <= 0 else ""}">{format_money(record.available)}</td>'
             f'<td class="num">{days_to_zero_text(record.days_to_zero)}</td>'
-            f'<td class="cell-usage">{usage_meter(record.used, record.credit, record.usage_band)}</td>'
+            f'<td class="cell-usage">{usage_meter(record.used, record.credit, record.usage_band, parts["meter"])}</td>'
             f'<td><span class="status status-{escape(record.account_status)}">{escape(record.get_account_status_display())}</span>{deletion}</td>'
-            f'<td class="cell-actions"><div class="row-actions">{allocate}<a href="{url["records"]}" class="link">{label["records"]}</a>'
-            f'<details class="more-menu" data-menu><summary class="link" aria-label="{more_for}">{label["more"]}</summary>'
-            f'<div class="menu-items">{more}<a href="{url["alerts"]}">{label["alerts"]}</a></div></details></div></td></tr>\n'
+            f'{parts["actions"].replace(ARGUMENT_MARK, uin)}{escape(parts["more_for"] % {"name": record.name})}'
+            f'{parts["closes"][bool(record.frozen)].replace(ARGUMENT_MARK, uin)}'
         )
 
 

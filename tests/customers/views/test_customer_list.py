@@ -332,3 +332,32 @@ def test_a_usage_filter_still_counts_through_the_balance(owner_client, customers
         owner_client.get("/customers/?band=75&sort=available&per_page=10")
     counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper() and "customers_customer" in q["sql"]]
     assert len(counts) == 1 and "customerbalance" in counts[0] and "usage_band" in counts[0]
+
+
+def test_a_row_read_as_values_is_the_row_of_the_customer(reseller, customers):
+    """The list reads its page as CustomerRow values (customers.selectors.customer_rows), the row
+    fragment from a Customer: the same row either way, suspended (days until deletion), frozen,
+    overdue, with and without credit, for an owner and a viewer."""
+    from customers.models import CustomerBalance
+    from customers.selectors import CustomerRow, customer_get, customer_list, customer_rows
+    from customers.tables import CustomerTable
+
+    CustomerBalance.objects.filter(customer=customers[3]).update(suspended_at=timezone.now() - timedelta(days=3, hours=2))
+    CustomerFactory(reseller=reseller, name="Foxtrot <Zero> & Co", remark='"quoted"', email="")
+    rows = list(customer_rows(customer_list(reseller=reseller).order_by("id")))
+    assert len(rows) == 6 and all(isinstance(row, CustomerRow) for row in rows)
+    assert any(row.days_until_deletion == 12 for row in rows) and any(row.frozen for row in rows)
+    for can_write in (True, False):
+        table = CustomerTable([], can_write=can_write)
+        for row in rows:
+            customer = customer_get(reseller=reseller, uin=row.uin)
+            assert row.pk == customer.pk and row.deletion_at == customer.deletion_at
+            assert table.render_row(row) == table.render_row(customer)
+
+
+def test_the_page_reads_values_and_counts_the_customers_alone(owner_client, customers):
+    with CaptureQueriesContext(connection) as queries:
+        html = body(owner_client.get("/customers/?sort=-used&per_page=10"))
+    assert len(uins(html)) == 5
+    listed = [q["sql"] for q in queries if "customers_customerbalance" in q["sql"]]
+    assert len(listed) == 1 and "COUNT" not in listed[0]
