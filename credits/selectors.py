@@ -1,6 +1,7 @@
 """Reads for credits, scoped to a reseller where a view needs them."""
 
 import logging
+from collections import namedtuple
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
@@ -12,6 +13,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from console.tables import values_rows
 from core.prepared import PreparedQuery
 from core.rules import THRESHOLDS, band_label
 from customers.models import AccountStatus, Customer, CustomerBalance, Reseller
@@ -152,6 +154,25 @@ def allocation_records(*, reseller: Reseller, customer: Customer | None = None) 
 LATEST_ALLOCATIONS = 8
 _LATEST_ALLOCATIONS = PreparedQuery(
     lambda reseller_id: allocation_records(reseller=reseller_id)[:LATEST_ALLOCATIONS], reseller_id=-1)
+
+
+RECORD_LIST_FIELDS = ("id", "created_at", "amount", "credit_after", "available_after", "pool_remaining_after",
+                      "operator_name", "source", "remark", "customer__uin", "customer__name")
+
+
+class RecordRow(namedtuple("RecordRowValues", [name.replace("__", "_") for name in RECORD_LIST_FIELDS])):
+    """One allocation record of a list, as plain values: its columns and its customer's UIN and
+    name (customer_uin, customer_name). AllocationRecordTable writes a page of them."""
+
+    __slots__ = ()
+
+    def get_source_display(self) -> str:
+        return AllocationRecord.Source(self.source).label
+
+
+def record_rows(records: QuerySet[AllocationRecord]) -> QuerySet:
+    """`records` (allocation_records, filtered) giving RecordRow values instead of model instances."""
+    return values_rows(records, RecordRow, RECORD_LIST_FIELDS)
 
 
 def latest_allocations(*, reseller: Reseller, customer: Customer | None = None, limit: int = LATEST_ALLOCATIONS) -> list[AllocationRecord]:

@@ -11,6 +11,7 @@ from core.money import format_money
 from core.timezones import format_time
 
 from .models import AllocationRecord
+from .selectors import RecordRow, record_rows
 
 
 class AllocationRecordTable(ConsoleTable):
@@ -19,6 +20,8 @@ class AllocationRecordTable(ConsoleTable):
     itself (see console/tables.py for why)."""
 
     renders_rows = True
+    # The page's records are read as RecordRow values, not a record and its customer per row.
+    page_rows = staticmethod(record_rows)
 
     created_at = tables.Column(_("Time"))
     customer_uin = tables.Column(_("Customer UIN"), accessor="customer__uin")
@@ -52,9 +55,9 @@ class AllocationRecordTable(ConsoleTable):
             "allocate": escape(gettext("Allocate")), "repossess": escape(gettext("Repossess")),
         }
 
-    def render_row(self, record: AllocationRecord) -> str:
+    def render_row(self, record: RecordRow) -> str:
         parts = self._row_parts
-        customer = record.customer
+        uin = record.customer_uin
         if record.amount > 0:
             kind = f'<span class="tag tag-allocate">{parts["allocate"]}</span>'
             amount = f'<td class="num amount-in">+{format_money(record.amount)}</td>'
@@ -63,8 +66,8 @@ class AllocationRecordTable(ConsoleTable):
             amount = f'<td class="num amount-out">{format_money(record.amount)}</td>'
         return mark_safe(
             f'<tr><td>{escape(format_time(record.created_at, seconds=True))}</td>'
-            f'<td><a href="{parts["link"](customer.uin)}">{customer.uin}</a></td>'
-            f'<td><a href="{parts["page"](customer.uin)}">{escape(customer.name)}</a></td>'
+            f'<td><a href="{parts["link"](uin)}">{uin}</a></td>'
+            f'<td><a href="{parts["page"](uin)}">{escape(record.customer_name)}</a></td>'
             f'<td>{kind}</td>{amount}<td class="num">{format_money(record.credit_after)}</td>'
             f'<td class="num{" negative" if record.available_after <= 0 else ""}">{format_money(record.available_after)}</td>'
             f'<td class="num">{format_money(record.pool_remaining_after)}</td><td>{escape(record.operator_name)}</td>'

@@ -6,10 +6,10 @@ through them answers 404 for it."""
 from collections import namedtuple
 
 from django.db.models import QuerySet
-from django.db.models.query import ValuesListIterable
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from console.tables import values_rows
 from core.prepared import PreparedQuery
 
 from .models import AccountStatus, Application, Customer, Invitation, Reseller, StatusEvent, days_until, deletion_at_of
@@ -61,18 +61,10 @@ class CustomerRow(namedtuple("CustomerRowValues", CUSTOMER_LIST_FIELDS)):
         return days_until(self.deletion_at)
 
 
-class _CustomerRows(ValuesListIterable):
-    def __iter__(self):
-        return map(CustomerRow._make, super().__iter__())
-
-
 def customer_rows(customers: QuerySet[Customer]) -> QuerySet:
-    """`customers` (customer_list, filtered) giving CustomerRow values instead of model instances;
-    it can still be filtered, sorted, sliced and counted like any queryset."""
-    rows = customers.values_list(*(f"balance__{_BALANCE_FIELDS[name]}" if name in _BALANCE_FIELDS else name
-                                   for name in CUSTOMER_LIST_FIELDS))
-    rows._iterable_class = _CustomerRows
-    return rows
+    """`customers` (customer_list, filtered) giving CustomerRow values instead of model instances."""
+    return values_rows(customers, CustomerRow, [f"balance__{_BALANCE_FIELDS[name]}" if name in _BALANCE_FIELDS else name
+                                                for name in CUSTOMER_LIST_FIELDS])
 
 
 def _customer_with_balance(*, reseller_id: int, uin: int) -> QuerySet[Customer]:

@@ -2,7 +2,7 @@ from functools import cached_property
 from html import escape
 
 import django_tables2 as tables
-from django.db.models import F, QuerySet
+from django.db.models import F
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, gettext_lazy as _
 
@@ -21,6 +21,8 @@ class CustomerTable(ConsoleTable):
     2.5 ms a row, a row template about 1 ms, format_html a few hundredths (console/tables.py)."""
 
     renders_rows = True
+    # The page's customers are read as CustomerRow values, not a Customer and a CustomerBalance per row.
+    page_rows = staticmethod(customer_rows)
 
     uin = tables.Column(_("UIN"), order_by=("uin",))
     name = tables.Column(_("Name"), order_by=("name", "id"), attrs={"th": {"class": "cell-name"}})
@@ -86,22 +88,6 @@ class CustomerTable(ConsoleTable):
         super().__init__(*args, **kwargs)
         self.can_write = can_write
 
-    @property
-    def page(self):
-        try:
-            return self.__dict__["_page"]
-        except KeyError:
-            raise AttributeError("page") from None  # not paginated: django-tables2 asks hasattr(table, "page")
-
-    @page.setter
-    def page(self, page):
-        """The page's customers are read as CustomerRow values (customers.selectors.customer_rows),
-        not model instances: the same query, sorted and sliced as the table has it, without a
-        Customer and a CustomerBalance built per row. The count stays the customer table's."""
-        rows = getattr(page, "object_list", None)  # BoundRows over the queryset sliced to the page
-        if isinstance(getattr(rows, "data", None), QuerySet) and rows.data.model is Customer:
-            rows.data = customer_rows(rows.data)
-        self.__dict__["_page"] = page
 
     @cached_property
     def _row_parts(self) -> dict:
