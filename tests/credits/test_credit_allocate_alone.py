@@ -27,7 +27,8 @@ def shop():
 
 
 def statements(captured) -> list[str]:
-    return [query["sql"].split()[0] for query in captured.captured_queries]
+    """The statements sent, by their first word; the PREPARE a connection sends once is left out."""
+    return [query["sql"].split()[0] for query in captured.captured_queries if not query["sql"].startswith("PREPARE")]
 
 
 def state(reseller, customer) -> tuple:
@@ -41,7 +42,7 @@ def test_an_allocation_is_one_statement_committed_on_its_own(shop, enqueued):
     assert not connection.in_atomic_block and connection.get_autocommit()
     with enqueued() as sent, CaptureQueriesContext(connection) as captured:
         record = credit_allocate(reseller=reseller, customer=customer.pk, amount="30.00", source="system")
-    assert statements(captured) == ["WITH"]
+    assert statements(captured) == ["EXECUTE"]
     assert sent == [("notifications.tasks.customer_evaluate", (customer.pk,))]
     assert state(reseller, customer) == (Decimal("30.00"), Decimal("0.00"), Decimal("70.00"), 1)
     stored = AllocationRecord.objects.get()
@@ -52,7 +53,7 @@ def test_an_allocation_is_one_statement_committed_on_its_own(shop, enqueued):
     # A repossession too.
     with CaptureQueriesContext(connection) as captured:
         record = credit_allocate(reseller=reseller, customer=customer, amount="-10.00", source="system")
-    assert statements(captured) == ["WITH"]
+    assert statements(captured) == ["EXECUTE"]
     assert record.available_after == Decimal("20.00") and record.pool_remaining_after == Decimal("80.00")
     assert state(reseller, customer) == (Decimal("20.00"), Decimal("0.00"), Decimal("80.00"), 2)
 
@@ -97,12 +98,12 @@ def test_crossing_zero_is_done_in_a_transaction_with_its_status_event(shop, enqu
     # Still overdue after it (available -5.00 + 4.00): no crossing, the statement commits alone.
     with CaptureQueriesContext(connection) as captured:
         credit_allocate(reseller=reseller, customer=customer, amount="4.00")
-    assert statements(captured) == ["WITH"]
+    assert statements(captured) == ["EXECUTE"]
     assert StatusEvent.objects.filter(customer=customer).count() == 1
     # Back to >= 0: rolled back by the statement, then done in a transaction that records the event.
     with enqueued() as sent, CaptureQueriesContext(connection) as captured:
         record = credit_allocate(reseller=reseller, customer=customer, amount="1.00")
-    assert statements(captured)[:3] == ["WITH", "BEGIN", "WITH"] and statements(captured)[-1] == "COMMIT"
+    assert statements(captured)[:3] == ["EXECUTE", "BEGIN", "WITH"] and statements(captured)[-1] == "COMMIT"
     assert record.available_after == Decimal("0.00")
     # The event's notices (deliveries_send), then the evaluation.
     assert sent[-1] == ("notifications.tasks.customer_evaluate", (customer.pk,))
@@ -110,6 +111,23 @@ def test_crossing_zero_is_done_in_a_transaction_with_its_status_event(shop, enqu
         ("overdue", "usage"), ("resumed", "allocation")]
     assert state(reseller, customer) == (Decimal("15.00"), Decimal("15.00"), Decimal("85.00"), 3)
     assert Customer.objects.get(pk=customer.pk).available == Decimal("0.00")
+
+
+def test_the_statement_is_prepared_once_per_connection_and_again_when_the_session_lost_it(shop):
+    reseller, customer = shop
+    with CaptureQueriesContext(connection) as captured:
+        for amount in ("1.00", "2.00", "3.00"):
+            credit_allocate(reseller=reseller, customer=customer, amount=amount)
+    sent = [query["sql"].split()[0] for query in captured.captured_queries]
+    assert sent in (["EXECUTE"] * 3, ["PREPARE"] + ["EXECUTE"] * 3)
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    with CaptureQueriesContext(connection) as captured:
+        record = credit_allocate(reseller=reseller, customer=customer, amount="4.00")
+    # The EXECUTE refused (no such statement; nothing ran), PREPARE, EXECUTE.
+    assert [query["sql"].split()[0] for query in captured.captured_queries] == ["EXECUTE", "PREPARE", "EXECUTE"]
+    assert record.credit_after == Decimal("10.00")
+    assert state(reseller, customer) == (Decimal("10.00"), Decimal("0.00"), Decimal("90.00"), 4)
 
 
 def test_inside_a_transaction_the_allocation_is_part_of_it(shop):
