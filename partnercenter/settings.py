@@ -221,7 +221,8 @@ if REDIS_URL:
     # seconds, not minutes (callers treat a cache error as "not counted" and go on).
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's, keeping its Redis clients (core.cache).
+            "BACKEND": "core.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT_SECONDS, "socket_timeout": REDIS_TIMEOUT_SECONDS},
         }
