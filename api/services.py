@@ -4,7 +4,7 @@ import secrets
 import string
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -110,6 +110,12 @@ def api_key_mark_used(*, key: ApiKey) -> None:
     key.last_used_at = now
 
 
+_CLAIM = (
+    f"INSERT INTO {SignedRequest._meta.db_table} (signature, action, signed_at, answer) VALUES (%s, %s, %s, NULL) "
+    "ON CONFLICT (signature) DO NOTHING RETURNING signature"
+)
+
+
 def signature_claim(*, signature: str, action: str, writes: bool, signed_at: datetime) -> str | None:
     """Record a proven signature the first time it is seen, with the action it names, and return
     None. Seen before, a write gets the first answer stored for it, so that it never acts twice.
@@ -125,12 +131,13 @@ def signature_claim(*, signature: str, action: str, writes: bool, signed_at: dat
     # Only known actions act, and their names are far shorter than the column, so a longer
     # (unknown) name may be cut without two different known actions ever comparing equal.
     action = action[:ACTION_NAME_MAX]
-    try:
-        with transaction.atomic():
-            SignedRequest.objects.create(signature=signature, action=action, signed_at=signed_at)
-        return None
-    except IntegrityError:
-        first = SignedRequest.objects.get(signature=signature)
+    # One statement, with no savepoint around it: the row is inserted, or (a twin's row, waited for
+    # until its transaction ended) not, and then read as that twin left it.
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM, [signature, action, signed_at])
+        if cursor.fetchone() is not None:
+            return None
+    first = SignedRequest.objects.get(signature=signature)
     first_wrote = first.answer is not None
     if writes and first_wrote and first.action == action:
         return first.answer

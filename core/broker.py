@@ -8,10 +8,12 @@ that allocates twice): it is logged, and the periodic jobs catch up where there 
 
 import logging
 from collections.abc import Callable
-from functools import partial
+from contextlib import contextmanager
+from functools import cached_property, partial
 
 from django.db import transaction
 from kombu.exceptions import KombuError
+from kombu.transport import redis as kombu_redis
 
 logger = logging.getLogger("partnercenter.celery")
 
@@ -33,3 +35,24 @@ def send_task_on_commit(name: str, args: tuple, *, remedy: str = "") -> None:
     transaction.on_commit(
         partial(publish_logged, partial(current_app.send_task, name, args=args), name=name, args=args, remedy=remedy)
     )
+
+
+class _RedisChannel(kombu_redis.Channel):
+    """kombu's Redis channel, keeping the one client it publishes (and purges, binds…) through
+    instead of making a new one for every message: a redis.Redis object costs its ~170 response
+    callbacks each time it is made (a sixth of an allocation's CPU went to it). The client holds
+    no connection of its own: every command still takes one from the channel's pool, as before."""
+
+    @contextmanager
+    def conn_or_acquire(self, client=None):
+        yield client or self._kept_client
+
+    @cached_property
+    def _kept_client(self):
+        return self._create_client()
+
+
+class RedisTransport(kombu_redis.Transport):
+    """settings.CELERY_BROKER_TRANSPORT for a redis:// broker: kombu's, with _RedisChannel."""
+
+    Channel = _RedisChannel

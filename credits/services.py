@@ -1,11 +1,13 @@
 """Every write to pools, allocations and applications goes through here; so does a new reseller, which comes with its pool."""
 
+import hashlib
 import json
+import weakref
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -88,6 +90,18 @@ def credit_allocate(
         idempotency_key = _idempotency_key_clean(idempotency_key)
 
     operator_name = _operator_name(actor, operator_name)
+    if connection.vendor == "postgresql" and not connection.in_atomic_block and connection.get_autocommit():
+        # Outside any transaction: the statement alone, committed as it ends (_ALLOCATE_ALONE).
+        record = AllocationRecord(
+            created_at=timezone.now(), reseller=reseller, customer_id=customer_id, amount=amount,
+            operator=actor, operator_name=operator_name, source=source, remark=remark,
+            idempotency_key=idempotency_key,
+        )
+        if _allocate_alone(record):
+            # Committed: the evaluation is published now (DESIGN §3), as on_commit does outside a transaction.
+            customer_evaluation_enqueue(customer_id)
+            return record
+        # Rolled back or refused: the transaction below answers (a refusal, a replay, a status event).
     try:
         with transaction.atomic():
             now = timezone.now()
@@ -212,8 +226,24 @@ WITH balance AS (
     ON CONFLICT (reseller_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING id
 )
-SELECT balance.*, (SELECT remaining FROM pool), (SELECT id FROM record) FROM balance
+SELECT balance.*, (SELECT remaining FROM pool), (SELECT id FROM record){{alone}} FROM balance
 """
+# Outside a transaction (credit_allocate with autocommit on), _ALLOCATE is sent alone, without BEGIN
+# and COMMIT: PostgreSQL commits it as it ends, so the balance and the pool are locked only while it
+# runs and its commit is flushed (no round trip to this process in between). It commits only a whole
+# allocation with nothing more to do: when the pool refuses it (no pool row), its key was used
+# before (no record id), or the customer's available credit crosses zero (its status event belongs
+# in the same transaction; balance_changes_record's condition), the last column calls
+# credits_allocation_incomplete() (migration 0011), whose error rolls the statement back, and
+# credit_allocate does the allocation again in a transaction, which answers each case. When the
+# customer's rule refuses it (no row), nothing was changed and the transaction answers too.
+_ALLOCATE_ALONE = _ALLOCATE.format(alone=""",
+       CASE WHEN (SELECT id FROM record) IS NULL
+                 OR (balance.credit_after - balance.used_after - %(amount)s < 0)
+                    <> (balance.credit_after - balance.used_after < 0)
+            THEN credits_allocation_incomplete() END""")
+_ALLOCATE = _ALLOCATE.format(alone="")
+_INCOMPLETE = "PC001"  # credits_allocation_incomplete()'s SQLSTATE
 
 
 def _record_params(record: AllocationRecord) -> dict:
@@ -238,6 +268,58 @@ def _allocate_in_one_statement(cursor, record: AllocationRecord) -> tuple:
     record.pk, record.pool_remaining_after = record_id, _money(remaining)
     record._state.adding, record._state.db = False, cursor.db.alias
     return tuple(balance)
+
+
+# _ALLOCATE_ALONE is a prepared statement of each database connection (PREPARE once, then EXECUTE
+# with the values): PostgreSQL plans it once per connection instead of on every allocation, where
+# planning the statement cost about as much as running it. Its name carries a digest of its text,
+# so that a connection never runs a statement of another version by that name. The parameter types
+# are the record's columns'.
+_ALLOCATE_ALONE_NAME = f"credits_allocate_{hashlib.sha256(_ALLOCATE_ALONE.encode()).hexdigest()[:12]}"
+_ALLOCATE_ALONE_EXECUTE = f"EXECUTE {_ALLOCATE_ALONE_NAME}({', '.join(['%s'] * len(_RECORD_COLUMNS))})"
+_PREPARED_ON: "weakref.WeakSet" = weakref.WeakSet()  # the psycopg connections that have it
+_NOT_PREPARED, _ALREADY_PREPARED = "26000", "42P05"  # invalid_sql_statement_name, duplicate_prepared_statement
+
+
+def _allocate_alone_prepare(cursor) -> None:
+    types = ", ".join(AllocationRecord._meta.get_field(column).db_type(connection) for column in _RECORD_COLUMNS)
+    statement = _ALLOCATE_ALONE % {column: f"${n}" for n, column in enumerate(_RECORD_COLUMNS, 1)}
+    try:
+        cursor.execute(f"PREPARE {_ALLOCATE_ALONE_NAME} ({types}) AS {statement}")
+    except DatabaseError as error:
+        if getattr(error.__cause__, "sqlstate", None) != _ALREADY_PREPARED:
+            raise
+
+
+def _allocate_alone(record: AllocationRecord) -> bool:
+    """_ALLOCATE_ALONE, committed on its own: True with the record filled in, False when nothing
+    was committed (see _ALLOCATE_ALONE) and the allocation is to be done in a transaction."""
+    params = [getattr(record, column) for column in _RECORD_COLUMNS]
+    try:
+        with connection.cursor() as cursor:
+            if connection.connection not in _PREPARED_ON:
+                _allocate_alone_prepare(cursor)
+                _PREPARED_ON.add(connection.connection)
+            try:
+                cursor.execute(_ALLOCATE_ALONE_EXECUTE, params)
+            except DatabaseError as error:
+                if getattr(error.__cause__, "sqlstate", None) != _NOT_PREPARED:
+                    raise
+                # Gone from the session (DISCARD ALL): prepared again. Nothing ran.
+                _allocate_alone_prepare(cursor)
+                cursor.execute(_ALLOCATE_ALONE_EXECUTE, params)
+            row = cursor.fetchone()
+    except DatabaseError as error:
+        if getattr(error.__cause__, "sqlstate", None) == _INCOMPLETE or isinstance(error, IntegrityError):
+            return False
+        raise
+    if row is None:
+        return False
+    *balance, remaining, record_id, _ = row
+    _record_balance(record, balance)
+    record.pk, record.pool_remaining_after = record_id, _money(remaining)
+    record._state.adding, record._state.db = False, connection.alias
+    return True
 
 
 def _record_balance(record: AllocationRecord, balance) -> None:

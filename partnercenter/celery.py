@@ -1,5 +1,6 @@
 import os
-from functools import partial
+from collections.abc import Mapping
+from functools import cached_property, partial
 
 from celery import Celery
 from celery.contrib.django.task import DjangoTask
@@ -29,8 +30,31 @@ class Task(DjangoTask):
                        remedy="; the periodic sweep will catch up")
 
 
+class DjangoCelerySettings(Mapping):
+    """Django's CELERY_* settings as Celery's configuration, read from django.conf.settings once
+    (on Celery's first look, after Django has its settings), then kept: they do not change while a
+    process runs. Celery looks several settings up for each task it publishes, trying two names
+    for each, and every name Django's settings did not have raised AttributeError through the
+    lazy settings object: about 15 µs a setting, a fifth of publishing an evaluation."""
+
+    @cached_property
+    def _values(self) -> dict:
+        from django.conf import settings
+
+        return {name: getattr(settings, name) for name in dir(settings) if name.startswith("CELERY_")}
+
+    def __getitem__(self, key):
+        return self._values[key]
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
 app = Celery("partnercenter", task_cls=Task)
-app.config_from_object("django.conf:settings", namespace="CELERY")
+app.config_from_object(DjangoCelerySettings(), namespace="CELERY")
 app.autodiscover_tasks()
 
 # The beat schedule lives in code; each app adds its periodic jobs in partnercenter/schedule.py.

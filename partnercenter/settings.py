@@ -221,7 +221,8 @@ if REDIS_URL:
     # seconds, not minutes (callers treat a cache error as "not counted" and go on).
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's, keeping its Redis clients (core.cache).
+            "BACKEND": "core.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT_SECONDS, "socket_timeout": REDIS_TIMEOUT_SECONDS},
         }
@@ -354,6 +355,10 @@ if not REDIS_URL:
         "store_processed": False,
     }
 else:
+    if REDIS_URL.startswith("redis://"):
+        # kombu's Redis transport keeping one client per channel (core.broker.RedisTransport).
+        # rediss:// keeps kombu's own, which picks its SSL defaults from the scheme's name.
+        CELERY_BROKER_TRANSPORT = "core.broker:RedisTransport"
     # A web request publishes after its commit: when Redis is down or hangs, that publish must fail
     # within seconds (it is logged and the sweeps catch up), never hold the request. Connecting
     # gives up after 2 s, a command without an answer after 2 s (kombu waits forever by default).
