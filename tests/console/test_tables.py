@@ -44,7 +44,8 @@ ENGINE_HEADER = (
 
 @pytest.mark.parametrize("table_class", [CustomerTable, AllocationRecordTable, MessageTable])
 @pytest.mark.parametrize("query", ["", "sort=available", "sort=-used&page=3", "q=a%26b%3Cc%3E&sort=-name&per_page=50&band=90",
-                                   "sort=nonsense&x=1&x=2", "page=2&sort=uin"])
+                                   "sort=nonsense&x=1&x=2", "page=2&sort=uin", "a=1&sort=-name&b=%26+%C3%A9&page=4&c=",
+                                   "sort=uin&sort=name&z=&page=1", "page=7", "q=%E4%B8%AD&per_page=100"])
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
 def test_header_cells_are_what_the_template_wrote(table_class, query, language, rf):
     from django.template import engines
@@ -104,3 +105,29 @@ def test_pager_links_keep_a_prefixed_tables_page_field(rf):
     table.paginate(per_page=10, page=3)
     links = pager_links(table, request)
     assert 'href="?t-page=2&amp;q=x" rel="prev"' in links and 'href="?t-page=4&amp;q=x" rel="next"' in links
+
+
+def test_header_cells_of_computed_or_instance_attributes_are_never_kept(rf):
+    """A <th> attribute computed per table (a callable) or a table's own attrs are written for that
+    table, not taken from one written earlier (console.tables._th_attributes keeps declared ones)."""
+    import django_tables2 as tables
+    from django.template import engines
+
+    from console.tables import ConsoleTable, header_cells
+
+    class Computed(ConsoleTable):
+        name = tables.Column("Name", attrs={"th": {"data-caption": lambda table: table.caption}})
+        plain = tables.Column("Plain")
+
+        class Meta:
+            attrs = {"th": {"class": "declared"}}
+
+    request = rf.get("/list/?sort=name")
+    for caption, attrs in (("first", None), ("second", None), ("third", {"th": {"class": "mine"}})):
+        table = Computed([], attrs=attrs)
+        table.caption = caption
+        table.order_by = "name"
+        written = header_cells(table, request)
+        assert written == engines["django"].from_string(ENGINE_HEADER).render({"table": table}, request)
+        assert f'data-caption="{caption}"' in written
+    assert 'class="mine orderable"' in written and 'class="declared orderable"' not in written
