@@ -1,6 +1,7 @@
 """Filters of the console's lists: a filter set that selects nothing for an invalid value, and the
 fields every list reads the same way (a day, a UIN)."""
 
+import copy
 from datetime import date
 
 import django_filters
@@ -16,9 +17,33 @@ FIRST_DAY = date(2000, 1, 1)
 LAST_DAY = date(2099, 12, 31)
 
 
+class _FiltersCopiedOneLevel(dict):
+    """A filter set class's filters, which each filter set made from it copies: one level deep (a
+    copy of each filter, without the form field a filter builds for its filter set) rather than
+    django-filter's deepcopy, which walked every filter's arguments, choices and labels on every
+    request. What a filter set changes on its filters (parent, model, its field, its method's
+    binding) it sets on its own copy; a widget given as an argument is copied by the form field made from it."""
+
+    def __deepcopy__(self, memo):
+        copies = {}
+        for name, filter_ in self.items():
+            copied = copy.copy(filter_)
+            copied.__dict__.pop("_field", None)
+            if filter_.method is not None:
+                copied.method = filter_.method  # its FilterMethod bound to the copy, not to the declared filter
+            copies[name] = copied
+        return copies
+
+
 class StrictFilterSet(django_filters.FilterSet):
     """A filter value that is not valid selects nothing, and the form says why beside the field.
     (django-filter alone would drop just that filter and list more than was asked for.)"""
+
+    def __init__(self, *args, **kwargs):
+        cls = type(self)
+        if not isinstance(cls.__dict__.get("base_filters"), _FiltersCopiedOneLevel):
+            cls.base_filters = _FiltersCopiedOneLevel(cls.base_filters)
+        super().__init__(*args, **kwargs)
 
     def filter_queryset(self, queryset):
         if not self.form.is_valid():

@@ -131,3 +131,23 @@ def test_header_cells_of_computed_or_instance_attributes_are_never_kept(rf):
         assert written == engines["django"].from_string(ENGINE_HEADER).render({"table": table}, request)
         assert f'data-caption="{caption}"' in written
     assert 'class="mine orderable"' in written and 'class="declared orderable"' not in written
+
+
+@pytest.mark.django_db
+def test_each_filter_set_has_its_own_filters_bound_to_it(reseller):
+    """StrictFilterSet copies its class's filters one level deep: each filter set's filters (and a
+    method filter's binding) are its own, and the declared filters stay as declared."""
+    from customers.filters import CustomerFilter
+    from customers.selectors import customer_list
+
+    first = CustomerFilter({"q": "alpha"}, queryset=customer_list(reseller=reseller))
+    second = CustomerFilter({"q": "bravo", "band": "90"}, queryset=customer_list(reseller=reseller))
+    first.qs, second.qs  # noqa: B018 - builds each set's form and fields
+    for name, declared in CustomerFilter.base_filters.items():
+        mine, theirs = first.filters[name], second.filters[name]
+        assert mine is not theirs and mine is not declared
+        assert mine.parent is first and theirs.parent is second and not hasattr(declared, "parent")
+        assert mine.field is not theirs.field and "_field" not in declared.__dict__
+        if declared.method is not None:
+            assert mine.filter.f is mine and theirs.filter.f is theirs
+    assert first.form.cleaned_data["q"] == "alpha" and second.form.cleaned_data["q"] == "bravo"
