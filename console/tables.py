@@ -112,6 +112,11 @@ class CappedCountPaginator(Paginator):
         # A table whose sort narrows its query only to reach an index (a join, say) names the
         # unsorted rows to count instead (customers.tables.CustomerTable._order_by_balance).
         queryset = getattr(queryset, "count_source", queryset)
+        # A table may name rows as many as its own that an index counts alone (My Customers filtered
+        # on the balance only: the balances, customers.views.customer_list).
+        counted_instead = getattr(getattr(self.object_list, "table", None), "count_source", None)
+        if counted_instead is not None:
+            queryset = counted_instead
         # Without its ORDER BY: the first cap + 1 rows in any order are as many, and a sort the
         # index does not fully give (available, then id) would read and sort every row first.
         counted = queryset.order_by()[: self.cap + 1].count()

@@ -48,12 +48,29 @@ class CustomerFilter(StrictFilterSet):
             match |= Q(uin__range=(low, high))
         return queryset.filter(match)
 
-    def filter_status(self, queryset, name, value):
-        # The stored status; customers not normal come from the balance's partial index.
-        return queryset.filter(balance__status=value, balance__reseller=F("reseller"))
+    # The filters that read the customer's balance alone: the balance's lookup and the value's type.
+    BALANCE_LOOKUPS = {"status": ("status", str), "band": ("usage_band__gte", int), "runs_out": ("days_to_zero__lte", int)}
 
-    def filter_runs_out(self, queryset, name, value):
-        return queryset.filter(balance__days_to_zero__lte=int(value), balance__reseller=F("reseller"))
+    def _on_balance(self, queryset, name, value):
+        lookup, kind = self.BALANCE_LOOKUPS[name]
+        # The stored, indexed balance columns (status: its partial index; band and days to zero:
+        # (reseller, column, customer) indexes), the balance's reseller said to be the customer's.
+        return queryset.filter(**{f"balance__{lookup}": kind(value)}, balance__reseller=F("reseller"))
 
-    def filter_band(self, queryset, name, value):
-        return queryset.filter(balance__usage_band__gte=int(value), balance__reseller=F("reseller"))
+    filter_status = filter_band = filter_runs_out = _on_balance
+
+    def balance_conditions(self) -> dict | None:
+        """The filters set, as lookups on the customers' balances, when every filter set reads the
+        balance alone (no search): a balance has its customer's reseller (the composite foreign
+        key of migration customers 0010), so the reseller's balances matching them are exactly as
+        many as the customers listed, and one index counts them. None otherwise."""
+        if not self.is_bound or self.errors:
+            return None
+        data = self.form.cleaned_data
+        if (data.get("q") or "").strip():
+            return None
+        conditions = {}
+        for name, (lookup, kind) in self.BALANCE_LOOKUPS.items():
+            if data.get(name) not in (None, ""):
+                conditions[lookup] = kind(data[name])
+        return conditions or None

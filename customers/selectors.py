@@ -12,7 +12,17 @@ from django.shortcuts import get_object_or_404
 from console.tables import values_rows
 from core.prepared import PreparedQuery
 
-from .models import AccountStatus, Application, Customer, Invitation, Reseller, StatusEvent, days_until, deletion_at_of
+from .models import (
+    AccountStatus,
+    Application,
+    Customer,
+    CustomerBalance,
+    Invitation,
+    Reseller,
+    StatusEvent,
+    days_until,
+    deletion_at_of,
+)
 
 # The columns My Customers shows (and its export writes); the rest of the row stays in the table.
 CUSTOMER_LIST_FIELDS = (
@@ -65,6 +75,11 @@ def customer_rows(customers: QuerySet[Customer]) -> QuerySet:
     """`customers` (customer_list, filtered) giving CustomerRow values instead of model instances."""
     return values_rows(customers, CustomerRow, [f"balance__{_BALANCE_FIELDS[name]}" if name in _BALANCE_FIELDS else name
                                                 for name in CUSTOMER_LIST_FIELDS])
+
+
+def balances_matching(*, reseller: Reseller, conditions: dict) -> QuerySet[CustomerBalance]:
+    """The reseller's balances matching `conditions` (lookups on the balance: CustomerFilter's)."""
+    return CustomerBalance.objects.filter(reseller=reseller, **conditions)
 
 
 def _customer_with_balance(*, reseller_id: int, uin: int) -> QuerySet[Customer]:

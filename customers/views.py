@@ -31,8 +31,12 @@ def customer_list(request):
     reseller = request.reseller
     filterset = CustomerFilter(request.GET or None, queryset=selectors.customer_list(reseller=reseller))
     empty_text = _("No customers shown: correct the search or filters marked above.") if filterset.errors else None
-    table = configure_table(request, CustomerTable(filterset.qs, can_write=request.member.can_allocate, empty_text=empty_text),
-                            paginator_class=CappedCountPaginator)
+    table = CustomerTable(filterset.qs, can_write=request.member.can_allocate, empty_text=empty_text)
+    conditions = filterset.balance_conditions()
+    if conditions:
+        # Filtered on the balance alone: counted from the balance's index, without the join.
+        table.count_source = selectors.balances_matching(reseller=reseller, conditions=conditions)
+    table = configure_table(request, table, paginator_class=CappedCountPaginator)
     context = {
         "nav": "customers",
         "filter": filterset,

@@ -361,3 +361,29 @@ def test_the_page_reads_values_and_counts_the_customers_alone(owner_client, cust
     assert len(uins(html)) == 5
     listed = [q["sql"] for q in queries if "customers_customerbalance" in q["sql"]]
     assert len(listed) == 1 and "COUNT" not in listed[0]
+
+
+@pytest.mark.parametrize("query", ["band=75", "band=90&status=normal", "status=frozen", "runs_out=3650", "band=100&runs_out=0",
+                                   "band=75&q=a", "status=overdue&q=zzz", "band=oops"])
+def test_a_list_filtered_on_the_balance_alone_is_counted_from_the_balances(owner_client, reseller, customers, other_customer, query):
+    """Filtered on the balance only, the count reads the reseller's balances alone (its index), and
+    says as many as the list has; a search (or a wrong filter) keeps the customers' count."""
+    from django.http import QueryDict
+
+    from credits.services import burn_rates_refresh
+    from customers.filters import CustomerFilter
+    from customers.selectors import customer_list
+
+    burn_rates_refresh()
+    listed = CustomerFilter(QueryDict(query), queryset=customer_list(reseller=reseller)).qs.count()
+    with CaptureQueriesContext(connection) as queries:
+        html = body(owner_client.get(f"/customers/?{query}&per_page=10"))
+    counts = [q["sql"] for q in queries if q["sql"].startswith("SELECT COUNT(*)") and "customers_" in q["sql"]
+              and "notifications_message" not in q["sql"]]
+    assert len(uins(html)) == listed
+    if listed:
+        assert f"1–{listed} of {listed}" in html
+    balance_alone = "q=" not in query and "oops" not in query
+    assert len(counts) == (0 if "oops" in query else 1)
+    if counts:
+        assert ("customers_customer\"" not in counts[0]) == balance_alone, counts[0]
