@@ -69,8 +69,11 @@ class ConsoleTable(tables.Table):
     @page.setter
     def page(self, page):
         rows = getattr(page, "object_list", None)  # BoundRows over the queryset sliced to the page
-        if self.page_rows is not None and isinstance(getattr(rows, "data", None), QuerySet):
-            rows.data = type(self).page_rows(rows.data)
+        if isinstance(getattr(rows, "data", None), QuerySet):
+            if page.paginator.count == 0:
+                rows.data = []  # counted empty: nothing to read (the page's "if" and its rows asked twice)
+            elif self.page_rows is not None:
+                rows.data = type(self).page_rows(rows.data)
         self.__dict__["_page"] = page
 
     def __init_subclass__(cls, **kwargs):

@@ -77,3 +77,40 @@ def test_day_amount_rows_are_what_the_template_loop_wrote():
         '<td class="num">{{ amount|money }}</td></tr>{% endfor %}').render({"days": days})
     mine = engines["django"].from_string("{% load console %}{% day_amount_rows days %}").render({"days": days})
     assert mine == loop and "1,234,567.50" in mine
+
+
+# A field of a list's filter toolbar as the include templates/console/_filter_field.html wrote it.
+FILTER_FIELD_INCLUDE = (
+    "{# One field of a list's filter toolbar with its error beside it. The error paragraph is always there #}\n"
+    "{# (empty when the value is fine), so the list's htmx answer can refill it out of band. #}\n"
+    '<div class="toolbar-field{% if grow %} grow{% endif %}{% if field.errors %} has-error{% endif %}">\n'
+    '  <label for="{{ field.auto_id }}"{% if sr_only %} class="sr-only"{% endif %}>{{ label|default:field.label }}</label>\n'
+    "  {{ field }}\n"
+    '  {% include "console/_field_error.html" with oob=False %}\n'
+    "</div>\n"
+)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", ["", "date_from=oops&type=x&customer=12a", "date_from=2026-01-01&customer=100012345678"])
+@pytest.mark.parametrize("options", [{}, {"grow": True, "sr_only": True, "label": "Search <b>"}, {"sr_only": True}])
+def test_filter_field_is_what_the_include_wrote(query, options):
+    from django.http import QueryDict
+    from django.template import engines
+
+    from credits.filters import AllocationRecordFilter
+    from credits.models import AllocationRecord
+
+    filterset = AllocationRecordFilter(QueryDict(query), queryset=AllocationRecord.objects.none())
+    filterset.is_valid()
+    engine = engines["django"]
+    arguments = " ".join(f"{name}=given_{name}" for name in options)
+    context = {f"given_{name}": value for name, value in options.items()}
+    written = []
+    for field in filterset.form:
+        included = engine.from_string("{% with " + " ".join(f"{n}=given_{n}" for n in options) + " %}" + FILTER_FIELD_INCLUDE
+                                      + "{% endwith %}" if options else FILTER_FIELD_INCLUDE).render({"field": field, **context})
+        tag = engine.from_string("{% load console %}{% filter_field field " + arguments + " %}").render({"field": field, **context})
+        assert tag == included
+        written.append(tag)
+    assert any("has-error" in tag for tag in written) == ("oops" in query)
