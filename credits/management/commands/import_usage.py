@@ -16,10 +16,13 @@ recognised by their external id and counted as "already imported", never added t
 
 import csv
 import os
+import pickle
+import tempfile
 import time
 from collections import defaultdict
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 from django.utils.translation import gettext
 
 from core.errors import DomainError
@@ -30,6 +33,16 @@ from customers.models import Customer, Reseller
 REQUIRED = ("customer_uin", "amount", "incurred_at", "external_id")
 OPTIONAL = ("product", "description", "region", "pay_mode", "instance_id")
 BATCH_SIZE = 2000
+
+
+def _owners(uins: set[int]) -> dict[int, int]:
+    """{uin: reseller id} of the customers among `uins`. On PostgreSQL one array parameter: Django's
+    `uin__in` makes and binds a placeholder per UIN, a millisecond for every hundred."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT uin, reseller_id FROM customers_customer WHERE uin = ANY(%s)", [list(uins)])
+            return dict(cursor.fetchall())
+    return dict(Customer.objects.filter(uin__in=uins).values_list("uin", "reseller_id"))
 
 
 class Progress:
@@ -72,24 +85,45 @@ class Command(BaseCommand):
             if only is None:
                 raise CommandError(f"No reseller with UIN {reseller}.")
         self._resellers = {}  # read once per import, not once per batch
-        invalid = 0
-        for _, errors in self._batches(file, only, batch_size, gettext("checking "), against_imported=True):
-            for line, message in errors:
-                self.stderr.write(f"line {line}: {message}")
-            invalid += len(errors)
-        if invalid and not skip_invalid:
-            raise CommandError(f"{invalid} invalid row(s); nothing imported. Fix them or use --skip-invalid.")
-        created = replayed = 0
-        # The rows the check refused are left out again (and were reported); what the batches
-        # imported so far must not be mistaken for a conflict, so only the import itself judges
-        # external ids against what is recorded.
-        for good, _ in self._batches(file, only, batch_size, gettext("importing"), against_imported=False):
-            new, old, refused = self._ingest(good, skip_invalid=skip_invalid, imported=created)
-            created, replayed, invalid = created + new, replayed + old, invalid + refused
+        # The check pass keeps each batch's checked rows in a spool file, the import pass reads
+        # them back instead of parsing and checking the file again. An anonymous temporary file:
+        # the system removes it when it is closed, whatever ends the command.
+        with tempfile.TemporaryFile(prefix="import_usage-") as spool:
+            invalid = 0
+            for good, errors in self._batches(file, only, batch_size, gettext("checking ")):
+                for line, message in errors:
+                    self.stderr.write(f"line {line}: {message}")
+                invalid += len(errors)
+                if good:
+                    pickle.dump(good, spool, pickle.HIGHEST_PROTOCOL)
+            if invalid and not skip_invalid:
+                raise CommandError(f"{invalid} invalid row(s); nothing imported. Fix them or use --skip-invalid.")
+            created = replayed = 0
+            # The rows the check refused were reported and are not in the spool; what the batches
+            # imported so far must not be mistaken for a conflict, so only the import itself judges
+            # external ids against what is recorded from here on.
+            for good in self._spooled(spool):
+                new, old, refused = self._ingest(good, skip_invalid=skip_invalid, imported=created)
+                created, replayed, invalid = created + new, replayed + old, invalid + refused
         summary = f"Imported {created} usage charge(s); {replayed} already imported"
         if invalid:
             summary += f"; skipped {invalid} invalid row(s)"
         self.stdout.write(self.style.SUCCESS(summary + "."))
+
+    def _spooled(self, spool):
+        """The check pass's batches back from the spool: [(line, reseller_id, fields)]."""
+        progress = Progress(self.stdout, spool.tell(), gettext("importing"))
+        spool.seek(0)
+        rows = 0
+        while True:
+            try:
+                good = pickle.load(spool)
+            except EOFError:
+                break
+            rows += len(good)
+            yield good
+            progress.update(spool.tell(), rows)
+        progress.update(spool.tell(), rows, final=True)
 
     def _ingest(self, good: list, *, skip_invalid: bool, imported: int) -> tuple[int, int, int]:
         """One batch, all or nothing per reseller: (created, already imported, refused rows). A row
@@ -134,7 +168,7 @@ class Command(BaseCommand):
                 return line
         return rows[0][0]
 
-    def _batches(self, file: str, only, batch_size: int, label: str, *, against_imported: bool):
+    def _batches(self, file: str, only, batch_size: int, label: str):
         """Read the file a batch at a time: yield ([(line, reseller_id, fields)], [(line, error)])."""
         try:
             with open(file, newline="", encoding="utf-8-sig") as handle:
@@ -154,7 +188,7 @@ class Command(BaseCommand):
                     if not chunk:
                         break
                     rows += len(chunk)
-                    yield self._check(chunk, columns, only, against_imported=against_imported)
+                    yield self._check(chunk, columns, only)
                     progress.update(handle.buffer.tell(), rows)
                 progress.update(handle.buffer.tell(), rows, final=True)
         except OSError as exc:
@@ -184,9 +218,9 @@ class Command(BaseCommand):
 
     # Not check(): that name is BaseCommand's system-check method, which `manage.py` calls first.
     @staticmethod
-    def _check(chunk: list, columns: list[str], only, *, against_imported: bool) -> tuple[list, list]:
+    def _check(chunk: list, columns: list[str], only) -> tuple[list, list]:
         """One batch's rows checked without writing: fields, owner, external ids within the batch and
-        (`against_imported`) against what was imported before."""
+        against what was imported before."""
         parsed, errors = [], []
         for line, row in chunk:
             if len(row) != len(columns):
@@ -198,10 +232,7 @@ class Command(BaseCommand):
                 errors.append((line, error.message))
                 continue
             parsed.append((line, fields))
-        owners = dict(
-            Customer.objects.filter(uin__in={fields["customer_uin"] for _, fields in parsed})
-            .values_list("uin", "reseller_id")
-        )
+        owners = _owners({fields["customer_uin"] for _, fields in parsed})
         seen: dict[tuple[int, str], tuple[int, int, object]] = {}
         good = []
         for line, fields in parsed:
@@ -217,9 +248,6 @@ class Command(BaseCommand):
                 continue
             seen[key] = (line, fields["customer_uin"], fields["amount"])
             good.append((line, reseller_id, fields))
-        if not against_imported:
-            errors.sort()
-            return good, errors
         existing = {}
         for reseller_id in {r for _, r, _ in good}:
             ids = [f["external_id"] for _, r, f in good if r == reseller_id]
