@@ -709,11 +709,17 @@ _CUSTOMERS_LOCK = """
 SELECT c.id, c.uin FROM customers_customer c JOIN customers_customerbalance b ON b.customer_id = c.id
 WHERE c.reseller_id = %s AND c.uin = ANY(%s) ORDER BY c.id FOR UPDATE OF b
 """
-# What was recorded under the batch's external ids that were not inserted, from the key table (it
-# also knows the charges of archived months).
+# What was recorded under these external ids, from the key table (it also knows the charges of
+# archived months). Each id is looked up by the primary key (a LATERAL subquery with LIMIT, as in
+# _BATCH_APPLY_PG): written as `k.external_id = ANY(…)`, the planner, whenever the key table's
+# statistics lag behind its growth (as during a large import), reads every key the reseller ever
+# recorded and filters them, 180 ms for 2,000 ids against 400,000 keys where the lookups take 20 ms,
+# and more with every charge recorded.
 _KEYS_RECORDED = """
-SELECT k.external_id, c.uin, k.amount FROM credits_usagechargekey k JOIN customers_customer c ON c.id = k.customer_id
-WHERE k.reseller_id = %s AND k.external_id = ANY(%s)
+SELECT e.external_id, c.uin, k.amount FROM unnest(%s::text[]) AS e(external_id)
+JOIN LATERAL (SELECT k.customer_id, k.amount FROM credits_usagechargekey k
+              WHERE k.reseller_id = %s AND k.external_id = e.external_id LIMIT 1) k ON true
+JOIN customers_customer c ON c.id = k.customer_id
 """
 def _customers_lock(cursor, reseller: Reseller, uins: list[int]) -> dict[int, int]:
     """{uin: customer id} of the reseller's customers among `uins`, locked in ascending id."""
@@ -862,7 +868,7 @@ def usage_charges_recorded(reseller_id: int, external_ids: list[str]) -> dict[st
     charges of archived months)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(_KEYS_RECORDED, [reseller_id, external_ids])
+            cursor.execute(_KEYS_RECORDED, [external_ids, reseller_id])
             return {external_id: (uin, _money(amount)) for external_id, uin, amount in cursor.fetchall()}
     recorded = {}
     for start in range(0, len(external_ids), 500):

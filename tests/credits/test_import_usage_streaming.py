@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from credits.models import UsageCharge
+from credits.services import usage_charge_check
 from customers.models import Customer, CustomerBalance
 from tests.conftest import _postgres_url
 from tests.factories import CustomerFactory, ResellerFactory
@@ -153,3 +154,98 @@ def test_a_batch_size_out_of_range_is_refused(tmp_path, db, size):
 
     with pytest.raises(CommandError, match="--batch-size must be from 1 to 10000"):
         call_command("import_usage", write(tmp_path, ""), "--batch-size", size)
+
+
+@pytest.mark.postgres
+def test_the_spool_file_is_gone_after_success_and_after_failure(manage_py, tmp_path, customers, monkeypatch):
+    # The checked rows wait in a temporary file between the passes: nothing of it may stay behind,
+    # whether the import went in, the check refused a row or the import stopped at a conflict.
+    spool = tmp_path / "tmp"
+    spool.mkdir()
+    monkeypatch.setenv("TMPDIR", str(spool))
+    result = manage_py("import_usage", write(tmp_path, rows(customers, 700)), "--batch-size", "100")
+    assert result.returncode == 0, result.stderr
+    assert list(spool.iterdir()) == []
+
+    bad = rows(customers, 300, "b") + f"{customers[0].uin},-1.00,2026-11-25T10:00:00Z,b-bad,,\n"
+    result = manage_py("import_usage", write(tmp_path, bad, "bad.csv"), "--batch-size", "100")
+    assert result.returncode == 1 and "1 invalid row(s); nothing imported" in result.stderr
+    assert list(spool.iterdir()) == [] and not UsageCharge.objects.filter(external_id__startswith="b-").exists()
+
+    again = rows(customers, 12, "c") + f"{customers[1].uin},9.99,2026-11-25T10:00:00Z,c-3,,\n"
+    result = manage_py("import_usage", write(tmp_path, again, "again.csv"), "--batch-size", "5")
+    assert result.returncode == 1 and "line 14: The external id 'c-3' was already used" in result.stderr
+    assert list(spool.iterdir()) == []
+    assert UsageCharge.objects.filter(external_id__startswith="c-").count() == 10
+
+
+def test_the_import_reads_the_spool_not_the_file_again(tmp_path, db, monkeypatch):
+    """Each row is parsed and checked once (the check pass); the import pass imports what the check
+    pass kept, and the spool is closed (an anonymous file: closing it removes it) when it is done."""
+    import tempfile
+
+    from credits.management.commands import import_usage
+
+    reseller = ResellerFactory()
+    a, b = (CustomerFactory(reseller=reseller, credit=Decimal("100.00")) for _ in range(2))
+    body = "".join(f"{x.uin},0.25,2026-11-25T10:00:00Z,r-{n}-{x.uin},CVM,hours\n" for n in range(12) for x in (a, b))
+    checked, spools, make_spool = [], [], tempfile.TemporaryFile
+
+    def counting_check(**fields):
+        checked.append(fields["external_id"])
+        return usage_charge_check(**fields)
+
+    def recording_spool(*args, **kwargs):
+        spools.append(make_spool(*args, **kwargs))
+        return spools[-1]
+
+    monkeypatch.setattr(import_usage, "usage_charge_check", counting_check)
+    monkeypatch.setattr(import_usage.tempfile, "TemporaryFile", recording_spool)
+    out = StringIO()
+    call_command("import_usage", write(tmp_path, body), "--batch-size", "5", stdout=out)
+    assert "Imported 24 usage charge(s); 0 already imported." in out.getvalue()
+    assert len(checked) == 24 and len(set(checked)) == 24
+    assert len(spools) == 1 and spools[0].closed
+    assert Customer.objects.get(pk=a.pk).used == Customer.objects.get(pk=b.pk).used == Decimal("3.00")
+
+    # A refused row: nothing imported, and the spool closed all the same.
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="1 invalid row"):
+        call_command("import_usage", write(tmp_path, body.replace("r-", "q-") + f"{a.uin},x,2026-11-25T10:00:00Z,q-x,,\n"),
+                     stdout=StringIO(), stderr=StringIO())
+    assert len(spools) == 2 and spools[1].closed
+    assert not UsageCharge.objects.filter(external_id__startswith="q-").exists()
+
+
+def test_skip_invalid_reports_and_counts_a_row_already_imported_differently_once(tmp_path, db):
+    reseller = ResellerFactory()
+    a = CustomerFactory(reseller=reseller, credit=Decimal("100.00"))
+    call_command("import_usage", write(tmp_path, f"{a.uin},1.00,2026-11-25T10:00:00Z,d-1,,\n"), stdout=StringIO())
+    body = f"{a.uin},2.00,2026-11-25T10:00:00Z,d-1,,\n{a.uin},3.00,2026-11-25T10:00:00Z,d-2,,\n"
+    out, err = StringIO(), StringIO()
+    call_command("import_usage", write(tmp_path, body), "--skip-invalid", stdout=out, stderr=err)
+    assert err.getvalue() == "line 2: external id 'd-1' was already imported for a different charge.\n"
+    assert "Imported 1 usage charge(s); 0 already imported; skipped 1 invalid row(s)." in out.getvalue()
+    assert Customer.objects.get(pk=a.pk).used == Decimal("4.00")
+
+
+def test_the_commands_messages_are_translated(tmp_path, db):
+    from django.core.management import CommandError
+    from django.utils import translation
+
+    reseller = ResellerFactory()
+    a = CustomerFactory(reseller=reseller, credit=Decimal("100.00"))
+    with translation.override("zh-hans"):
+        out = StringIO()
+        call_command("import_usage", write(tmp_path, f"{a.uin},1.00,2026-11-25T10:00:00Z,z-1,,\n"), stdout=out)
+        assert "已导入 1 笔用量费用；0 笔此前已导入。" in out.getvalue()
+        empty = tmp_path / "empty.csv"
+        empty.write_text("")
+        with pytest.raises(CommandError, match="文件为空"):
+            call_command("import_usage", str(empty))
+        err = StringIO()
+        with pytest.raises(CommandError, match="1 行无效"):
+            call_command("import_usage", write(tmp_path, f"{a.uin},2.00,2026-11-25T10:00:00Z,z-1,CVM,\n"),
+                         stdout=StringIO(), stderr=err)
+        assert err.getvalue().startswith("第 2 行：外部 ID 'z-1' 已导入为另一笔费用。")

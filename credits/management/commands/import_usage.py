@@ -4,11 +4,13 @@ Columns (header row required): customer_uin, amount, incurred_at (ISO 8601 with 
 2000-01-01T00:00:00Z to one day ahead of now), external_id, and optionally product, description,
 region (empty when absent), pay_mode (prePay or postPay; postPay when absent) and instance_id.
 
-The file is read twice, a batch of rows at a time, so memory stays the same whatever its size:
+The file is read once, a batch of rows at a time, so memory stays the same whatever its size:
 first every row is checked (fields, the customer's reseller, an external id used before or twice in
 a batch for a different charge) and each bad row is reported by its line number; if there is one,
-nothing is imported unless --skip-invalid. Then the rows go in by batches (--batch-size), each
-batch all or nothing in its own transaction (credits.services.usage_charges_ingest). A conflict
+nothing is imported unless --skip-invalid. The rows the check passed wait in a temporary spool file
+(a batch at a time, removed by the system when the command ends, however it ends). Then they go in
+from the spool by batches (--batch-size), each batch all or nothing in its own transaction
+(credits.services.usage_charges_ingest). A conflict
 only the import itself can find (an external id used again further down the file for a different
 charge, or by a concurrent writer) stops the import at that batch, naming the line: the batches
 before it stay imported. Re-running the file is always safe: charges already imported are
@@ -16,10 +18,13 @@ recognised by their external id and counted as "already imported", never added t
 
 import csv
 import os
+import pickle
+import tempfile
 import time
 from collections import defaultdict
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 from django.utils.translation import gettext
 
 from core.errors import DomainError
@@ -30,6 +35,20 @@ from customers.models import Customer, Reseller
 REQUIRED = ("customer_uin", "amount", "incurred_at", "external_id")
 OPTIONAL = ("product", "description", "region", "pay_mode", "instance_id")
 BATCH_SIZE = 2000
+
+
+def _at_line(line: int, problem: str) -> str:
+    return gettext("line %(line)d: %(problem)s") % {"line": line, "problem": problem}
+
+
+def _owners(uins: set[int]) -> dict[int, int]:
+    """{uin: reseller id} of the customers among `uins`. On PostgreSQL one array parameter: Django's
+    `uin__in` makes and binds a placeholder per UIN, a millisecond for every hundred."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT uin, reseller_id FROM customers_customer WHERE uin = ANY(%s)", [list(uins)])
+            return dict(cursor.fetchall())
+    return dict(Customer.objects.filter(uin__in=uins).values_list("uin", "reseller_id"))
 
 
 class Progress:
@@ -70,26 +89,53 @@ class Command(BaseCommand):
         if reseller is not None:
             only = Reseller.objects.filter(uin=reseller).first()
             if only is None:
-                raise CommandError(f"No reseller with UIN {reseller}.")
+                raise CommandError(gettext("No reseller with UIN %(uin)s.") % {"uin": reseller})
         self._resellers = {}  # read once per import, not once per batch
-        invalid = 0
-        for _, errors in self._batches(file, only, batch_size, gettext("checking "), against_imported=True):
-            for line, message in errors:
-                self.stderr.write(f"line {line}: {message}")
-            invalid += len(errors)
-        if invalid and not skip_invalid:
-            raise CommandError(f"{invalid} invalid row(s); nothing imported. Fix them or use --skip-invalid.")
-        created = replayed = 0
-        # The rows the check refused are left out again (and were reported); what the batches
-        # imported so far must not be mistaken for a conflict, so only the import itself judges
-        # external ids against what is recorded.
-        for good, _ in self._batches(file, only, batch_size, gettext("importing"), against_imported=False):
-            new, old, refused = self._ingest(good, skip_invalid=skip_invalid, imported=created)
-            created, replayed, invalid = created + new, replayed + old, invalid + refused
-        summary = f"Imported {created} usage charge(s); {replayed} already imported"
+        # The check pass keeps each batch's checked rows in a spool file, the import pass reads
+        # them back instead of parsing and checking the file again. An anonymous temporary file:
+        # the system removes it when it is closed, whatever ends the command.
+        with tempfile.TemporaryFile(prefix="import_usage-") as spool:
+            invalid = 0
+            for good, errors in self._batches(file, only, batch_size, gettext("checking ")):
+                for line, message in errors:
+                    self.stderr.write(_at_line(line, message))
+                invalid += len(errors)
+                if good:
+                    pickle.dump(good, spool, pickle.HIGHEST_PROTOCOL)
+            if invalid and not skip_invalid:
+                raise CommandError(
+                    gettext("%(count)d invalid row(s); nothing imported. Fix them or use --skip-invalid.")
+                    % {"count": invalid}
+                )
+            created = replayed = 0
+            # The rows the check refused were reported and are not in the spool; what the batches
+            # imported so far must not be mistaken for a conflict, so only the import itself judges
+            # external ids against what is recorded from here on.
+            for good in self._spooled(spool):
+                new, old, refused = self._ingest(good, skip_invalid=skip_invalid, imported=created)
+                created, replayed, invalid = created + new, replayed + old, invalid + refused
+        counts = {"created": created, "replayed": replayed, "invalid": invalid}
         if invalid:
-            summary += f"; skipped {invalid} invalid row(s)"
-        self.stdout.write(self.style.SUCCESS(summary + "."))
+            summary = gettext("Imported %(created)d usage charge(s); %(replayed)d already imported; skipped "
+                              "%(invalid)d invalid row(s).") % counts
+        else:
+            summary = gettext("Imported %(created)d usage charge(s); %(replayed)d already imported.") % counts
+        self.stdout.write(self.style.SUCCESS(summary))
+
+    def _spooled(self, spool):
+        """The check pass's batches back from the spool: [(line, reseller_id, fields)]."""
+        progress = Progress(self.stdout, spool.tell(), gettext("importing"))
+        spool.seek(0)
+        rows = 0
+        while True:
+            try:
+                good = pickle.load(spool)
+            except EOFError:
+                break
+            rows += len(good)
+            yield good
+            progress.update(spool.tell(), rows)
+        progress.update(spool.tell(), rows, final=True)
 
     def _ingest(self, good: list, *, skip_invalid: bool, imported: int) -> tuple[int, int, int]:
         """One batch, all or nothing per reseller: (created, already imported, refused rows). A row
@@ -116,7 +162,7 @@ class Command(BaseCommand):
                             ) % {"line": line, "problem": error.message, "first": rows[0][0],
                                  "count": imported + created}
                         ) from error
-                    self.stderr.write(f"line {line}: {error.message}")
+                    self.stderr.write(_at_line(line, error.message))
                     rows = [(n, fields) for n, fields in rows if n != line]
                     refused += 1
                     continue
@@ -134,7 +180,7 @@ class Command(BaseCommand):
                 return line
         return rows[0][0]
 
-    def _batches(self, file: str, only, batch_size: int, label: str, *, against_imported: bool):
+    def _batches(self, file: str, only, batch_size: int, label: str):
         """Read the file a batch at a time: yield ([(line, reseller_id, fields)], [(line, error)])."""
         try:
             with open(file, newline="", encoding="utf-8-sig") as handle:
@@ -154,11 +200,13 @@ class Command(BaseCommand):
                     if not chunk:
                         break
                     rows += len(chunk)
-                    yield self._check(chunk, columns, only, against_imported=against_imported)
+                    yield self._check(chunk, columns, only)
                     progress.update(handle.buffer.tell(), rows)
                 progress.update(handle.buffer.tell(), rows, final=True)
         except OSError as exc:
-            raise CommandError(f"Cannot read {file}: {exc.strerror or exc}") from exc
+            raise CommandError(
+                gettext("Cannot read %(file)s: %(reason)s") % {"file": file, "reason": exc.strerror or exc}
+            ) from exc
         except UnicodeDecodeError as exc:
             raise CommandError(
                 gettext("Cannot read %(file)s: it is not UTF-8 text (%(reason)s).") % {"file": file, "reason": exc.reason}
@@ -172,25 +220,26 @@ class Command(BaseCommand):
     def _header(reader) -> list[str]:
         header = next(reader, None)
         if header is None:
-            raise CommandError("The file is empty: it needs a header row.")
+            raise CommandError(gettext("The file is empty: it needs a header row."))
         columns = [h.strip().lower() for h in header]
         missing = [c for c in REQUIRED if c not in columns]
         if missing:
-            raise CommandError(f"line 1: the header lacks column(s) {', '.join(missing)}.")
+            raise CommandError(gettext("line 1: the header lacks column(s) %(columns)s.") % {"columns": ", ".join(missing)})
         unknown = [c for c in columns if c not in REQUIRED + OPTIONAL]
         if unknown:
-            raise CommandError(f"line 1: unknown column(s) {', '.join(unknown)}.")
+            raise CommandError(gettext("line 1: unknown column(s) %(columns)s.") % {"columns": ", ".join(unknown)})
         return columns
 
     # Not check(): that name is BaseCommand's system-check method, which `manage.py` calls first.
     @staticmethod
-    def _check(chunk: list, columns: list[str], only, *, against_imported: bool) -> tuple[list, list]:
+    def _check(chunk: list, columns: list[str], only) -> tuple[list, list]:
         """One batch's rows checked without writing: fields, owner, external ids within the batch and
-        (`against_imported`) against what was imported before."""
+        against what was imported before."""
         parsed, errors = [], []
         for line, row in chunk:
             if len(row) != len(columns):
-                errors.append((line, f"expected {len(columns)} fields, found {len(row)}."))
+                errors.append((line, gettext("expected %(expected)d fields, found %(found)d.")
+                               % {"expected": len(columns), "found": len(row)}))
                 continue
             try:
                 fields = usage_charge_check(source=UsageCharge.Source.IMPORT, **dict(zip(columns, row)))
@@ -198,28 +247,24 @@ class Command(BaseCommand):
                 errors.append((line, error.message))
                 continue
             parsed.append((line, fields))
-        owners = dict(
-            Customer.objects.filter(uin__in={fields["customer_uin"] for _, fields in parsed})
-            .values_list("uin", "reseller_id")
-        )
+        owners = _owners({fields["customer_uin"] for _, fields in parsed})
         seen: dict[tuple[int, str], tuple[int, int, object]] = {}
         good = []
         for line, fields in parsed:
             reseller_id = owners.get(fields["customer_uin"])
             if reseller_id is None or (only is not None and reseller_id != only.pk):
-                errors.append((line, f"customer {fields['customer_uin']} does not exist or is not bound to this reseller."))
+                errors.append((line, gettext("customer %(uin)s does not exist or is not bound to this reseller.")
+                               % {"uin": fields["customer_uin"]}))
                 continue
             key = (reseller_id, fields["external_id"])
             twin = seen.get(key)
             if twin is not None:
                 if (twin[1], twin[2]) != (fields["customer_uin"], fields["amount"]):
-                    errors.append((line, f"external id {fields['external_id']!r} is also on line {twin[0]} for a different charge."))
+                    errors.append((line, gettext("external id %(external_id)s is also on line %(line)d for a different charge.")
+                                   % {"external_id": repr(fields["external_id"]), "line": twin[0]}))
                 continue
             seen[key] = (line, fields["customer_uin"], fields["amount"])
             good.append((line, reseller_id, fields))
-        if not against_imported:
-            errors.sort()
-            return good, errors
         existing = {}
         for reseller_id in {r for _, r, _ in good}:
             ids = [f["external_id"] for _, r, f in good if r == reseller_id]
@@ -229,7 +274,8 @@ class Command(BaseCommand):
         for line, reseller_id, fields in good:
             before = existing.get((reseller_id, fields["external_id"]))
             if before is not None and before != (fields["customer_uin"], fields["amount"]):
-                errors.append((line, f"external id {fields['external_id']!r} was already imported for a different charge."))
+                errors.append((line, gettext("external id %(external_id)s was already imported for a different charge.")
+                               % {"external_id": repr(fields["external_id"])}))
                 continue
             checked.append((line, reseller_id, fields))
         errors.sort()
