@@ -55,10 +55,6 @@ class ConsoleTable(tables.Table):
 
     page_rows = None
 
-    def page_records(self):
-        """The records of the page shown, which a table with `renders_rows` writes (table_rows)."""
-        return [row.record for row in self.paginated_rows]
-
     @property
     def page(self):
         try:
@@ -159,7 +155,7 @@ def header_cells(table, request) -> str:
     written in Python because thirteen columns of attributes, conditions and query strings cost the
     list pages about as much as their rows."""
     order_field, page_field = table.prefixed_order_by_field, table.prefixed_page_field
-    sort_link = _sort_link_writer(request.GET, order_field, page_field)
+    sort_link = _query_link_writer(request.GET, order_field, drop=page_field)
     cells = []
     for column in table.columns:
         ordered = column.is_ordered
@@ -182,15 +178,7 @@ def pager_links(table, request) -> str:
     paginator, page = table.paginator, table.page
     if paginator.num_pages <= 1:
         return ""
-    field = table.prefixed_page_field
-    query = dict(request.GET)
-
-    def href(number) -> str:
-        params = dict(query)
-        if field not in ("", None):
-            params[field] = number
-        return escape("?" + urlencode_query(params, doseq=True))
-
+    href = _query_link_writer(request.GET, table.prefixed_page_field)
     if page.has_previous():
         label = escape(gettext("Previous page"))
         previous = f'<a href="{href(page.previous_page_number())}" rel="prev" aria-label="{label}">‹</a>'
@@ -235,25 +223,26 @@ def _th_attributes(table, column, ordered: bool, descending: bool) -> str:
     return html
 
 
-def _sort_link_writer(get, order_field, page_field):
-    """A function of a column's next sort giving its header's link, escaped: the query string with
-    that sort and without the page, as querystring_replace writes it (django.utils.http.urlencode
-    of the query with the sort set, then the page dropped). The links differ only in the sort, so
-    the rest of the query string is encoded once, on each side of the sort's place: where the query
-    has it already, else at the end."""
+def _query_link_writer(get, field, drop=None):
+    """A function of a value giving the link to this list with `field` set to it and `drop` left
+    out, escaped, as querystring_replace writes it (django.utils.http.urlencode of the query with
+    the field set, then `drop` dropped): a sort header's link (the sort set, the page dropped) or a
+    pager's (the page set). The links differ only in that value, so the rest of the query string is
+    encoded once, on each side of the field's place: where the query has it already, else at the
+    end. With no field (a table without sorting or paging names) every link is the query's own."""
     params = dict(get)
-    params.pop(page_field, None)
-    if order_field in ("", None):
+    params.pop(drop, None)
+    if field in ("", None):
         fixed = escape("?" + urlencode_query(params, doseq=True))
-        return lambda sort: fixed
+        return lambda value: fixed
     keys = list(params)
-    at = keys.index(order_field) if order_field in params else len(keys)
+    at = keys.index(field) if field in params else len(keys)
     before = urlencode_query({key: params[key] for key in keys[:at]}, doseq=True)
     after = urlencode_query({key: params[key] for key in keys[at + 1:]}, doseq=True)
-    name = quote_plus(str(order_field))
+    name = quote_plus(str(field))
 
-    def link(sort) -> str:
-        return escape("?" + "&".join(part for part in (before, f"{name}={quote_plus(str(sort))}", after) if part))
+    def link(value) -> str:
+        return escape("?" + "&".join(part for part in (before, f"{name}={quote_plus(str(value))}", after) if part))
 
     return link
 

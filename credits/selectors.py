@@ -407,14 +407,11 @@ def usage_band_counts(*, reseller: Reseller) -> list[tuple[str, int]]:
     return bands
 
 
-def top_spenders(*, reseller: Reseller, today, limit: int = TOP_SPENDERS) -> list[tuple[Customer, Decimal]]:
-    """The `limit` customers that spent most over the burn-rate window (the last 7 days), with what
+def top_spenders(*, reseller: Reseller, today) -> list[tuple[Customer, Decimal]]:
+    """The TOP_SPENDERS customers that spent most over the burn-rate window (the last 7 days), with what
     they spent there: the highest burn rates (balance_reseller_burn_rate), then their 7 days of
     rollups (a few rows each)."""
-    if limit == TOP_SPENDERS:
-        balances = _TOP_BURN_RATES.all(reseller_id=reseller.pk)
-    else:
-        balances = list(_top_burn_rates(reseller.pk, limit))
+    balances = _TOP_BURN_RATES.all(reseller_id=reseller.pk)
     first = today - timedelta(days=6)
     spent = dict(UsageDaily.objects.filter(customer_id__in=[b.customer_id for b in balances], day__gte=first,
                                            day__lte=today).values("customer_id").annotate(s=Sum("amount"))
@@ -422,12 +419,9 @@ def top_spenders(*, reseller: Reseller, today, limit: int = TOP_SPENDERS) -> lis
     return [(b.customer, Decimal(spent.get(b.customer_id, ZERO)).quantize(Decimal("0.01"))) for b in balances]
 
 
-def _top_burn_rates(reseller_id: int, limit: int):
-    return (CustomerBalance.objects.filter(reseller_id=reseller_id, burn_rate__gt=0)
-            .select_related("customer").order_by("-burn_rate", "customer_id")[:limit])
-
-
-_TOP_BURN_RATES = PreparedQuery(lambda reseller_id: _top_burn_rates(reseller_id, TOP_SPENDERS), reseller_id=-1)
+_TOP_BURN_RATES = PreparedQuery(
+    lambda reseller_id: CustomerBalance.objects.filter(reseller_id=reseller_id, burn_rate__gt=0)
+    .select_related("customer").order_by("-burn_rate", "customer_id")[:TOP_SPENDERS], reseller_id=-1)
 RUNNING_OUT = 10
 
 

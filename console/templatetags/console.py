@@ -90,7 +90,7 @@ def table_rows(table) -> str:
     """`{% table_rows table as rows %}`: every row of the table's page, written by the table (a table
     with `renders_rows`, console.tables); empty when the page has none. One tag rather than a
     template loop over the rows: the loop and a tag per row cost more than the rows themselves."""
-    return mark_safe("".join(table.render_row(record) for record in table.page_records()))
+    return mark_safe("".join(table.render_row(row.record) for row in table.paginated_rows))
 
 
 @register.simple_tag(takes_context=True)
