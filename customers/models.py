@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Floor
 from django.utils import timezone
+from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
 from core.rules import FULL, THRESHOLDS
@@ -28,13 +29,29 @@ def usage_band_expression() -> Case:
     return Case(*whens, default=Value(0), output_field=models.SmallIntegerField())
 
 
+@deconstructible(path="customers.models.Quotient")
+class Quotient(models.Func):
+    """dividend / divisor, the same SQL as F(...) / F(...) on PostgreSQL. On SQLite (make run), whose
+    NUMERIC columns keep whole amounts as integers, the dividend is cast to REAL first: SQLite
+    divides two integers as integers (used 500 / credit 1000 is 0 there, not 0.5)."""
+
+    arg_joiner = " / "
+    template = "(%(expressions)s)"
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        dividend, divisor = self.get_source_expressions()
+        dividend_sql, dividend_params = compiler.compile(dividend)
+        divisor_sql, divisor_params = compiler.compile(divisor)
+        return f"(CAST({dividend_sql} AS REAL) / {divisor_sql})", (*dividend_params, *divisor_params)
+
+
 def used_ratio_expression() -> Case:
     """used / credit, the order of core.rules.used_percent, for sorting My Customers by Used %:
     stored and indexed. Credit 0 with usage ("over 100%") is NULL, which PostgreSQL sorts above
     every ratio in both directions (NULLS LAST ascending, NULLS FIRST descending, as its index
     does); credit 0 with nothing used shows no percentage and sorts as 0."""
     return Case(
-        When(credit__gt=0, then=F("used") / F("credit")),
+        When(credit__gt=0, then=Quotient(F("used"), F("credit"))),
         When(used__gt=0, then=Value(None)),
         default=Value(Decimal("0")),
         output_field=models.DecimalField(max_digits=24, decimal_places=6),

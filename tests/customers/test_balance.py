@@ -133,3 +133,39 @@ def test_a_balance_with_another_resellers_copy_is_refused():
         CustomerBalance.objects.filter(pk=customer.pk).update(reseller=other)
         connection.check_constraints()
     assert CustomerBalance.objects.get(pk=customer.pk).reseller_id == customer.reseller_id
+
+
+@pytest.mark.parametrize(("credit", "used", "ratio"), [
+    ("1000.00", "500.00", Decimal("0.5")),
+    ("3.00", "1.00", Decimal("0.333333")),
+    ("200.00", "185.50", Decimal("0.9275")),
+    ("0.00", "0.00", Decimal("0")),
+])
+def test_used_ratio_is_used_over_credit_with_whole_amounts_too(credit, used, ratio):
+    """SQLite (make run) keeps whole amounts as integers and divided them as integers: 500 / 1000
+    was stored as 0, and Used % sorted half-used customers among the unused."""
+    customer = CustomerFactory(credit=Decimal(credit), used=Decimal(used))
+    stored = CustomerBalance.objects.get(pk=customer.pk).used_ratio
+    assert Decimal(stored).quantize(Decimal("0.000001")) == ratio
+
+
+def test_credit_zero_with_usage_has_no_used_ratio():
+    customer = CustomerFactory(credit=Decimal("0.00"), used=Decimal("5.00"))
+    assert CustomerBalance.objects.get(pk=customer.pk).used_ratio is None
+
+
+@pytest.mark.postgres
+def test_used_ratio_sql_is_unchanged_on_postgresql():
+    """Migration 0021 changes only the migration state on PostgreSQL: Quotient writes there exactly
+    the SQL of the F("used") / F("credit") it replaced, so the stored column needs no rewrite."""
+    from django.db.models import F
+    from django.db.models.sql import Query
+
+    field = CustomerBalance._meta.get_field("used_ratio")
+    before = field.expression.copy()
+    before.cases = [case.copy() for case in before.cases]
+    before.cases[0].result = F("used") / F("credit")
+    query = Query(model=CustomerBalance, alias_cols=False)
+    compiler = connection.ops.compiler("SQLCompiler")(query, connection=connection, using=None)
+    assert field.generated_sql(connection) == compiler.compile(before.resolve_expression(query, allow_joins=False))
+    assert '("used" / "credit")' in field.generated_sql(connection)[0]
