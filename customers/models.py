@@ -413,6 +413,12 @@ class CustomerBalance(models.Model):
     # zone), from the daily rollups: set by each usage batch for its customers and by beat after
     # midnight (credits.services.burn_rates_refresh). 4 decimals, so that a cent a week still counts.
     burn_rate = models.DecimalField(max_digits=18, decimal_places=4, default=Decimal("0"), db_default=Decimal("0"))
+    # The sum burn_rate averages (burn_rate = ROUND(burn_sum / 7, 4)) and the last day of its window:
+    # while the window is still today's, a usage batch adds its charges in the window to burn_sum
+    # instead of reading the customer's 7 days of rollups again (credits.services._BATCH_APPLY_PG).
+    # NULL day: not counted yet (the next batch or refresh counts it from the rollups).
+    burn_sum = models.DecimalField(max_digits=17, decimal_places=2, default=Decimal("0"), db_default=Decimal("0"))
+    burn_day = models.DateField(null=True, blank=True)
     days_to_zero = models.GeneratedField(
         expression=days_to_zero_expression(),
         output_field=models.DecimalField(max_digits=24, decimal_places=0),

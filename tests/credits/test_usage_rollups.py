@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from core.errors import IdempotencyConflict, InvalidValue
 from credits.models import UsageCharge, UsageDaily
-from credits.services import burn_rates_refresh, usage_charge_check, usage_charge_record, usage_charges_ingest
+from credits.services import burn_rate_window, burn_rates_refresh, usage_charge_check, usage_charge_record, usage_charges_ingest
 from customers.models import CustomerBalance
 from tests.factories import CustomerFactory, ResellerFactory
 from tests.threads import run_together
@@ -96,6 +96,67 @@ def test_a_refused_batch_writes_no_rollup():
     assert balance(customer).burn_rate == Decimal("0.2857")  # 2.00 / 7, not (2.00 + 5.00) / 7
 
 
+def assert_burn_rates_recounted(reseller, customers, now=None) -> None:
+    """Each charged customer's burn_sum, burn_rate and burn_day are those a recount of its rollups in
+    today's window gives (what burn_rates_set writes)."""
+    first, last = burn_rate_window(reseller, now)
+    for customer in customers:
+        row = balance(customer)
+        if row.burn_day is None:
+            continue
+        assert row.burn_day == last
+        in_window = sum((amount for (owner, day, *_), (amount, _) in rollups(reseller).items()
+                         if owner == customer.pk and first <= day <= last), Decimal("0"))
+        assert (row.burn_sum, row.burn_rate) == (in_window, (in_window / 7).quantize(Decimal("0.0001"))), customer
+
+
+def test_burn_sum_is_added_to_while_the_window_is_todays_and_recounted_after_the_day_turns(monkeypatch):
+    """A batch adds its charges in the window to the sum the balance keeps while the window still
+    ends today; the first batch after the day turned (in the reseller's zone) recounts the rollups,
+    so days that left the window drop out, late charges and charges outside the window included."""
+    from credits import services
+
+    reseller = ResellerFactory(time_zone="Asia/Shanghai")
+    customer = CustomerFactory(reseller=reseller, credit=Decimal("1000.00"))
+    start = timezone.now()
+    clock = {"now": start}
+    monkeypatch.setattr(services.timezone, "now", lambda: clock["now"])
+
+    def ingest(*rows):
+        usage_charges_ingest(reseller=reseller, rows=list(rows))
+        assert_burn_rates_recounted(reseller, [customer], now=clock["now"])
+
+    ingest(charge(customer, "a", "7.00", at=start - timedelta(days=6, hours=1)),
+           charge(customer, "b", "3.50", at=start - timedelta(minutes=5)))
+    assert balance(customer).burn_day == burn_rate_window(reseller, start)[1]
+    ingest(charge(customer, "c", "1.05", at=start - timedelta(days=2)),  # late, inside the window
+           charge(customer, "d", "9.00", at=start - timedelta(days=12)))  # outside it
+    assert balance(customer).burn_sum == Decimal("11.55")
+    clock["now"] = start + timedelta(days=2)  # "a" (and "c"'s day, later) leave the window
+    ingest(charge(customer, "e", "0.70", at=clock["now"] - timedelta(minutes=1)))
+    assert balance(customer).burn_sum < Decimal("11.55") + Decimal("0.70")
+    ingest(charge(customer, "f", "0.01", at=clock["now"] - timedelta(days=1)))
+    clock["now"] = start + timedelta(days=20)  # nothing left in the window but the new charge
+    ingest(charge(customer, "g", "2.00", at=clock["now"] - timedelta(hours=2)))
+    assert (balance(customer).burn_sum, balance(customer).burn_rate) == (Decimal("2.00"), Decimal("0.2857"))
+
+
+@pytest.mark.postgres
+def test_a_batch_does_not_recount_a_window_that_ends_today():
+    """The mechanism of PostgreSQL's batch statement (SQLite's path recounts every time): while
+    burn_day is today, the batch adds to burn_sum and reads no rollup (a sum set by hand is carried
+    on); once burn_day is another day it recounts."""
+    reseller = ResellerFactory(time_zone="UTC")
+    customer = CustomerFactory(reseller=reseller, credit=Decimal("1000.00"))
+    usage_charges_ingest(reseller=reseller, rows=[charge(customer, "a", "7.00")])
+    CustomerBalance.objects.filter(pk=customer.pk).update(burn_sum=Decimal("70.00"))
+    usage_charges_ingest(reseller=reseller, rows=[charge(customer, "b", "7.00")])
+    assert (balance(customer).burn_sum, balance(customer).burn_rate) == (Decimal("77.00"), Decimal("11.0000"))
+    CustomerBalance.objects.filter(pk=customer.pk).update(burn_day=timezone.now().date() - timedelta(days=1))
+    usage_charges_ingest(reseller=reseller, rows=[charge(customer, "c", "7.00")])
+    assert (balance(customer).burn_sum, balance(customer).burn_rate) == (Decimal("21.00"), Decimal("3.0000"))
+
+
 def test_burn_rate_is_the_7_day_average_and_days_to_zero_follows_available():
     reseller = ResellerFactory(time_zone="UTC")
     customer = CustomerFactory(reseller=reseller, credit=Decimal("100.00"))
@@ -160,6 +221,7 @@ def test_rollups_equal_the_sum_of_the_charges_under_any_order_late_charges_and_r
         except IdempotencyConflict:
             pass  # an external id reused for another charge: the whole batch is refused
     assert rollups(reseller) == charges_summed_in_sql(reseller)
+    assert_burn_rates_recounted(reseller, customers)
     for customer in customers:
         recorded = sum(UsageCharge.objects.filter(customer=customer).values_list("amount", flat=True), Decimal("0"))
         assert balance(customer).used == recorded
