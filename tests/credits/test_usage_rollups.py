@@ -13,7 +13,13 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from core.errors import IdempotencyConflict, InvalidValue
 from credits.models import UsageCharge, UsageDaily
-from credits.services import burn_rate_window, burn_rates_refresh, usage_charge_check, usage_charge_record, usage_charges_ingest
+from credits.services import (
+    burn_rate_window,
+    burn_rates_refresh,
+    usage_charge_check,
+    usage_charge_record,
+    usage_charges_ingest,
+)
 from customers.models import CustomerBalance
 from tests.factories import CustomerFactory, ResellerFactory
 from tests.threads import run_together
