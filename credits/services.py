@@ -935,15 +935,16 @@ WITH ins AS (
     SELECT customer_id, SUM(amount) AS amount, COUNT(*) AS charges,
            COALESCE(SUM(amount) FILTER (WHERE day >= %(first)s AND day <= %(last)s), 0) AS recent
     FROM ins GROUP BY customer_id
-), burn AS (
-    SELECT s.customer_id, s.recent + CASE WHEN w.burn_day = %(last)s THEN w.burn_sum ELSE COALESCE((
-        SELECT SUM(d.amount) FROM credits_usagedaily d
-        WHERE d.customer_id = s.customer_id AND d.day >= %(first)s AND d.day <= %(last)s), 0) END AS burn_sum
+), burn AS MATERIALIZED (
+    SELECT s.customer_id, s.amount, s.charges,
+           s.recent + CASE WHEN w.burn_day = %(last)s THEN w.burn_sum ELSE COALESCE((
+               SELECT SUM(d.amount) FROM credits_usagedaily d
+               WHERE d.customer_id = s.customer_id AND d.day >= %(first)s AND d.day <= %(last)s), 0) END AS burn_sum
     FROM sums s JOIN customers_customerbalance w ON w.customer_id = s.customer_id
 ), balance AS (
-    UPDATE customers_customerbalance b SET used = b.used + s.amount, burn_sum = w.burn_sum,
-        burn_rate = ROUND(w.burn_sum / {BURN_RATE_DAYS}.0, 4), burn_day = %(last)s
-    FROM sums s JOIN burn w ON w.customer_id = s.customer_id WHERE b.customer_id = s.customer_id
+    UPDATE customers_customerbalance b SET used = b.used + s.amount, burn_sum = s.burn_sum,
+        burn_rate = ROUND(s.burn_sum / {BURN_RATE_DAYS}.0, 4), burn_day = %(last)s
+    FROM burn s WHERE b.customer_id = s.customer_id
     RETURNING b.customer_id, {BALANCE_RETURNING}, s.amount, s.charges
 )
 SELECT customer_id, charges, credit - used < 0 AND credit - used + amount >= 0,
