@@ -185,6 +185,8 @@ TEMPLATES = [
                 "console.context_processors.console",
                 "notifications.context_processors.unread",
             ],
+            # {% url %} with its answers kept per process (partnercenter/template_url.py).
+            "builtins": ["partnercenter.template_url"],
         },
     }
 ]
