@@ -208,24 +208,28 @@ def test_concurrent_batches_over_overlapping_customers_add_every_charge_once():
     )
 
 
-@pytest.mark.postgres
-def test_each_charge_looks_its_key_up_by_the_primary_key_whatever_the_statistics(shop):
-    # Thousands of keys the planner has no statistics for (as during a large import): a NOT EXISTS
-    # was planned as a hash of every key the reseller recorded, built again for every batch.
+def batch_plan(reseller, rows: list[dict], explain: str = "EXPLAIN ") -> str:
+    """PostgreSQL's plan of the batch statement (_BATCH_APPLY_PG) for these charges (with their customer_id)."""
     from django.db import connection
 
     from credits.services import _BATCH_APPLY_PG, _charges_json, burn_rate_window
 
-    reseller, (a, _, _) = shop
-    usage_charges_ingest(reseller=reseller, rows=[charge(a, f"old-{n}", "0.01") for n in range(3000)])
-    rows = [{**charge(a, f"new-{n}", "0.01"), "customer_id": a.pk} for n in range(1000)]
     first, last = burn_rate_window(reseller)
     with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN " + _BATCH_APPLY_PG, {
+        cursor.execute(explain + _BATCH_APPLY_PG, {
             "reseller": reseller.pk, "now": timezone.now(), "zone": reseller.zone.key, "first": first, "last": last,
             "charges": _charges_json(rows),
         })
-        plan = "\n".join(line for (line,) in cursor.fetchall())
+        return "\n".join(line for (line,) in cursor.fetchall())
+
+
+@pytest.mark.postgres
+def test_each_charge_looks_its_key_up_by_the_primary_key_whatever_the_statistics(shop):
+    # Thousands of keys the planner has no statistics for (as during a large import): a NOT EXISTS
+    # was planned as a hash of every key the reseller recorded, built again for every batch.
+    reseller, (a, _, _) = shop
+    usage_charges_ingest(reseller=reseller, rows=[charge(a, f"old-{n}", "0.01") for n in range(3000)])
+    plan = batch_plan(reseller, [{**charge(a, f"new-{n}", "0.01"), "customer_id": a.pk} for n in range(1000)])
     assert "credits_usagechargekey_pkey" in plan, plan
     assert "Anti Join" not in plan and "Seq Scan on credits_usagechargekey" not in plan, plan
     assert "Bitmap Heap Scan on credits_usagechargekey" not in plan, plan
@@ -251,20 +255,10 @@ def test_the_batch_reads_its_per_customer_sums_once(shop):
     # The balance UPDATE once joined the sums and an inlined CTE built on them: the planner, which
     # takes a CTE for one row, scanned the sums again for every customer (quadratic: 1.1 s for a
     # batch of 2,000 charges over 2,000 customers) and recounted a window twice.
-    from django.db import connection
-
-    from credits.services import _BATCH_APPLY_PG, _charges_json, burn_rate_window
-
     reseller, _ = shop
     customers = [CustomerFactory(reseller=reseller, credit=Decimal("10.00")) for _ in range(60)]
     rows = [{**charge(c, f"s-{n}", "0.01"), "customer_id": c.pk} for n, c in enumerate(customers)]
-    first, last = burn_rate_window(reseller)
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + _BATCH_APPLY_PG, {
-            "reseller": reseller.pk, "now": timezone.now(), "zone": reseller.zone.key, "first": first, "last": last,
-            "charges": _charges_json(rows),
-        })
-        plan = "\n".join(line for (line,) in cursor.fetchall())
+    plan = batch_plan(reseller, rows, explain="EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) ")
     scans = [line for line in plan.splitlines() if "CTE Scan on" in line]
     assert scans and all(line.endswith("loops=1)") for line in scans), plan
     # The window's recount (each customer's first charge of the day here) is one subplan, run once a customer.
