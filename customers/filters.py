@@ -16,7 +16,7 @@ USAGE_BANDS = [(str(threshold), band_label(threshold)) for threshold in THRESHOL
 class CustomerFilter(StrictFilterSet):
     q = django_filters.CharFilter(
         label=_("Search"), method="search",
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": "UIN, name, remark or email", "autocomplete": "off"}),
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("UIN, name, remark or email"), "autocomplete": "off"}),
     )
     status = django_filters.ChoiceFilter(
         label=_("Account status"), choices=Customer.AccountStatus.choices, method="filter_status",

@@ -24,8 +24,10 @@ def test_a_zh_hans_member_reads_my_customers_in_chinese(operator, customer):
     assert '<html lang="zh-hans">' in html
     for label in ["客户管理", "我的客户", "分配记录", "消息中心", "设置", "搜索", "额度", "已用", "可用", "分配额度", "账号状态"]:
         assert label in html, label
-    for english in ["My Customers", "Allocation Records", "Message Center", "Allocate Credit", "Account status"]:
+    for english in ["My Customers", "Allocation Records", "Message Center", "Allocate Credit", "Account status",
+                    "UIN, name, remark or email"]:
         assert english not in html, english
+    assert 'placeholder="UIN、名称、备注或邮箱"' in html  # the search box's hint too
     assert customer.name in html and str(customer.uin) in html
 
 
