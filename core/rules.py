@@ -13,6 +13,9 @@ from django.utils.translation import gettext, gettext_lazy
 THRESHOLDS: tuple[int, ...] = (75, 90, 100)
 # The threshold meaning "all of the credit is used": credit 0 with anything used counts as past it.
 FULL = 100
+# A customer's burn rate is its average daily spend over this many days (today, in the reseller's
+# zone, and the days before): credits.services and the balance's CHECK (customers.models).
+BURN_RATE_DAYS = 7
 
 _PERCENT_PLACES = Decimal("0.01")
 

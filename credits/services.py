@@ -23,6 +23,7 @@ from core.errors import (
 )
 from core.inputs import quoted, text_clean, text_problem, uin_or_none, uin_rule
 from core.money import CENT, INTEGER_DIGITS_MAX, format_money, max_per_operation, parse_amount
+from core.rules import BURN_RATE_DAYS
 from customers.models import Customer, CustomerBalance, Reseller, StatusEvent
 from customers.services import remark_clean
 from notifications.services import customer_evaluation_enqueue, customers_evaluation_enqueue
@@ -770,7 +771,6 @@ _DAILY_UPSERT_VALUES = """
 INSERT INTO credits_usagedaily (reseller_id, customer_id, day, product, region, pay_mode, amount, charges)
 VALUES {values}
 """ + _DAILY_UPSERT_CONFLICT
-BURN_RATE_DAYS = 7
 # Burn rate = the sum of the rollups of the last BURN_RATE_DAYS days (today, in the reseller's zone,
 # and the 6 before) / BURN_RATE_DAYS, kept with that sum and the window's last day (burn_sum,
 # burn_day); the same statement on PostgreSQL and SQLite (".0": SQLite stores whole amounts as
@@ -911,8 +911,9 @@ def _replays_check(reseller: Reseller, rows: list[dict]) -> None:
 # sum, as the customers are locked. A customer whose window already ends today (burn_day) adds
 # `recent` to the sum it keeps (burn_sum) instead: the rollups of its window grew by exactly its
 # charges in the window since, all of them written under its lock (`burn`). Reading its 7 days of
-# rollups again cost about 47 ms a batch of 1,000 against 10 million rollups. The result is a row per customer charged, with its balance only
-# when its available credit crossed zero (what balance_changes_record acts on).
+# rollups again cost about 47 ms a batch of 1,000 against 10 million rollups. The result is a row
+# per customer charged, with its balance only when its available credit crossed zero (what
+# balance_changes_record acts on).
 _BATCH_APPLY_PG = f"""
 WITH ins AS (
     INSERT INTO credits_usagecharge

@@ -6,12 +6,12 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
-from django.db.models.functions import Floor
+from django.db.models.functions import Floor, Round
 from django.utils import timezone
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
-from core.rules import FULL, THRESHOLDS
+from core.rules import BURN_RATE_DAYS, FULL, THRESHOLDS
 from core.timezones import reseller_zone, validate_time_zone
 
 ZERO = Decimal("0.00")
@@ -437,6 +437,13 @@ class CustomerBalance(models.Model):
             models.CheckConstraint(condition=Q(credit__gte=0), name="balance_credit_not_negative"),
             models.CheckConstraint(condition=Q(used__gte=0), name="balance_used_not_negative"),
             models.CheckConstraint(condition=Q(burn_rate__gte=0), name="balance_burn_rate_not_negative"),
+            # A counted window's burn rate is its sum over the window's days, rounded to 4 places, as
+            # credits.services writes the two together (_BURN_RATE_SET, _BATCH_APPLY_PG).
+            models.CheckConstraint(
+                condition=Q(burn_day__isnull=True) | Q(burn_rate=Round(
+                    Quotient(F("burn_sum"), Value(BURN_RATE_DAYS), output_field=models.DecimalField()), 4)),
+                name="balance_burn_rate_is_its_sum_averaged",
+            ),
         ]
         indexes = [
             models.Index(fields=["reseller", "available", "customer"], name="balance_reseller_available"),

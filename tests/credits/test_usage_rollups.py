@@ -155,7 +155,7 @@ def test_a_batch_does_not_recount_a_window_that_ends_today():
     reseller = ResellerFactory(time_zone="UTC")
     customer = CustomerFactory(reseller=reseller, credit=Decimal("1000.00"))
     usage_charges_ingest(reseller=reseller, rows=[charge(customer, "a", "7.00")])
-    CustomerBalance.objects.filter(pk=customer.pk).update(burn_sum=Decimal("70.00"))
+    CustomerBalance.objects.filter(pk=customer.pk).update(burn_sum=Decimal("70.00"), burn_rate=Decimal("10.0000"))
     usage_charges_ingest(reseller=reseller, rows=[charge(customer, "b", "7.00")])
     assert (balance(customer).burn_sum, balance(customer).burn_rate) == (Decimal("77.00"), Decimal("11.0000"))
     CustomerBalance.objects.filter(pk=customer.pk).update(burn_day=timezone.now().date() - timedelta(days=1))
@@ -263,7 +263,9 @@ def test_beat_refreshes_burn_rates_every_hour_through_the_task():
     customer = CustomerFactory(reseller=reseller, credit=Decimal("100.00"))
     usage_charge_record(reseller=reseller, customer_uin=customer.uin, amount="7.00",
                         incurred_at=timezone.now() - timedelta(days=6), external_id="old")
-    CustomerBalance.objects.filter(pk=customer.pk).update(burn_rate=Decimal("5"))  # as if stale
+    # As if stale: the window counted yesterday, with more spent in it then.
+    CustomerBalance.objects.filter(pk=customer.pk).update(
+        burn_rate=Decimal("5"), burn_sum=Decimal("35.00"), burn_day=timezone.now().date() - timedelta(days=1))
     assert tasks.burn_rates_refresh() == 1
     assert balance(customer).burn_rate == Decimal("1.0000")
 

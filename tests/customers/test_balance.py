@@ -1,6 +1,7 @@
 """The customer's balance (customers.CustomerBalance): one row per customer, its rules backed by the
 database, and the migration that moved credit and used off the customer row."""
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -169,3 +170,22 @@ def test_used_ratio_sql_is_unchanged_on_postgresql():
     compiler = connection.ops.compiler("SQLCompiler")(query, connection=connection, using=None)
     assert field.generated_sql(connection) == compiler.compile(before.resolve_expression(query, allow_joins=False))
     assert '("used" / "credit")' in field.generated_sql(connection)[0]
+
+
+@pytest.mark.parametrize(("burn_sum", "burn_rate", "allowed"), [
+    ("10.00", "1.4286", True), ("7.00", "1.0000", True), ("0.00", "0.0000", True),
+    ("10.00", "1.4285", False), ("7.00", "2.0000", False),
+])
+def test_a_counted_burn_window_has_the_burn_rate_of_its_sum(burn_sum, burn_rate, allowed):
+    """The database keeps burn_rate = ROUND(burn_sum / 7, 4) once the window is counted (burn_day),
+    whoever writes the balance; a balance not counted yet (no day) is not held to it."""
+    customer = CustomerFactory()
+    rows = CustomerBalance.objects.filter(pk=customer.pk)
+    rows.update(burn_rate=Decimal("3.0000"))  # not counted yet: any rate
+    fields = {"burn_sum": Decimal(burn_sum), "burn_rate": Decimal(burn_rate), "burn_day": date(2026, 12, 1)}
+    if allowed:
+        rows.update(**fields)
+        assert CustomerBalance.objects.get(pk=customer.pk).burn_rate == Decimal(burn_rate)
+    else:
+        with pytest.raises(IntegrityError), transaction.atomic():
+            rows.update(**fields)
