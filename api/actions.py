@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy as _
 
@@ -48,6 +49,9 @@ class Context:
     member: Member | None
     request_id: str
     customer: Customer | None = None
+    # The first try of a write (api.endpoint._write_once): its transaction has no savepoint, so an
+    # allocation runs as one prepared statement (credit_allocate's one_statement).
+    first_try: bool = False
 
     @property
     def reseller(self) -> Reseller:
@@ -274,6 +278,7 @@ def AllocateCustomerCredit(ctx: Context, params: dict) -> dict:
         remark=params["Remark"],
         idempotency_key=params["ClientToken"],
         operator_name=ctx.operator_name,
+        one_statement=ctx.first_try and connection.vendor == "postgresql",
     )
     return {"TotalCredit": money(record.credit_after), "RemainingCredit": money(record.available_after)}
 

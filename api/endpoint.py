@@ -4,7 +4,9 @@ partnercenter's root view and api/urls.py route to it; the API's console pages a
 import json
 import logging
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
@@ -13,9 +15,10 @@ from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 
 from core.errors import DomainError
+from credits.services import AllocationUnfinished
 
 from . import ratelimit, selectors, services, signing
-from .actions import ACTIONS, VERSION, Context, customer_actions, run
+from .actions import ACTIONS, VERSION, Action, Context, customer_actions, run
 from .crypto import decrypt_secret
 from .envelope import ApiError, as_response, failure, new_request_id, success
 from .params import json_decimal, json_int
@@ -115,17 +118,55 @@ def _write_once(request, key, body: bytes, request_id: str, claim: dict):
     """Run a write and store its answer with it, in one transaction; a request with the same
     signature gets that first answer again. A refusal is an answer too: replayed after the reseller
     tops up the pool, a refused allocation must not then allocate, since the client has likely
-    retried already with a freshly signed request."""
+    retried already with a freshly signed request.
+
+    The first try has no savepoint: the claim, the write and its answer commit together, and an
+    allocation is one prepared statement in that transaction (credit_allocate's one_statement).
+    Anything raised rolls all of it back, the claim included. The second transaction then claims
+    again and stores the answer: the refusal the first try raised, or, for an allocation its one
+    statement did not finish, the allocation run again as any write ran before, with a savepoint
+    that undoes it if it is refused. A twin that claimed in between is answered with its answer.
+    The checks before the write (the rate limit counting this request) are not repeated."""
+    checked, answer = None, None
+    try:
+        with transaction.atomic():
+            first = services.signature_claim(**claim)
+            if first is not None:
+                return as_response(first)
+            checked = _checked(request, key, body, request_id)
+            response = success(run(checked.action, replace(checked.ctx, first_try=True), checked.data), request_id)
+            services.signature_answer_record(signature=claim["signature"], answer=response.content.decode())
+        return response
+    except AllocationUnfinished:
+        pass
+    except Exception as exc:
+        answer = _failure(exc, request_id)  # every failure is an answer
     with transaction.atomic():
         first = services.signature_claim(**claim)
         if first is not None:
             return as_response(first)
-        response = _answer(request_id, lambda: _act(request, key, body, request_id), savepoint=True)
-        services.signature_answer_record(signature=claim["signature"], answer=response.content.decode())
-    return response
+        if answer is None:  # the allocation its one statement did not finish
+            answer = _answer(
+                request_id, lambda: success(run(checked.action, checked.ctx, checked.data), request_id), savepoint=True
+            )
+        services.signature_answer_record(signature=claim["signature"], answer=answer.content.decode())
+    return answer
+
+
+class _Checked(NamedTuple):
+    action: Action
+    ctx: Context
+    data: dict
 
 
 def _act(request, key, body: bytes, request_id: str):
+    checked = _checked(request, key, body, request_id)
+    return success(run(checked.action, checked.ctx, checked.data), request_id)
+
+
+def _checked(request, key, body: bytes, request_id: str) -> _Checked:
+    """The action, who calls it and its parameters' JSON, or the error that refuses the request
+    before the action runs (version, action, key's scope, rate limit, body)."""
     version = request.headers.get("X-TC-Version")
     if not version:
         raise ApiError("MissingParameter", gettext("The request is missing the X-TC-Version header."))
@@ -183,8 +224,7 @@ def _act(request, key, body: bytes, request_id: str):
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         # RecursionError: arrays or objects nested thousands deep, which no request needs.
         raise ApiError("InvalidParameter", gettext("The request body is not valid JSON.")) from exc
-    ctx = Context(key=key, member=member, request_id=request_id, customer=customer)
-    return success(run(action, ctx, data), request_id)
+    return _Checked(action, Context(key=key, member=member, request_id=request_id, customer=customer), data)
 
 
 def _answer(request_id: str, act, *, savepoint: bool = False):
@@ -195,17 +235,23 @@ def _answer(request_id: str, act, *, savepoint: bool = False):
             with transaction.atomic():
                 return act()
         return act()
-    except DomainError as exc:
+    except Exception as exc:
+        return _failure(exc, request_id)
+
+
+def _failure(exc: Exception, request_id: str):
+    """The envelope's answer to `exc`, raised by a request: a refusal says why; anything else is
+    logged (call this in the except block, for its traceback) and answered as an internal error."""
+    if isinstance(exc, DomainError):
         return failure(exc.code, exc.message, request_id)
-    except Exception:
-        logger.exception("API request %s failed", request_id)
-        return failure(
-            "InternalError",
-            gettext("An internal error occurred; nothing was changed by it. Quote RequestId {request_id} to support.").format(
-                request_id=request_id
-            ),
-            request_id,
-        )
+    logger.exception("API request %s failed", request_id, exc_info=exc)
+    return failure(
+        "InternalError",
+        gettext("An internal error occurred; nothing was changed by it. Quote RequestId {request_id} to support.").format(
+            request_id=request_id
+        ),
+        request_id,
+    )
 
 
 def is_api_request(request) -> bool:

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from core.errors import InvalidValue, NotPermitted
+from core.statements import PreparedStatement
 from customers.models import CustomerLogin, Member
 
 from .crypto import encrypt_secret
@@ -110,7 +111,9 @@ def api_key_mark_used(*, key: ApiKey) -> None:
     key.last_used_at = now
 
 
-_CLAIM = (
+# The claim and the answer are sent on every write, the claim on every request: prepared once per
+# database connection (core.statements).
+_CLAIM = PreparedStatement(
     f"INSERT INTO {SignedRequest._meta.db_table} (signature, action, signed_at, answer) VALUES (%s, %s, %s, NULL) "
     "ON CONFLICT (signature) DO NOTHING RETURNING signature"
 )
@@ -134,7 +137,7 @@ def signature_claim(*, signature: str, action: str, writes: bool, signed_at: dat
     # One statement, with no savepoint around it: the row is inserted, or (a twin's row, waited for
     # until its transaction ended) not, and then read as that twin left it.
     with connection.cursor() as cursor:
-        cursor.execute(_CLAIM, [signature, action, signed_at])
+        _CLAIM.execute(cursor, [signature, action, signed_at])
         if cursor.fetchone() is not None:
             return None
     first = SignedRequest.objects.get(signature=signature)
@@ -152,9 +155,13 @@ def signature_claim(*, signature: str, action: str, writes: bool, signed_at: dat
     return None
 
 
+_ANSWER = PreparedStatement(f"UPDATE {SignedRequest._meta.db_table} SET answer = %s WHERE signature = %s")
+
+
 def signature_answer_record(*, signature: str, answer: str) -> None:
     """Store a write's first answer; the caller commits it in the same transaction as the write."""
-    SignedRequest.objects.filter(signature=signature).update(answer=answer)
+    with connection.cursor() as cursor:
+        _ANSWER.execute(cursor, [answer, signature])
 
 
 def signed_requests_expire(*, now: datetime | None = None) -> int:

@@ -1,8 +1,6 @@
 """Every write to pools, allocations and applications goes through here; so does a new reseller, which comes with its pool."""
 
-import hashlib
 import json
-import weakref
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
@@ -24,6 +22,7 @@ from core.errors import (
 from core.inputs import quoted, text_clean, text_problem, uin_or_none, uin_rule
 from core.money import CENT, INTEGER_DIGITS_MAX, format_money, max_per_operation, parse_amount
 from core.rules import BURN_RATE_DAYS
+from core.statements import PreparedStatement
 from customers.models import Customer, CustomerBalance, Reseller, StatusEvent
 from customers.services import remark_clean
 from notifications.services import customer_evaluation_enqueue, customers_evaluation_enqueue
@@ -76,6 +75,7 @@ def credit_allocate(
     remark: str = "",
     idempotency_key: str | None = None,
     operator_name: str | None = None,
+    one_statement: bool = False,
 ) -> AllocationRecord:
     """Add the signed `amount` to the customer's credit (negative repossesses).
 
@@ -83,6 +83,13 @@ def credit_allocate(
     amount <= pool.remaining when allocating; |amount| <= max(available, 0) when repossessing;
     pool.remaining + sum(customer credit) == pool.total; one immutable record per operation.
     A repeated idempotency key returns the first record and changes nothing.
+
+    `one_statement` (PostgreSQL, inside the caller's transaction): the allocation is the one
+    prepared statement of the autocommit path, with no savepoint, and whatever that statement
+    does not finish (a refusal, a used idempotency key, a customer crossing zero: _ALLOCATE_ALONE)
+    raises AllocationUnfinished, with nothing answered. The caller then rolls its whole transaction
+    back and calls again without the flag, which answers each case. The API's writes use it
+    (api.endpoint._write_once): a savepoint costs two round trips, and the statement's plan is kept.
     """
     customer_id = customer.pk if isinstance(customer, Customer) else int(customer)
     amount = _allocation_amount(reseller, customer_id, amount)
@@ -91,17 +98,24 @@ def credit_allocate(
         idempotency_key = _idempotency_key_clean(idempotency_key)
 
     operator_name = _operator_name(actor, operator_name)
-    if connection.vendor == "postgresql" and not connection.in_atomic_block and connection.get_autocommit():
+    alone = not connection.in_atomic_block and connection.get_autocommit()
+    if one_statement and (connection.vendor != "postgresql" or alone):
+        raise ValueError("credit_allocate(one_statement=True) runs inside the caller's transaction, on PostgreSQL")
+    if connection.vendor == "postgresql" and (alone or one_statement):
         # Outside any transaction: the statement alone, committed as it ends (_ALLOCATE_ALONE).
+        # With one_statement, the same statement in the caller's transaction, which commits it.
         record = AllocationRecord(
             created_at=timezone.now(), reseller=reseller, customer_id=customer_id, amount=amount,
             operator=actor, operator_name=operator_name, source=source, remark=remark,
             idempotency_key=idempotency_key,
         )
-        if _allocate_alone(record):
-            # Committed: the evaluation is published now (DESIGN §3), as on_commit does outside a transaction.
+        if _allocate_alone(record, in_transaction=one_statement):
+            # Committed (or on_commit, in the caller's transaction): the evaluation is published
+            # then (DESIGN §3).
             customer_evaluation_enqueue(customer_id)
             return record
+        if one_statement:
+            raise AllocationUnfinished()
         # Rolled back or refused: the transaction below answers (a refusal, a replay, a status event).
     try:
         with transaction.atomic():
@@ -271,46 +285,35 @@ def _allocate_in_one_statement(cursor, record: AllocationRecord) -> tuple:
     return tuple(balance)
 
 
-# _ALLOCATE_ALONE is a prepared statement of each database connection (PREPARE once, then EXECUTE
-# with the values): PostgreSQL plans it once per connection instead of on every allocation, where
-# planning the statement cost about as much as running it. Its name carries a digest of its text,
-# so that a connection never runs a statement of another version by that name. The parameter types
+# _ALLOCATE_ALONE is a prepared statement of each database connection (core.statements: PREPARE
+# once, then EXECUTE with the values): PostgreSQL plans it once per connection instead of on every
+# allocation, where planning the statement cost about as much as running it. The parameter types
 # are the record's columns'.
-_ALLOCATE_ALONE_NAME = f"credits_allocate_{hashlib.sha256(_ALLOCATE_ALONE.encode()).hexdigest()[:12]}"
-_ALLOCATE_ALONE_EXECUTE = f"EXECUTE {_ALLOCATE_ALONE_NAME}({', '.join(['%s'] * len(_RECORD_COLUMNS))})"
-_PREPARED_ON: "weakref.WeakSet" = weakref.WeakSet()  # the psycopg connections that have it
-_NOT_PREPARED, _ALREADY_PREPARED = "26000", "42P05"  # invalid_sql_statement_name, duplicate_prepared_statement
+_ALLOCATE_ALONE_PREPARED = PreparedStatement(
+    numbered=_ALLOCATE_ALONE % {column: f"${n}" for n, column in enumerate(_RECORD_COLUMNS, 1)},
+    count=len(_RECORD_COLUMNS),
+    types=lambda connection: tuple(
+        AllocationRecord._meta.get_field(column).db_type(connection) for column in _RECORD_COLUMNS
+    ),
+)
 
 
-def _allocate_alone_prepare(cursor) -> None:
-    types = ", ".join(AllocationRecord._meta.get_field(column).db_type(connection) for column in _RECORD_COLUMNS)
-    statement = _ALLOCATE_ALONE % {column: f"${n}" for n, column in enumerate(_RECORD_COLUMNS, 1)}
-    try:
-        cursor.execute(f"PREPARE {_ALLOCATE_ALONE_NAME} ({types}) AS {statement}")
-    except DatabaseError as error:
-        if getattr(error.__cause__, "sqlstate", None) != _ALREADY_PREPARED:
-            raise
-
-
-def _allocate_alone(record: AllocationRecord) -> bool:
+def _allocate_alone(record: AllocationRecord, *, in_transaction: bool = False) -> bool:
     """_ALLOCATE_ALONE, committed on its own: True with the record filled in, False when nothing
-    was committed (see _ALLOCATE_ALONE) and the allocation is to be done in a transaction."""
+    was committed (see _ALLOCATE_ALONE) and the allocation is to be done in a transaction.
+
+    `in_transaction`: sent in the caller's transaction (credit_allocate's one_statement), where an
+    error leaves the transaction aborted; so any database error is False there, for the caller's
+    transaction to roll back, and the caller's second call (with savepoints) meets it again if it
+    is real."""
     params = [getattr(record, column) for column in _RECORD_COLUMNS]
     try:
         with connection.cursor() as cursor:
-            if connection.connection not in _PREPARED_ON:
-                _allocate_alone_prepare(cursor)
-                _PREPARED_ON.add(connection.connection)
-            try:
-                cursor.execute(_ALLOCATE_ALONE_EXECUTE, params)
-            except DatabaseError as error:
-                if getattr(error.__cause__, "sqlstate", None) != _NOT_PREPARED:
-                    raise
-                # Gone from the session (DISCARD ALL): prepared again. Nothing ran.
-                _allocate_alone_prepare(cursor)
-                cursor.execute(_ALLOCATE_ALONE_EXECUTE, params)
+            _ALLOCATE_ALONE_PREPARED.execute(cursor, params)
             row = cursor.fetchone()
     except DatabaseError as error:
+        if in_transaction:
+            return False
         if getattr(error.__cause__, "sqlstate", None) == _INCOMPLETE or isinstance(error, IntegrityError):
             return False
         raise
@@ -353,6 +356,11 @@ def _pool_move_then_record(cursor, record: AllocationRecord) -> None:
         raise _insufficient_pool(record.reseller, record.amount)
     record.pool_remaining_after = _money(pool_row[0])
     record.save(force_insert=True)
+
+
+class AllocationUnfinished(Exception):  # noqa: N818 - control flow between credit_allocate and its caller
+    """credit_allocate(one_statement=True) did not allocate and answered nothing: roll the
+    transaction back and call again without one_statement."""
 
 
 class _Replay(Exception):  # noqa: N818 - control flow, never leaves credit_allocate

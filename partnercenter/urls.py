@@ -11,6 +11,9 @@ admin.site.site_header = "Partner Center administration"
 admin.site.site_title = "Partner Center admin"
 
 urlpatterns = [
+    # First: "/" is the console's home and the API's endpoint (POST), whose requests would
+    # otherwise be matched against every pattern below.
+    path("", root_views.root, name="home"),
     path("admin/", admin.site.urls),
     path("login/", root_views.SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -31,5 +34,4 @@ urlpatterns = [
     path("", include("credits.urls")),
     path("", include("api.urls")),
     path("pool/applications/", root_views.pool_application_create, name="pool-application-create"),
-    path("", root_views.root, name="home"),
 ]
