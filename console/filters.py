@@ -45,6 +45,18 @@ class StrictFilterSet(django_filters.FilterSet):
             cls.base_filters = _FiltersCopiedOneLevel(cls.base_filters)
         super().__init__(*args, **kwargs)
 
+    def get_form_class(self):
+        """The form class of this filter set's class, built once per process: its fields are the
+        declared filters' (their labels and choices lazy, in the request's language when shown),
+        and each form made from it copies them. django-filter built a new class, through the
+        forms' metaclass, and new fields on every request."""
+        cls = type(self)
+        form_class = cls.__dict__.get("_form_class")
+        if form_class is None:
+            form_class = super().get_form_class()
+            cls._form_class = form_class
+        return form_class
+
     def filter_queryset(self, queryset):
         if not self.form.is_valid():
             return queryset.none()

@@ -151,3 +151,24 @@ def test_each_filter_set_has_its_own_filters_bound_to_it(reseller):
         if declared.method is not None:
             assert mine.filter.f is mine and theirs.filter.f is theirs
     assert first.form.cleaned_data["q"] == "alpha" and second.form.cleaned_data["q"] == "bravo"
+
+
+@pytest.mark.django_db
+def test_a_filter_set_class_builds_its_form_class_once_and_each_form_its_own_fields(reseller):
+    """StrictFilterSet.get_form_class: one form class per filter set class, whose fields each form
+    copies; its labels and choices stay lazy, so each request reads them in its own language."""
+    from django.utils import translation
+
+    from customers.filters import CustomerFilter
+    from customers.selectors import customer_list
+
+    first = CustomerFilter({"band": "90"}, queryset=customer_list(reseller=reseller))
+    second = CustomerFilter({"band": "bogus"}, queryset=customer_list(reseller=reseller))
+    assert type(first.form) is type(second.form) is CustomerFilter._form_class
+    assert first.form.fields["band"] is not second.form.fields["band"]
+    assert first.form.is_valid() and not second.form.is_valid() and "band" in second.form.errors
+    assert first.form.cleaned_data["band"] == "90"
+    with translation.override("zh-hans"):
+        chinese = str(CustomerFilter(None, queryset=customer_list(reseller=reseller)).form["status"])
+    english = str(CustomerFilter(None, queryset=customer_list(reseller=reseller)).form["status"])
+    assert "All statuses" in english and "All statuses" not in chinese
