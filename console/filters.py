@@ -46,15 +46,19 @@ class StrictFilterSet(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
 
     def get_form_class(self):
-        """The form class of this filter set's class, built once per process: its fields are the
-        declared filters' (their labels and choices lazy, in the request's language when shown),
-        and each form made from it copies them. django-filter built a new class, through the
-        forms' metaclass, and new fields on every request."""
+        """The form class of this filter set's class and filters, built once per process: its fields
+        are the declared filters' (their labels and choices lazy, in the request's language when
+        shown), and each form made from it copies them. django-filter built a new class, through
+        the forms' metaclass, and new fields on every request. Kept per set of filter names, as a
+        view may remove filters before the form is built (a customer's records have no UIN field)."""
         cls = type(self)
-        form_class = cls.__dict__.get("_form_class")
+        classes = cls.__dict__.get("_form_classes")
+        if classes is None:
+            classes = cls._form_classes = {}
+        names = tuple(self.filters)
+        form_class = classes.get(names)
         if form_class is None:
-            form_class = super().get_form_class()
-            cls._form_class = form_class
+            form_class = classes[names] = super().get_form_class()
         return form_class
 
     def filter_queryset(self, queryset):
