@@ -716,7 +716,7 @@ def _usage_conflict(external_id: str, *, amount: Decimal, uin: int) -> Idempoten
 # unique-index entry (ON CONFLICT) is never waited on in turn for a customer lock.
 _CUSTOMERS_LOCK = """
 SELECT c.id, c.uin FROM customers_customer c JOIN customers_customerbalance b ON b.customer_id = c.id
-WHERE c.reseller_id = %s AND c.uin = ANY(%s) ORDER BY c.id FOR UPDATE OF b
+WHERE c.reseller_id = %s AND c.uin = ANY(%s::bigint[]) ORDER BY c.id FOR UPDATE OF b
 """
 # What was recorded under these external ids, from the key table (it also knows the charges of
 # archived months). Each id is looked up by the primary key (a LATERAL subquery with LIMIT, as in
@@ -733,7 +733,8 @@ JOIN customers_customer c ON c.id = k.customer_id
 def _customers_lock(cursor, reseller: Reseller, uins: list[int]) -> dict[int, int]:
     """{uin: customer id} of the reseller's customers among `uins`, locked in ascending id."""
     if connection.vendor == "postgresql":
-        cursor.execute(_CUSTOMERS_LOCK, [reseller.pk, uins])
+        # The UINs (whole numbers, checked) as one array literal: psycopg quoted a list element by element.
+        cursor.execute(_CUSTOMERS_LOCK, [reseller.pk, "{" + ",".join(str(int(uin)) for uin in uins) + "}"])
         return {uin: customer_id for customer_id, uin in cursor.fetchall()}
     # SQLite has no row locks: its IMMEDIATE transactions (see settings) take the write lock instead.
     found: dict[int, int] = {}
