@@ -13,7 +13,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy as _
 
@@ -278,7 +277,7 @@ def AllocateCustomerCredit(ctx: Context, params: dict) -> dict:
         remark=params["Remark"],
         idempotency_key=params["ClientToken"],
         operator_name=ctx.operator_name,
-        one_statement=ctx.first_try and connection.vendor == "postgresql",
+        one_statement=ctx.first_try,
     )
     return {"TotalCredit": money(record.credit_after), "RemainingCredit": money(record.available_after)}
 

@@ -32,6 +32,11 @@ def _sqlstate(error: DatabaseError) -> str | None:
     return getattr(error.__cause__, "sqlstate", None)
 
 
+def _in_transaction(connection) -> bool:
+    # Where an error has aborted the transaction: nothing more can be sent until it rolls back.
+    return connection.in_atomic_block or not connection.get_autocommit()
+
+
 class PreparedStatement:
     def __init__(self, sql: str | None = None, *, numbered: str | None = None, count: int = 0,
                  types: Callable[[object], tuple[str, ...]] | None = None):
@@ -67,7 +72,7 @@ class PreparedStatement:
             if _sqlstate(error) != _NOT_PREPARED:
                 raise
             _PREPARED.pop(raw, None)
-            if connection.in_atomic_block or not connection.get_autocommit():
+            if _in_transaction(connection):
                 raise
             self._prepare(cursor)
             _PREPARED.setdefault(raw, set()).add(self.name)
@@ -81,5 +86,5 @@ class PreparedStatement:
         except DatabaseError as error:
             # Prepared already (by a statement of the same text): in a transaction the error
             # has aborted it, so only outside one is that taken as done.
-            if _sqlstate(error) != _ALREADY_PREPARED or cursor.db.in_atomic_block or not cursor.db.get_autocommit():
+            if _sqlstate(error) != _ALREADY_PREPARED or _in_transaction(cursor.db):
                 raise

@@ -26,6 +26,7 @@ from core.statements import PreparedStatement
 from customers.models import Customer, CustomerBalance, Reseller, StatusEvent
 from customers.services import remark_clean
 from notifications.services import customer_evaluation_enqueue, customers_evaluation_enqueue
+from notifications.services.sql import ids_param
 from notifications.services.status import BALANCE_RETURNING, balance_change, balance_changes_record
 
 from .models import AllocationRecord, CreditPool, PayMode, PoolApplication, PoolGrant, Repayment, UsageCharge
@@ -84,12 +85,13 @@ def credit_allocate(
     pool.remaining + sum(customer credit) == pool.total; one immutable record per operation.
     A repeated idempotency key returns the first record and changes nothing.
 
-    `one_statement` (PostgreSQL, inside the caller's transaction): the allocation is the one
+    `one_statement` (inside the caller's transaction): on PostgreSQL the allocation is the one
     prepared statement of the autocommit path, with no savepoint, and whatever that statement
     does not finish (a refusal, a used idempotency key, a customer crossing zero: _ALLOCATE_ALONE)
     raises AllocationUnfinished, with nothing answered. The caller then rolls its whole transaction
     back and calls again without the flag, which answers each case. The API's writes use it
     (api.endpoint._write_once): a savepoint costs two round trips, and the statement's plan is kept.
+    SQLite has no such statement: there the flag changes nothing.
     """
     customer_id = customer.pk if isinstance(customer, Customer) else int(customer)
     amount = _allocation_amount(reseller, customer_id, amount)
@@ -99,8 +101,9 @@ def credit_allocate(
 
     operator_name = _operator_name(actor, operator_name)
     alone = not connection.in_atomic_block and connection.get_autocommit()
-    if one_statement and (connection.vendor != "postgresql" or alone):
-        raise ValueError("credit_allocate(one_statement=True) runs inside the caller's transaction, on PostgreSQL")
+    if one_statement and alone:
+        raise ValueError("credit_allocate(one_statement=True) runs inside the caller's transaction")
+    one_statement = one_statement and connection.vendor == "postgresql"
     if connection.vendor == "postgresql" and (alone or one_statement):
         # Outside any transaction: the statement alone, committed as it ends (_ALLOCATE_ALONE).
         # With one_statement, the same statement in the caller's transaction, which commits it.
@@ -733,8 +736,7 @@ JOIN customers_customer c ON c.id = k.customer_id
 def _customers_lock(cursor, reseller: Reseller, uins: list[int]) -> dict[int, int]:
     """{uin: customer id} of the reseller's customers among `uins`, locked in ascending id."""
     if connection.vendor == "postgresql":
-        # The UINs (whole numbers, checked) as one array literal: psycopg quoted a list element by element.
-        cursor.execute(_CUSTOMERS_LOCK, [reseller.pk, "{" + ",".join(str(int(uin)) for uin in uins) + "}"])
+        cursor.execute(_CUSTOMERS_LOCK, [reseller.pk, ids_param(uins)])
         return {uin: customer_id for customer_id, uin in cursor.fetchall()}
     # SQLite has no row locks: its IMMEDIATE transactions (see settings) take the write lock instead.
     found: dict[int, int] = {}

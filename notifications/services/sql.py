@@ -12,9 +12,10 @@ def in_ids(column: str, name: str = "ids") -> str:
 
 
 def ids_param(ids) -> str:
-    """The ids for in_ids: on PostgreSQL one array literal, '{1,2,3}', which the server reads
-    (psycopg quoted a list element by element in Python: for the 25,000 ids of a sweep batch's
-    statements, about 16 ms of the batch's Python); on SQLite a JSON array."""
+    """The ids for in_ids (or any `= ANY(%s::bigint[])`): on PostgreSQL one array literal,
+    '{1,2,3}', which the server reads (psycopg quoted a list element by element in Python: for the
+    25,000 ids of a sweep batch's statements, about 16 ms of the batch's Python); on SQLite a JSON
+    array."""
     ids = [int(i) for i in ids]
     if connection.vendor == "postgresql":
         return "{" + ",".join(map(str, ids)) + "}"
