@@ -61,6 +61,16 @@ class StrictFilterSet(django_filters.FilterSet):
             form_class = classes[names] = super().get_form_class()
         return form_class
 
+    # The filters that search text (LIKE patterns, whose rows the planner estimates from the column
+    # histograms ANALYZE sampled): see console.tables.ConsoleTable.sort_after_read.
+    search_filters: tuple[str, ...] = ()
+
+    def searched(self) -> bool:
+        """Whether a valid search narrows the list."""
+        if not self.search_filters or not self.is_bound or not self.form.is_valid():
+            return False
+        return any(str(self.form.cleaned_data.get(name) or "").strip() for name in self.search_filters)
+
     def filter_queryset(self, queryset):
         if not self.form.is_valid():
             return queryset.none()

@@ -16,7 +16,8 @@ from urllib.parse import quote_plus, urlencode
 import django_tables2 as tables
 from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db.models import QuerySet
+from django.db.models import F, OrderBy, QuerySet
+from django.db.models.functions import Coalesce
 from django.db.models.query import ValuesListIterable
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.formats import localize
@@ -54,6 +55,10 @@ class ConsoleTable(tables.Table):
     (`values_rows`), which its render_row writes. The count stays the queryset's own."""
 
     page_rows = None
+    # Set by a view whose filter the planner can only guess the rows of (a search: LIKE patterns
+    # over trigram indexes, estimated from the column histograms ANALYZE sampled): a page of at most
+    # SORT_AFTER_READ_MAX rows found is then read whole and sorted (sorted_after_read).
+    sort_after_read = False
 
     @property
     def page(self):
@@ -66,15 +71,61 @@ class ConsoleTable(tables.Table):
     def page(self, page):
         rows = getattr(page, "object_list", None)  # BoundRows over the queryset sliced to the page
         if isinstance(getattr(rows, "data", None), QuerySet):
-            if page.paginator.count == 0:
+            count = page.paginator.count
+            if count == 0:
                 rows.data = []  # counted empty: nothing to read (the page's "if" and its rows asked twice)
-            elif self.page_rows is not None:
-                rows.data = type(self).page_rows(rows.data)
+            else:
+                if self.sort_after_read and count <= SORT_AFTER_READ_MAX:
+                    rows.data = sorted_after_read(rows.data)
+                if self.page_rows is not None:
+                    rows.data = type(self).page_rows(rows.data)
         self.__dict__["_page"] = page
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         cls.base_columns = _ColumnsCopiedOneLevel(cls.base_columns)
+
+
+# See ConsoleTable.sort_after_read. Reading and sorting 1,000 rows found through an index takes about
+# a millisecond; walking an index in the list's order for a page of a filter that matches 1,000 of
+# 1,000,000 rows reads 20,000 rows on average.
+SORT_AFTER_READ_MAX = 1000
+
+
+def _unindexed(expression):
+    # COALESCE(x, x) is x, and PostgreSQL's planner neither simplifies it nor finds an index that
+    # gives rows in its order.
+    return Coalesce(expression, expression)
+
+
+def sorted_after_read(queryset: QuerySet) -> QuerySet:
+    """The same rows in the same order (and the same slice), sorted by expressions no index gives,
+    so that the planner reads every row the filter finds and sorts them instead of walking an index
+    in the list's order and filtering as it goes. That walk is its choice for a page whenever it
+    believes the filter matches many rows: for a search, whenever one of the 100 values ANALYZE kept
+    of a column happens to contain the search term. The search '0421' (129 of 100,000 customers)
+    then read 42,000 rows, 39 ms, against 0.5 ms for the found rows sorted (after 6 of 40
+    ANALYZEs of the benchmark's 100,000 customers)."""
+    query = queryset.query
+    ordering = query.order_by or (query.get_meta().ordering if query.default_ordering else ())
+    terms = []
+    for term in ordering:
+        if isinstance(term, str):
+            if term == "?":
+                return queryset
+            name = term.lstrip("-")
+            field = query.get_meta().pk.name if name == "pk" else name
+            terms.append(OrderBy(_unindexed(F(field)), descending=term.startswith("-")))
+        elif isinstance(term, OrderBy):
+            terms.append(OrderBy(_unindexed(term.expression), descending=term.descending,
+                                 nulls_first=term.nulls_first, nulls_last=term.nulls_last))
+        else:
+            terms.append(_unindexed(term))
+    low, high = query.low_mark, query.high_mark
+    unsliced = queryset._chain()
+    unsliced.query.clear_limits()
+    ordered = unsliced.order_by(*terms)
+    return ordered[low:high] if (low, high) != (0, None) else ordered
 
 
 @cache

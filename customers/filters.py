@@ -34,6 +34,8 @@ class CustomerFilter(StrictFilterSet):
                                         "inputmode": "numeric"}),
     )
 
+    search_filters = ("q",)
+
     class Meta:
         model = Customer
         fields = []

@@ -32,6 +32,7 @@ def customer_list(request):
     filterset = CustomerFilter(request.GET or None, queryset=selectors.customer_list(reseller=reseller))
     empty_text = _("No customers shown: correct the search or filters marked above.") if filterset.errors else None
     table = CustomerTable(filterset.qs, can_write=request.member.can_allocate, empty_text=empty_text)
+    table.sort_after_read = filterset.searched()
     conditions = filterset.balance_conditions()
     if conditions:
         # Filtered on the balance alone: counted from the balance's index, without the join.

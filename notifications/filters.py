@@ -32,6 +32,8 @@ class MessageFilter(StrictFilterSet):
     alert = django_filters.ChoiceFilter(label=_("Alert"), choices=ALERT_CHOICES, method="filter_alert",
                                         empty_label=_("Every alert"))
 
+    search_filters = ("customer",)
+
     class Meta:
         model = Message
         fields = []

@@ -41,8 +41,9 @@ def message_list(request):
     count: the inbox of a member of a big reseller holds a million messages)."""
     filterset = MessageFilter(request.GET or None, queryset=selectors.inbox(member=request.member))
     empty_text = gettext("No messages shown: correct the filters marked above.") if filterset.errors else None
-    table = configure_table(request, MessageTable(filterset.qs, empty_text=empty_text),
-                            paginator_class=CappedCountPaginator)
+    table = MessageTable(filterset.qs, empty_text=empty_text)
+    table.sort_after_read = filterset.searched()
+    table = configure_table(request, table, paginator_class=CappedCountPaginator)
     context = {"nav": "messages", "filter": filterset, "table": table, "selection_form": SELECTION_FORM}
     return render_fragment(request, "notifications/message_list.html", context, fragments=("message-table",))
 

@@ -179,3 +179,34 @@ def test_a_filter_set_class_builds_its_form_class_once_and_each_form_its_own_fie
     again = CustomerFilter(None, queryset=customer_list(reseller=reseller))
     del again.filters["q"]
     assert type(again.form) is type(fewer.form)
+
+
+def test_sorted_after_read_keeps_the_rows_their_order_and_the_slice(reseller):
+    """console.tables.sorted_after_read: every kind of ORDER BY term (a field, descending, pk, a
+    related field, an expression with NULLs placed, the model's default ordering) becomes the same
+    order of expressions no index gives; the slice stays."""
+    from django.db.models import F
+
+    from console.tables import sorted_after_read
+    from customers.models import Customer
+    from tests.factories import CustomerFactory
+
+    for index in range(7):
+        CustomerFactory(reseller=reseller, name=f"Name {index % 3}", remark="" if index % 2 else f"r{index}")
+    everyone = Customer.objects.filter(reseller=reseller)
+    for ordering in (["name", "-pk"], ["-name", "id"], [F("balance__credit").desc(nulls_last=True), "-uin"],
+                     [F("remark").asc(nulls_first=True), "uin"], ["-balance__used", "pk"]):
+        ordered = everyone.order_by(*ordering)
+        for low, high in ((0, None), (0, 3), (2, 5), (5, None)):
+            expected = list(ordered[low:high].values_list("pk", flat=True))
+            rewritten = sorted_after_read(ordered[low:high])
+            assert list(rewritten.values_list("pk", flat=True)) == expected
+            sql = str(rewritten.query)
+            assert sql.count("COALESCE") == len(ordering), sql
+    # The model's own ordering (bound_at, id; both descending) when the queryset names none; a
+    # random order is left alone.
+    assert Customer._meta.ordering == ["-bound_at", "-id"]
+    rewritten = sorted_after_read(everyone[1:4])
+    assert list(rewritten) == list(everyone[1:4]) and str(rewritten.query).count("COALESCE") == 2
+    random = everyone.order_by("?")
+    assert sorted_after_read(random) is random

@@ -185,3 +185,21 @@ def test_each_row_links_the_customer_and_its_alerts_and_says_whether_it_is_read(
     assert '<strong class="nc-state-unread">Unread</strong>' in row
     read = html.split(f'<tr id="message-{mailbox.full.pk}"', 1)[1].split("</tr>", 1)[0]
     assert read.startswith(">") and '<span class="muted">Read</span>' in read and "nc-unread" not in read
+
+
+def test_a_customer_search_finding_few_messages_sorts_what_it_found(client, mailbox):
+    """As My Customers (console.tables.sorted_after_read): searched, the page is the same, newest
+    first, read whole and sorted; unsearched it walks the inbox's index."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(mailbox.shop.admin.user)
+    for query, sorted_after_read in (("customer=shop", True), ("state=unread", False)):
+        with CaptureQueriesContext(connection) as queries:
+            html = body(client.get(f"/messages/?{query}"))
+        [page] = [q["sql"] for q in queries if q["sql"].startswith("SELECT") and "notifications_message" in q["sql"]
+                  and "COUNT(" not in q["sql"] and "LIMIT" in q["sql"] and "ORDER BY" in q["sql"]]
+        assert ("COALESCE" in page[page.index("ORDER BY"):]) == sorted_after_read
+        listed = [int(pk) for pk in re.findall(r'<tr id="message-(\d+)"', html)]
+        expected = Message.objects.filter(member=mailbox.shop.admin, pk__in=listed).order_by("-created_at", "-id")
+        assert listed == list(expected.values_list("pk", flat=True)) and listed

@@ -387,3 +387,42 @@ def test_a_list_filtered_on_the_balance_alone_is_counted_from_the_balances(owner
     assert len(counts) == (0 if "oops" in query else 1)
     if counts:
         assert ("customers_customer\"" not in counts[0]) == balance_alone, counts[0]
+
+
+def _page_query(queries) -> str:
+    [listed] = [q["sql"] for q in queries if "customers_customerbalance" in q["sql"] and "COUNT" not in q["sql"]]
+    return listed
+
+
+@pytest.mark.parametrize("sort", ["", "available", "-used", "name", "-uin", "account_status", "used_percent"])
+def test_a_search_finding_few_customers_sorts_what_it_found(owner_client, reseller, customers, sort, monkeypatch):
+    """A search that finds at most SORT_AFTER_READ_MAX customers has its page sorted after the rows
+    are read (ORDER BY expressions no index gives, console.tables.sorted_after_read): the same page,
+    in the same order, as the list sorted by its indexes; more found, or no search, keeps the index
+    order."""
+    from console import tables
+
+    for index in range(6):
+        CustomerFactory(reseller=reseller, name=f"Zulu {index % 3}", email=f"zulu{index}@ex.example")
+    extra = f"&sort={sort}" if sort else ""
+
+    def page(url):
+        with CaptureQueriesContext(connection) as queries:
+            html = body(owner_client.get(url))
+        return uins(html), _page_query(queries)
+
+    monkeypatch.setattr(tables, "SORT_AFTER_READ_MAX", 0)
+    by_index, sql = page(f"/customers/?q=ex&per_page=10{extra}")
+    assert "COALESCE" not in sql
+    monkeypatch.setattr(tables, "SORT_AFTER_READ_MAX", 1000)
+    after_read, sql = page(f"/customers/?q=ex&per_page=10{extra}")
+    assert after_read == by_index and len(after_read) == 10
+    order_by = sql[sql.index("ORDER BY"):]
+    assert "COALESCE" in order_by and "LIMIT 10" in order_by
+    # Its second page too (the slice kept).
+    whole, _ = page(f"/customers/?q=ex&per_page=20{extra}")
+    second, sql = page(f"/customers/?q=ex&per_page=10&page=2{extra}")
+    assert len(whole) == 11 and whole[:10] == after_read and second == whole[10:] and "OFFSET 10" in sql
+    # Unsearched, the page walks the index in its order.
+    _, sql = page(f"/customers/?per_page=10{extra}")
+    assert "COALESCE" not in sql
