@@ -425,7 +425,7 @@ _CHARGE_FIELDS = {
 }
 
 
-def _charge(charge: dict, index: int) -> dict:
+def _charge(charge: dict, index: int, now) -> dict:
     try:
         return credit_services.usage_charge_check(
             customer_uin=charge["ClientUin"],
@@ -438,6 +438,7 @@ def _charge(charge: dict, index: int) -> dict:
             region=charge["Region"],
             pay_mode=charge["PayMode"],
             instance_id=charge["InstanceId"],
+            now=now,
         )
     except DomainError as exc:
         name, code = _CHARGE_FIELDS.get(exc.field or "", ("", exc.code))
@@ -471,7 +472,8 @@ def _charge(charge: dict, index: int) -> dict:
                           "Region": "ap-singapore", "PayMode": "postPay", "InstanceId": "ins-1a2b3c4d"}]},
 )
 def ReportCustomerUsage(ctx: Context, params: dict) -> dict:
-    charges = [_charge(charge, index) for index, charge in enumerate(params["Charges"])]
+    now = timezone.now()
+    charges = [_charge(charge, index, now) for index, charge in enumerate(params["Charges"])]
     seen: dict[str, int] = {}
     for index, charge in enumerate(charges):
         if charge["external_id"] in seen:

@@ -14,6 +14,10 @@ from django.utils.translation import gettext
 from core.errors import InvalidAmount
 
 CENT = Decimal("0.01")
+_ZERO_CENTS = Decimal("0.00")
+# Digits, then up to 2 decimals: fewer integer digits than INTEGER_DIGITS_MAX, so Decimal computes
+# it exactly, and no sign, exponent or white space to look at.
+_UNSIGNED_CENTS = re.compile(r"[0-9]{1,19}(?:\.[0-9]{0,2})?")
 _PLAIN_DECIMAL = re.compile(r"^[+-]?([0-9]+)(\.([0-9]*))?$|^[+-]?\.([0-9]+)$")
 # Far longer than any amount written sensibly ("-10000000.00" has 12 characters).
 TEXT_MAX = 40
@@ -57,6 +61,9 @@ def parse_amount(
     context or spending seconds writing out a hundred million digits.
     """
     ceiling = max_per_operation() if limit is None else limit
+    if type(value) is str and _UNSIGNED_CENTS.fullmatch(value):
+        # Most amounts (every usage charge): plain digits with up to 2 decimals, checked in one match.
+        return _bounded(Decimal(value).quantize(CENT), allow_negative, allow_zero, ceiling)
     if isinstance(value, bool) or isinstance(value, float):
         raise InvalidAmount(gettext("Enter the amount as a decimal number such as 100.00."))
     if isinstance(value, int):
@@ -99,7 +106,10 @@ def parse_amount(
     if match.group(1) is not None and len(match.group(1).lstrip("0")) > INTEGER_DIGITS_MAX:
         raise _over(ceiling)
 
-    amount = Decimal(text).quantize(CENT)
+    return _bounded(Decimal(text).quantize(CENT), allow_negative, allow_zero, ceiling)
+
+
+def _bounded(amount: Decimal, allow_negative: bool, allow_zero: bool, ceiling: Decimal) -> Decimal:
     if amount == 0 and not allow_zero:
         raise InvalidAmount(
             gettext("The amount cannot be zero: enter a positive amount to allocate or a negative one to repossess.")
@@ -108,7 +118,7 @@ def parse_amount(
         raise InvalidAmount(gettext("The amount must be positive."))
     if abs(amount) > ceiling:
         raise _over(ceiling)
-    return amount + Decimal("0.00")
+    return amount + _ZERO_CENTS  # -0.00 becomes 0.00
 
 
 def _over(ceiling: Decimal) -> InvalidAmount:

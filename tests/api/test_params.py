@@ -6,6 +6,7 @@ import json
 import time
 
 import pytest
+from hypothesis import given, strategies as st
 
 from api import signing
 from credits.models import AllocationRecord, CreditPool, UsageCharge
@@ -160,3 +161,25 @@ def test_a_uin_in_other_digits_is_refused(world, sdk):
     answer = sdk.call_json("AllocateCustomerCredit", {"ClientUin": str(customer.uin), "AddedCredit": "5.00"})
     assert answer["Response"]["TotalCredit"] == 5.0
     assert ledger_mismatches() == []
+
+
+@given(value=st.one_of(st.text(max_size=10), st.integers(min_value=-3, max_value=2**64), st.sampled_from(["", "a\x00", "\ud800"])),
+       kind=st.sampled_from(["str", "uin"]), minimum=st.sampled_from([None, 0, 1, 3]), maximum=st.sampled_from([None, 0, 4, 8]),
+       choices=st.sampled_from([(), ("ab", "prePay")]))
+def test_parse_takes_plain_values_as_the_checks_take_them(value, kind, minimum, maximum, choices):
+    """api.params.parse accepts most strings and integer UINs without calling _value: the same
+    value, or the same refusal, as _value gives."""
+    from api.envelope import ApiError
+    from api.params import Param, _value, parse
+
+    param = Param("Name", kind, "", required=True, minimum=minimum, maximum=maximum, choices=choices)
+
+    def outcome(check):
+        try:
+            return check()
+        except ApiError as error:
+            return (error.code, error.message)
+
+    parsed = outcome(lambda: parse((param,), {"Name": value}, prefix="Charges.3."))
+    checked = outcome(lambda: _value(param, value, "Charges.3.Name"))
+    assert parsed == (checked if isinstance(checked, tuple) else {"Name": checked})

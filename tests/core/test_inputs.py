@@ -1,4 +1,5 @@
 import pytest
+from hypothesis import given, strategies as st
 
 from core.inputs import UIN_MAX, uin_prefix_ranges
 
@@ -19,3 +20,22 @@ def test_the_last_range_stops_at_the_largest_uin():
 @pytest.mark.parametrize("value", ["", "0", "abc", "12a", "１２", "²", "9" * 20, str(UIN_MAX + 1), None, True])
 def test_what_holds_no_uin_matches_no_uin(value):
     assert uin_prefix_ranges(value) == []
+
+
+@given(st.one_of(st.text(max_size=12), st.sampled_from(["", " ", "CVM", " CVM", "CVM ", "a\x00b", "\t", "\x1f", "x\x85"])),
+       st.integers(min_value=0, max_value=8), st.booleans())
+def test_a_charges_text_is_what_text_clean_makes_of_it(value, limit, required):
+    """credits.services._check_text takes most text as it is, without text_clean: the same text, or
+    the same refusal, as text_clean gives."""
+    from core.errors import InvalidValue
+    from core.inputs import text_clean
+    from credits.services import _check_text
+
+    def outcome(check):
+        try:
+            return check()
+        except InvalidValue as error:
+            return (error.message, error.field)
+
+    assert outcome(lambda: _check_text(value, name="product", limit=limit, required=required)) == outcome(
+        lambda: text_clean(value, label="product", limit=limit, field="product", required=required))

@@ -134,3 +134,17 @@ def test_leading_zeros_do_not_count_as_digits():
 def test_the_pool_limit_refuses_huge_amounts_too():
     with pytest.raises(InvalidAmount, match="9,999,999,999.99"):
         parse_amount("9" * 30, allow_negative=False, limit=Decimal("9999999999.99"))
+
+
+@given(st.from_regex(r"[0-9]{1,22}(\.[0-9]{0,4})?", fullmatch=True), st.booleans(), st.booleans())
+def test_plain_digits_are_read_as_the_general_parser_reads_them(text, allow_negative, allow_zero):
+    """parse_amount's shortcut for unsigned digits with up to 2 decimals (most amounts): the same
+    amount, or the same refusal, as the general parser gives the same text with a "+" in front."""
+
+    def outcome(value):
+        try:
+            return parse_amount(value, allow_negative=allow_negative, allow_zero=allow_zero)
+        except InvalidAmount as error:
+            return error.message
+
+    assert outcome(text) == outcome("+" + text)

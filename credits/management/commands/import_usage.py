@@ -25,6 +25,7 @@ from collections import defaultdict
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from core.errors import DomainError
@@ -236,13 +237,14 @@ class Command(BaseCommand):
         """One batch's rows checked without writing: fields, owner, external ids within the batch and
         against what was imported before."""
         parsed, errors = [], []
+        now = timezone.now()
         for line, row in chunk:
             if len(row) != len(columns):
                 errors.append((line, gettext("expected %(expected)d fields, found %(found)d.")
                                % {"expected": len(columns), "found": len(row)}))
                 continue
             try:
-                fields = usage_charge_check(source=UsageCharge.Source.IMPORT, **dict(zip(columns, row)))
+                fields = usage_charge_check(source=UsageCharge.Source.IMPORT, now=now, **dict(zip(columns, row)))
             except DomainError as error:
                 errors.append((line, error.message))
                 continue
