@@ -363,13 +363,13 @@ def alerts_sweep(*, now: datetime | None = None, reseller_ids: list[int] | None 
                     break
                 last_id = ids[-1]
                 if pool is None:
-                    _sweep_batch_add(result, _sweep_batch(reseller_id, time_zone, ids, now))
+                    _sweep_batch_done(result, _sweep_batch(reseller_id, time_zone, ids, now))
                     continue
                 running.append(pool.submit(_sweep_batch_on_own_connection, reseller_id, time_zone, ids, now))
                 if len(running) >= workers:
-                    _sweep_batch_add(result, running.popleft().result())
+                    _sweep_batch_done(result, running.popleft().result())
         while running:
-            _sweep_batch_add(result, running.popleft().result())
+            _sweep_batch_done(result, running.popleft().result())
     finally:
         # After a failure too: the batches still running finish (each commits or rolls back whole).
         if pool is not None:
@@ -378,11 +378,10 @@ def alerts_sweep(*, now: datetime | None = None, reseller_ids: list[int] | None 
 
 
 def _sweep_batch(reseller_id: int, time_zone: str, ids: list[int], now: datetime) -> tuple[int, Evaluation]:
-    """One sweep batch: its own transaction (all or nothing), its deliveries enqueued after commit."""
+    """One sweep batch: its own transaction (all or nothing). Its deliveries are enqueued by
+    _sweep_batch_done, once it has committed."""
     with transaction.atomic():
         batch = _evaluate(reseller_id=reseller_id, time_zone=time_zone, customer_ids=ids, now=now, rearm=False)
-        if batch.deliveries:
-            deliveries_enqueue(batch.deliveries, batch=True)
     return len(ids), batch
 
 
@@ -395,8 +394,15 @@ def _sweep_batch_on_own_connection(*args) -> tuple[int, Evaluation]:
         connection.close()
 
 
-def _sweep_batch_add(result: SweepResult, done: tuple[int, Evaluation]) -> None:
+def _sweep_batch_done(result: SweepResult, done: tuple[int, Evaluation]) -> None:
+    """A committed batch: its deliveries enqueued (on the sweep's own thread, while the pool's
+    threads go on with the next batches: publishing a batch's 50 tasks on the thread that ran it
+    held that thread's next batch back by about 25 ms; inside a caller's transaction, after its
+    commit), and its figures added to the sweep's. A sweep killed between a batch's commit and this
+    leaves its deliveries pending: deliveries_resend_stuck sends them, as when the broker is down."""
     customers, batch = done
+    if batch.deliveries:
+        deliveries_enqueue(batch.deliveries, batch=True)
     result.customers += customers
     result.alerts += batch.alerts
     result.deliveries += len(batch.deliveries)

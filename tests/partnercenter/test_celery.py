@@ -130,3 +130,4 @@ def test_deliveries_wait_in_their_own_queue_which_every_worker_consumes(settings
             assert (redis.llen(default), redis.llen(deliveries)) == (3, 2)
         finally:
             app.control.purge(connection=conn)
+
