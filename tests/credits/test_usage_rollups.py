@@ -124,7 +124,9 @@ def test_burn_sum_is_added_to_while_the_window_is_todays_and_recounted_after_the
 
     reseller = ResellerFactory(time_zone="Asia/Shanghai")
     customer = CustomerFactory(reseller=reseller, credit=Decimal("1000.00"))
-    start = timezone.now()
+    # Noon in the reseller's zone: "a" (6 days and an hour back) is then inside the window, whatever
+    # the hour the test runs at (started in the first hour of a Shanghai day, "a" fell a day earlier).
+    start = timezone.now().astimezone(reseller.zone).replace(hour=12, minute=0, second=0, microsecond=0)
     clock = {"now": start}
     monkeypatch.setattr(services.timezone, "now", lambda: clock["now"])
 
