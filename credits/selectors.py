@@ -283,7 +283,7 @@ def chart_data(labels: list[str], series: dict[str, list], *, x_label: str, time
 
 
 def daily_spend(*, customer: Customer, today, days: int) -> DailySpend:
-    """One indexed read of the customer's rollups (usage_daily_key starts with customer, day)."""
+    """One indexed read of the customer's rollups (usage_daily_customer_day)."""
     first = today - timedelta(days=days - 1)
     rows = (UsageDaily.objects.filter(customer=customer, day__gte=first, day__lte=today)
             .values_list("day", "product").annotate(spent=Sum("amount")).order_by())

@@ -262,5 +262,5 @@ def test_the_batch_reads_its_per_customer_sums_once(shop):
     scans = [line for line in plan.splitlines() if "CTE Scan on" in line]
     assert scans and all(line.endswith("loops=1)") for line in scans), plan
     # The window's recount (each customer's first charge of the day here) is one subplan, run once a customer.
-    recounts = [line for line in plan.splitlines() if "Index Scan using usage_daily_key" in line]
+    recounts = [line for line in plan.splitlines() if "Index Scan using usage_daily_customer_day" in line]
     assert len(recounts) == 1 and recounts[0].endswith("loops=60)"), plan

@@ -296,3 +296,14 @@ def test_a_batch_sets_the_burn_rate_from_the_rollups_already_in_the_window_and_i
     stored = {c.pk: balance(c).burn_rate for c in (customer, other)}
     burn_rates_refresh()  # a recount from the rollups alone gives the same figures
     assert {c.pk: balance(c).burn_rate for c in (customer, other)} == stored
+
+
+@pytest.mark.postgres
+def test_the_rollup_key_leads_with_the_day_and_a_customer_s_days_have_their_own_index(db):
+    """Migration credits 0012: a batch's upserts look up one recent part of the key's index, and a
+    customer's usage page and burn-rate window read usage_daily_customer_day."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'credits_usagedaily'")
+        indexes = dict(cursor.fetchall())
+    assert indexes["usage_daily_key"].endswith("(day, customer_id, product, region, pay_mode)")
+    assert indexes["usage_daily_customer_day"].endswith("(customer_id, day)")
