@@ -113,9 +113,7 @@ def sorted_after_read(queryset: QuerySet) -> QuerySet:
         if isinstance(term, str):
             if term == "?":
                 return queryset
-            name = term.lstrip("-")
-            field = query.get_meta().pk.name if name == "pk" else name
-            terms.append(OrderBy(_unindexed(F(field)), descending=term.startswith("-")))
+            terms.append(OrderBy(_unindexed(F(term.lstrip("-"))), descending=term.startswith("-")))
         elif isinstance(term, OrderBy):
             terms.append(OrderBy(_unindexed(term.expression), descending=term.descending,
                                  nulls_first=term.nulls_first, nulls_last=term.nulls_last))
@@ -124,8 +122,7 @@ def sorted_after_read(queryset: QuerySet) -> QuerySet:
     low, high = query.low_mark, query.high_mark
     unsliced = queryset._chain()
     unsliced.query.clear_limits()
-    ordered = unsliced.order_by(*terms)
-    return ordered[low:high] if (low, high) != (0, None) else ordered
+    return unsliced.order_by(*terms)[low:high]
 
 
 @cache

@@ -87,6 +87,11 @@ def text_clean(
     it holds a character that cannot be stored, it is empty when `required`, or it is longer than
     `limit`. Over-long text is refused with the limit in the message, never cut short: a value one
     path refuses is not stored cut by another. `label` names the value in the message ("remark")."""
+    if (type(value) is str and value.isascii() and len(value) <= limit and "\x00" not in value
+            and (value[0] > " " and value[-1] > " " if value else not required)):
+        # What nearly all text is (ASCII, no NUL, nothing to strip, short enough), taken as it is: a
+        # usage batch checks five texts a charge, and this is a third of what the general path costs.
+        return value
     text = "" if value is None else str(value).strip()
     problem = text_problem(text)
     if problem:

@@ -651,11 +651,6 @@ def _parse_incurred_at(value, now: datetime | None = None) -> datetime:
 
 
 def _check_text(value, *, name: str, limit: int, required: bool = False) -> str:
-    # What nearly every value is (ASCII, no NUL, nothing to strip, short enough) is taken as it is;
-    # text_clean says why anything else is refused, or cleans it.
-    if type(value) is str and value.isascii() and len(value) <= limit and "\x00" not in value and (value or not required):
-        if not value or (value[0] > " " and value[-1] > " "):
-            return value
     return text_clean(value, label=name.replace("_", " "), limit=limit, field=name, required=required)
 
 

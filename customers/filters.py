@@ -66,11 +66,9 @@ class CustomerFilter(StrictFilterSet):
         balance alone (no search): a balance has its customer's reseller (the composite foreign
         key of migration customers 0010), so the reseller's balances matching them are exactly as
         many as the customers listed, and one index counts them. None otherwise."""
-        if not self.is_bound or self.errors:
+        if not self.is_bound or self.errors or self.searched():
             return None
         data = self.form.cleaned_data
-        if (data.get("q") or "").strip():
-            return None
         conditions = {}
         for name, (lookup, kind) in self.BALANCE_LOOKUPS.items():
             if data.get(name) not in (None, ""):

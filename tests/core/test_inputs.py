@@ -25,8 +25,8 @@ def test_what_holds_no_uin_matches_no_uin(value):
 @given(st.one_of(st.text(max_size=12), st.sampled_from(["", " ", "CVM", " CVM", "CVM ", "a\x00b", "\t", "\x1f", "x\x85"])),
        st.integers(min_value=0, max_value=8), st.booleans())
 def test_a_charges_text_is_what_text_clean_makes_of_it(value, limit, required):
-    """credits.services._check_text takes most text as it is, without text_clean: the same text, or
-    the same refusal, as text_clean gives."""
+    """credits.services._check_text is text_clean under the charge's field name: the same text, or
+    the same refusal."""
     from core.errors import InvalidValue
     from core.inputs import text_clean
     from credits.services import _check_text
@@ -39,3 +39,21 @@ def test_a_charges_text_is_what_text_clean_makes_of_it(value, limit, required):
 
     assert outcome(lambda: _check_text(value, name="product", limit=limit, required=required)) == outcome(
         lambda: text_clean(value, label="product", limit=limit, field="product", required=required))
+
+
+@given(st.one_of(st.text(max_size=12), st.sampled_from(["", "CVM", "CVM ", "a\x00b", "\t", "\x1f", "x\x85", "\x7f"])),
+       st.integers(min_value=0, max_value=8), st.booleans())
+def test_text_clean_takes_plain_text_as_its_general_path_does(value, limit, required):
+    """text_clean takes plain ASCII text with nothing to strip as it is, without its general path:
+    the same text, or the same refusal, as the same value behind a space (which the general path
+    strips) gives."""
+    from core.errors import InvalidValue
+    from core.inputs import text_clean
+
+    def outcome(text):
+        try:
+            return text_clean(text, label="product", limit=limit, field="product", required=required)
+        except InvalidValue as error:
+            return (error.message, error.field, error.code)
+
+    assert outcome(value) == outcome(" " + value)
