@@ -141,3 +141,20 @@ def drive(make_step, keys: list, *, workers: int, seconds: float) -> tuple[float
     # CLOCK_MONOTONIC is system-wide, so the children's perf_counter readings compare.
     elapsed = max(end for _, end, _, _ in reports) - min(start for start, _, _, _ in reports)
     return elapsed, [value for _, _, per_worker, _ in reports for value in per_worker]
+
+
+def checkpoint() -> None:
+    """CHECKPOINT: write every dirty buffer now (untimed), rather than let the checkpointer spread the
+    writes of millions of rows loaded or changed just before over the next measurements (the
+    server's checkpoint_completion_target spreads them over most of checkpoint_timeout). It needs a
+    superuser or pg_checkpoint; without them the benchmark says so and goes on."""
+    from django.db import DatabaseError, connection
+
+    t0 = time.perf_counter()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("CHECKPOINT")
+    except DatabaseError as error:
+        print(f"  (no CHECKPOINT before this section: {error})".rstrip(), flush=True)
+        return
+    print(f"  (CHECKPOINT, {time.perf_counter() - t0:.1f} s, not timed)", flush=True)

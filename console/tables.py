@@ -24,7 +24,7 @@ from django.utils.formats import localize
 from django.utils.html import conditional_escape
 from django.utils.http import urlencode as urlencode_query
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django_tables2.templatetags.django_tables2 import table_page_range
 
 from core.rules import FULL, THRESHOLDS, used_percent, used_percent_text, used_percent_texts
@@ -204,17 +204,40 @@ def header_cells(table, request) -> str:
     list pages about as much as their rows."""
     order_field, page_field = table.prefixed_order_by_field, table.prefixed_page_field
     sort_link = _query_link_writer(request.GET, order_field, drop=page_field)
+    table_own = [table.attrs.get(name) for name in ("th", "cell")]
+    table_declared = table_own == [table._meta.attrs.get(name) for name in ("th", "cell")]
+    language = get_language()
     cells = []
     for column in table.columns:
         ordered = column.is_ordered
         descending = ordered and column.order_by_alias.is_descending
-        header = conditional_escape(column.header)
+        header = _header_text(column, language)
         if column.orderable:
             state = (" sorted desc" if descending else " sorted asc") if ordered else ""
             header = f'<a class="sort{state}" href="{sort_link(column.order_by_alias.next)}">{header}</a>'
         sort = f' aria-sort="{"descending" if descending else "ascending"}"' if ordered else ""
-        cells.append(f'\n      <th {_th_attributes(table, column, ordered, descending)} scope="col"{sort}>\n        {header}\n      </th>\n    ')
+        th = _th_attributes(table, table_own, table_declared, column, ordered, descending)
+        cells.append(f'\n      <th {th} scope="col"{sort}>\n        {header}\n      </th>\n    ')
     return mark_safe("".join(cells))
+
+
+# A column's header, escaped, for each language, by its declared verbose name (kept with it: an id
+# is only looked at while its object lives). django-tables2's BoundColumn.header gives a declared
+# verbose name as it is, and writing a translated one (a lazy text: the translation looked up, then
+# escaped through another lazy wrapper) cost a list page about a tenth of its SQL per dozen columns.
+_HEADERS: dict = {}
+
+
+def _header_text(column, language: str) -> str:
+    declared = column.column.verbose_name
+    if declared is None or type(column.column).header is not tables.Column.header:
+        return conditional_escape(column.header)  # the model field's name, or a column's own header
+    kept = _HEADERS.get((id(declared), language))
+    if kept is not None and kept[0] is declared:
+        return kept[1]
+    text = conditional_escape(column.header)
+    _HEADERS[(id(declared), language)] = (declared, text)
+    return text
 
 
 def pager_links(table, request) -> str:
@@ -256,12 +279,11 @@ def pager_links(table, request) -> str:
 _TH_ATTRIBUTES: dict = {}
 
 
-def _th_attributes(table, column, ordered: bool, descending: bool) -> str:
-    # What BoundColumn.attrs reads for a <th>: the table's and the column's "th" or "cell".
-    table_own = [table.attrs.get(name) for name in ("th", "cell")]
+def _th_attributes(table, table_own: list, table_declared: bool, column, ordered: bool, descending: bool) -> str:
+    # What BoundColumn.attrs reads for a <th>: the table's and the column's "th" or "cell"
+    # (`table_own`: the table's, `table_declared`: whether they are its class's).
     sources = [*table_own, *(column.column.attrs.get(name) for name in ("th", "cell"))]
-    declared = (table_own == [table._meta.attrs.get(name) for name in ("th", "cell")]
-                and not any(callable(value) for attrs in sources if attrs for value in attrs.values()))
+    declared = table_declared and not any(callable(value) for attrs in sources if attrs for value in attrs.values())
     if not declared:
         return column.attrs["th"].as_html()
     key = (type(table), column.name, id(column.column.attrs), column.orderable, ordered, descending)

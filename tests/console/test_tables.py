@@ -133,6 +133,41 @@ def test_header_cells_of_computed_or_instance_attributes_are_never_kept(rf):
     assert 'class="mine orderable"' in written and 'class="declared orderable"' not in written
 
 
+def test_header_cells_follow_a_verbose_name_changed_on_a_table_or_a_header_of_its_own(rf):
+    """console.tables._header_text keeps a declared verbose name's escaped text per language: a
+    table that gives a column another verbose name, and a column class with a header of its own,
+    are written as they say, before and after the declared text was kept."""
+    import django_tables2 as tables
+    from django.template import engines
+    from django.utils import translation
+    from django.utils.translation import gettext_lazy
+
+    from console.tables import ConsoleTable, header_cells
+
+    class Shouting(tables.Column):
+        @property
+        def header(self):
+            return f"{self.verbose_name}!"
+
+    class Named(ConsoleTable):
+        name = tables.Column(gettext_lazy("Name"))
+        loud = Shouting("<b>loud</b>")
+        plain = tables.Column()
+
+    request = rf.get("/list/?sort=name")
+    for language, name in (("en", "Name"), ("zh-hans", "名称")):
+        with translation.override(language):
+            for verbose_name in (None, "Renamed & <i>", None):
+                table = Named([])
+                if verbose_name:
+                    table.columns["name"].column.verbose_name = verbose_name
+                written = header_cells(table, request)
+                assert written == engines["django"].from_string(ENGINE_HEADER).render({"table": table}, request)
+                assert (">Renamed &amp; &lt;i&gt;</a>" in written) == bool(verbose_name)
+                assert (f">{name}</a>" in written) == (not verbose_name)
+                assert "&lt;b&gt;loud&lt;/b&gt;!" in written and ">Plain</a>" in written
+
+
 @pytest.mark.django_db
 def test_each_filter_set_has_its_own_filters_bound_to_it(reseller):
     """StrictFilterSet copies its class's filters one level deep: each filter set's filters (and a
