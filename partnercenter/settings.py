@@ -187,6 +187,9 @@ TEMPLATES = [
             ],
             # {% url %} with its answers kept per process (partnercenter/template_url.py).
             "builtins": ["partnercenter.template_url"],
+            # {% load i18n %}: Django's, its literal {% translate %} texts kept per language
+            # (partnercenter/template_i18n.py).
+            "libraries": {"i18n": "partnercenter.template_i18n"},
         },
     }
 ]
