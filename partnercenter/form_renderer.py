@@ -10,12 +10,13 @@ with the Django template it reproduces; a template that differs (an app or a Dja
 through the engine as before, and so does every other template (forms, fields, radios, the admin's widgets).
 tests/partnercenter/test_form_renderer.py checks the output against the engine's, widget by widget."""
 
+import html
 from functools import cached_property
 from pathlib import Path
 
 from django.forms.renderers import DjangoTemplates
 from django.template.base import render_value_in_context
-from django.utils.safestring import SafeData, mark_safe
+from django.utils.safestring import SafeData, SafeString, mark_safe
 
 _WIDGETS = "django/forms/widgets/"
 _INPUT = _WIDGETS + "input.html"
@@ -65,7 +66,14 @@ _PLAIN = _Plain()
 
 
 def _out(value) -> str:
-    """`{{ value }}` in an autoescaping template: localized, made text, escaped unless safe."""
+    """`{{ value }}` in an autoescaping template: localized, made text, escaped unless safe. Plain text
+    (what most names, types and attribute values are) is only escaped, as Django's escape does it
+    (html.escape), without the lazy-text checks and localization that leave it as it is."""
+    kind = type(value)
+    if kind is str:
+        return html.escape(value)
+    if kind is SafeString:
+        return value
     return render_value_in_context(value, _PLAIN)
 
 
