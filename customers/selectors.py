@@ -4,13 +4,14 @@ A customer or record of another reseller is simply not in these querysets, so a 
 through them answers 404 for it."""
 
 from collections import namedtuple
+from decimal import Decimal
 
 from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from console.tables import values_rows
-from core.prepared import PreparedQuery
+from core.prepared import PreparedQuery, PreparedValue
 
 from .models import (
     AccountStatus,
@@ -80,6 +81,27 @@ def customer_rows(customers: QuerySet[Customer]) -> QuerySet:
 def balances_matching(*, reseller: Reseller, conditions: dict) -> QuerySet[CustomerBalance]:
     """The reseller's balances matching `conditions` (lookups on the balance: CustomerFilter's)."""
     return CustomerBalance.objects.filter(reseller=reseller, **conditions)
+
+
+# A sample value of each lookup CustomerFilter.BALANCE_LOOKUPS names (core.prepared: of the type the
+# ORM sends it as, days to zero being a decimal, and distinct from any other parameter of the count).
+_BALANCE_SAMPLES = {"status": "sample-status", "usage_band__gte": -2, "days_to_zero__lte": Decimal(-3)}
+_BALANCE_COUNTS: dict = {}
+
+
+def balances_matching_count(*, reseller: Reseller, conditions: dict, limit: int) -> int:
+    """How many of the reseller's balances match `conditions`, counting at most `limit`: My Customers
+    filtered on the balance alone, on every such page. One statement per set of lookups and limit,
+    compiled once per database connection (core.prepared) instead of by the ORM on every request."""
+    names = tuple(sorted(conditions))
+    prepared = _BALANCE_COUNTS.get((names, limit))
+    if prepared is None:
+        def count(*, using, reseller_id, **values):
+            return CustomerBalance.objects.using(using).filter(reseller_id=reseller_id, **values).order_by()[:limit].count()
+
+        prepared = _BALANCE_COUNTS.setdefault(
+            (names, limit), PreparedValue(count, reseller_id=-1, **{name: _BALANCE_SAMPLES[name] for name in names}))
+    return prepared.get(reseller_id=reseller.pk, **conditions)
 
 
 def _customer_with_balance(*, reseller_id: int, uin: int) -> QuerySet[Customer]:

@@ -1,6 +1,8 @@
 """My Customers in the reseller console: the list, a row, the export and the remark; invitations and
 pending customers (onboarding)."""
 
+from functools import partial
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
@@ -13,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from console.access import member_required
 from console.export import stream_csv
 from console.htmx import form_modal, render_fragment, render_modal
-from console.tables import CappedCountPaginator, configure_table, without
+from console.tables import SEARCH_COUNT_CAP, CappedCountPaginator, configure_table, without
 from core.errors import DomainError
 from core.timezones import header_naming_zone
 
@@ -32,11 +34,12 @@ def customer_list(request):
     filterset = CustomerFilter(request.GET or None, queryset=selectors.customer_list(reseller=reseller))
     empty_text = _("No customers shown: correct the search or filters marked above.") if filterset.errors else None
     table = CustomerTable(filterset.qs, can_write=request.member.can_allocate, empty_text=empty_text)
-    table.sort_after_read = filterset.searched()
+    if filterset.searched():
+        table.sort_after_read, table.count_cap = True, SEARCH_COUNT_CAP
     conditions = filterset.balance_conditions()
     if conditions:
         # Filtered on the balance alone: counted from the balance's index, without the join.
-        table.count_source = selectors.balances_matching(reseller=reseller, conditions=conditions)
+        table.count_source = partial(selectors.balances_matching_count, reseller=reseller, conditions=conditions)
     table = configure_table(request, table, paginator_class=CappedCountPaginator)
     context = {
         "nav": "customers",

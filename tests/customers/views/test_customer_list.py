@@ -328,6 +328,7 @@ def test_a_usage_filter_still_counts_through_the_balance(owner_client, customers
     from console.tables import CappedCountPaginator
 
     monkeypatch.setattr(CappedCountPaginator, "cap", 3)
+    owner_client.get("/customers/?band=75&sort=available&per_page=10")  # its count compiled (core.prepared)
     with CaptureQueriesContext(connection) as queries:
         owner_client.get("/customers/?band=75&sort=available&per_page=10")
     counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper() and "customers_customer" in q["sql"]]
@@ -376,6 +377,7 @@ def test_a_list_filtered_on_the_balance_alone_is_counted_from_the_balances(owner
 
     burn_rates_refresh()
     listed = CustomerFilter(QueryDict(query), queryset=customer_list(reseller=reseller)).qs.count()
+    owner_client.get(f"/customers/?{query}&per_page=10")  # a count of the balances is compiled on its first run
     with CaptureQueriesContext(connection) as queries:
         html = body(owner_client.get(f"/customers/?{query}&per_page=10"))
     counts = [q["sql"] for q in queries if q["sql"].startswith("SELECT COUNT(*)") and "customers_" in q["sql"]
@@ -387,6 +389,31 @@ def test_a_list_filtered_on_the_balance_alone_is_counted_from_the_balances(owner
     assert len(counts) == (0 if "oops" in query else 1)
     if counts:
         assert ("customers_customer\"" not in counts[0]) == balance_alone, counts[0]
+
+
+def test_a_search_is_counted_up_to_the_search_cap(owner_client, reseller, customers, monkeypatch):
+    """A search counts at most SEARCH_COUNT_CAP customers ("1–4 of 4+" beyond it), and a search that
+    found more than it keeps the index order; an unsearched list keeps the paginator's own cap."""
+    from customers import views
+
+    for index in range(6):
+        CustomerFactory(reseller=reseller, name=f"Zulu {index}", email=f"zulu{index}@ex.example")
+    monkeypatch.setattr(views, "SEARCH_COUNT_CAP", 4)
+
+    def page(url):
+        with CaptureQueriesContext(connection) as queries:
+            html = body(owner_client.get(url))
+        counts = [q["sql"] for q in queries if q["sql"].startswith("SELECT COUNT(*)") and "customers_customer" in q["sql"]]
+        return html, counts, _page_query(queries)
+
+    html, counts, sql = page("/customers/?q=ex&per_page=10")
+    assert "1–4 of 4+" in html and len(uins(html)) == 4
+    assert len(counts) == 1 and "LIMIT 5" in counts[0] and "COALESCE" not in sql
+    html, counts, sql = page("/customers/?q=Zulu+3&per_page=10")
+    assert "1–1 of 1" in html and "1–1 of 1+" not in html
+    assert "COALESCE" in sql
+    html, counts, sql = page("/customers/?per_page=10")
+    assert "1–10 of 11" in html and "LIMIT 10001" in counts[0]
 
 
 def _page_query(queries) -> str:
