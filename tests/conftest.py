@@ -37,6 +37,18 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = 1
 
 
+@pytest.fixture(autouse=True)
+def language_of_the_test_process_reset():
+    """A request leaves the language its middleware chose active in the thread (LocaleMiddleware
+    activates it and nothing deactivates it), so a test that requested a Chinese page left the next
+    tests of its process writing their messages in Chinese, and which tests followed it depended on
+    how pytest-xdist shared them out. Each test starts in the default language."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+
+
 @pytest.fixture(scope="session", autouse=True)
 def own_task_queue_emptied_at_the_end():
     """On-commit enqueues of transactional tests publish tasks that no test consumes; each test
