@@ -51,14 +51,12 @@ def upkeep() -> None:
 
     with connection.cursor() as cursor:
         cursor.execute("SHOW autovacuum")
-        if cursor.fetchone()[0] == "on":
-            checkpoint()
-            return
-        t0 = time.perf_counter()
-        cursor.execute(f"VACUUM (ANALYZE) {', '.join(UPKEEP_VACUUM)}")
-        cursor.execute("ANALYZE")
-    print(f"  (autovacuum is off on this server: VACUUM ANALYZE of the balances and ANALYZE of every table "
-          f"first, {time.perf_counter() - t0:.0f} s, not timed)", flush=True)
+        if cursor.fetchone()[0] != "on":
+            t0 = time.perf_counter()
+            cursor.execute(f"VACUUM (ANALYZE) {', '.join(UPKEEP_VACUUM)}")
+            cursor.execute("ANALYZE")
+            print(f"  (autovacuum is off on this server: VACUUM ANALYZE of the balances and ANALYZE of every table "
+                  f"first, {time.perf_counter() - t0:.0f} s, not timed)", flush=True)
     checkpoint()
 
 

@@ -62,7 +62,7 @@ class StrictFilterSet(django_filters.FilterSet):
         return form_class
 
     # The filters that search text (LIKE patterns, whose rows the planner estimates from the column
-    # histograms ANALYZE sampled): see console.tables.ConsoleTable.sort_after_read.
+    # histograms ANALYZE sampled): see console.tables.ConsoleTable.searched.
     search_filters: tuple[str, ...] = ()
 
     def searched(self) -> bool:

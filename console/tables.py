@@ -24,9 +24,10 @@ from django.utils.formats import localize
 from django.utils.html import conditional_escape
 from django.utils.http import urlencode as urlencode_query
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext
 from django_tables2.templatetags.django_tables2 import table_page_range
 
+from core.kept_texts import language_key
 from core.rules import FULL, THRESHOLDS, used_percent, used_percent_text, used_percent_texts
 
 # Query parameters that arrange a list without narrowing it: the rest are its search and filters.
@@ -58,10 +59,8 @@ class ConsoleTable(tables.Table):
     # Set by a view whose filter the planner can only guess the rows of (a search: LIKE patterns
     # over trigram indexes, estimated from the column histograms ANALYZE sampled): a page of at most
     # SORT_AFTER_READ_MAX rows found is then read whole and sorted (sorted_after_read).
-    sort_after_read = False
-    # Set by the same views for a search: its count stops at SEARCH_COUNT_CAP rows (None: the
-    # paginator's own cap).
-    count_cap = None
+    # Such a search is also counted only up to SEARCH_COUNT_CAP rows (CappedCountPaginator).
+    searched = False
 
     @property
     def page(self):
@@ -78,7 +77,7 @@ class ConsoleTable(tables.Table):
             if count == 0:
                 rows.data = []  # counted empty: nothing to read (the page's "if" and its rows asked twice)
             else:
-                if self.sort_after_read and count <= SORT_AFTER_READ_MAX and not getattr(page.paginator, "more", False):
+                if self.searched and count <= SORT_AFTER_READ_MAX and not getattr(page.paginator, "more", False):
                     rows.data = sorted_after_read(rows.data)
                 if self.page_rows is not None:
                     rows.data = type(self).page_rows(rows.data)
@@ -89,11 +88,11 @@ class ConsoleTable(tables.Table):
         cls.base_columns = _ColumnsCopiedOneLevel(cls.base_columns)
 
 
-# See ConsoleTable.sort_after_read. Reading and sorting 1,000 rows found through an index takes about
+# See ConsoleTable.searched. Reading and sorting 1,000 rows found through an index takes about
 # a millisecond; walking an index in the list's order for a page of a filter that matches 1,000 of
 # 1,000,000 rows reads 20,000 rows on average.
 SORT_AFTER_READ_MAX = 1000
-# A search's count (ConsoleTable.count_cap): "1–20 of 1000+" beyond it. A search is counted by
+# A search's count (ConsoleTable.searched): "1–20 of 1000+" beyond it. A search is counted by
 # reading and testing rows (a LIKE on names, remarks and e-mails: no index counts it), so the count
 # costs as many rows as its cap: 10,000 'Games' among 100,000 customers took 18-25 ms of a 30 ms page,
 # 1,000 about 2 ms. Its last reachable page is the 50th of 20 rows; a narrower search finds the rest.
@@ -163,7 +162,8 @@ class CappedCountPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         table = getattr(self.object_list, "table", None)
-        self.cap = getattr(table, "count_cap", None) or self.cap
+        if getattr(table, "searched", False):
+            self.cap = SEARCH_COUNT_CAP
         # object_list is django-tables2's BoundRows around TableQuerysetData around the QuerySet.
         queryset = getattr(getattr(self.object_list, "data", None), "data", self.object_list)
         # A table whose sort narrows its query only to reach an index (a join, say) names the
@@ -220,7 +220,7 @@ def header_cells(table, request) -> str:
     sort_link = _query_link_writer(request.GET, order_field, drop=page_field)
     table_own = [table.attrs.get(name) for name in ("th", "cell")]
     table_declared = table_own == [table._meta.attrs.get(name) for name in ("th", "cell")]
-    language = get_language()
+    language = language_key()
     cells = []
     for column in table.columns:
         ordered = column.is_ordered
@@ -235,14 +235,14 @@ def header_cells(table, request) -> str:
     return mark_safe("".join(cells))
 
 
-# A column's header, escaped, for each language, by its declared verbose name (kept with it: an id
-# is only looked at while its object lives). django-tables2's BoundColumn.header gives a declared
+# A column's header, escaped, for each language (core.kept_texts.language_key), by its declared
+# verbose name (kept with it: an id is only looked at while its object lives). django-tables2's BoundColumn.header gives a declared
 # verbose name as it is, and writing a translated one (a lazy text: the translation looked up, then
 # escaped through another lazy wrapper) cost a list page about a tenth of its SQL per dozen columns.
 _HEADERS: dict = {}
 
 
-def _header_text(column, language: str) -> str:
+def _header_text(column, language: tuple) -> str:
     declared = column.column.verbose_name
     if declared is None or type(column.column).header is not tables.Column.header:
         return conditional_escape(column.header)  # the model field's name, or a column's own header

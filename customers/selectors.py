@@ -78,7 +78,7 @@ def customer_rows(customers: QuerySet[Customer]) -> QuerySet:
                                                 for name in CUSTOMER_LIST_FIELDS])
 
 
-def balances_matching(*, reseller: Reseller, conditions: dict) -> QuerySet[CustomerBalance]:
+def balances_matching(*, reseller: Reseller | int, conditions: dict) -> QuerySet[CustomerBalance]:
     """The reseller's balances matching `conditions` (lookups on the balance: CustomerFilter's)."""
     return CustomerBalance.objects.filter(reseller=reseller, **conditions)
 
@@ -97,7 +97,7 @@ def balances_matching_count(*, reseller: Reseller, conditions: dict, limit: int)
     prepared = _BALANCE_COUNTS.get((names, limit))
     if prepared is None:
         def count(*, using, reseller_id, **values):
-            return CustomerBalance.objects.using(using).filter(reseller_id=reseller_id, **values).order_by()[:limit].count()
+            return balances_matching(reseller=reseller_id, conditions=values).using(using).order_by()[:limit].count()
 
         prepared = _BALANCE_COUNTS.setdefault(
             (names, limit), PreparedValue(count, reseller_id=-1, **{name: _BALANCE_SAMPLES[name] for name in names}))

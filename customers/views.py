@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from console.access import member_required
 from console.export import stream_csv
 from console.htmx import form_modal, render_fragment, render_modal
-from console.tables import SEARCH_COUNT_CAP, CappedCountPaginator, configure_table, without
+from console.tables import CappedCountPaginator, configure_table, without
 from core.errors import DomainError
 from core.timezones import header_naming_zone
 
@@ -34,8 +34,7 @@ def customer_list(request):
     filterset = CustomerFilter(request.GET or None, queryset=selectors.customer_list(reseller=reseller))
     empty_text = _("No customers shown: correct the search or filters marked above.") if filterset.errors else None
     table = CustomerTable(filterset.qs, can_write=request.member.can_allocate, empty_text=empty_text)
-    if filterset.searched():
-        table.sort_after_read, table.count_cap = True, SEARCH_COUNT_CAP
+    table.searched = filterset.searched()
     conditions = filterset.balance_conditions()
     if conditions:
         # Filtered on the balance alone: counted from the balance's index, without the join.

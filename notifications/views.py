@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from console.access import member_required, membership_of
 from console.htmx import render_fragment
-from console.tables import SEARCH_COUNT_CAP, CappedCountPaginator, configure_table
+from console.tables import CappedCountPaginator, configure_table
 from core.errors import DomainError, NotFound, NotPermitted
 from customers import selectors as customer_selectors
 from customers.modals import customer_form_modal
@@ -42,8 +42,7 @@ def message_list(request):
     filterset = MessageFilter(request.GET or None, queryset=selectors.inbox(member=request.member))
     empty_text = gettext("No messages shown: correct the filters marked above.") if filterset.errors else None
     table = MessageTable(filterset.qs, empty_text=empty_text)
-    if filterset.searched():
-        table.sort_after_read, table.count_cap = True, SEARCH_COUNT_CAP
+    table.searched = filterset.searched()
     table = configure_table(request, table, paginator_class=CappedCountPaginator)
     context = {"nav": "messages", "filter": filterset, "table": table, "selection_form": SELECTION_FORM}
     return render_fragment(request, "notifications/message_list.html", context, fragments=("message-table",))

@@ -6,32 +6,19 @@ language's catalogues when the page writes it, and escapes it through another la
 7 µs each, and the console's layout, tabs, bell and toolbars hold some thirty of them, all the same
 literal texts on every page. A literal message without filters, `noop` or `context` has one
 translation per language (and autoescape setting), so the node keeps what it wrote under those; any
-other translate tag is Django's own. The kept texts are dropped when the languages, the locale paths
-or the translations reloaded by a test change (Django's setting_changed, as it drops its own
-catalogues). tests/partnercenter/test_template_i18n.py compares the output with Django's tag."""
+other translate tag is Django's own. The kept texts are keyed as core.kept_texts says, so they are
+not used once the languages, the locale paths or the apps change. tests/partnercenter/test_template_i18n.py compares the output with Django's tag."""
 
 from django import template
-from django.core.signals import setting_changed
-from django.dispatch import receiver
 from django.template.base import Variable, render_value_in_context
 from django.templatetags import i18n as django_i18n
 from django.utils.safestring import SafeData, mark_safe
-from django.utils.translation import get_language
+
+from core.kept_texts import language_key
 
 register = template.Library()
 register.tags.update(django_i18n.register.tags)
 register.filters.update(django_i18n.register.filters)
-
-# Bumped when what a translation gives may change: each node's kept texts are keyed by it.
-_generation = 0
-
-
-@receiver(setting_changed)
-def _translations_changed(*, setting, **kwargs):
-    global _generation
-    if setting in {"LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS", "INSTALLED_APPS"}:
-        _generation += 1
-
 
 class KeptTranslateNode(django_i18n.TranslateNode):
     def __init__(self, *args, **kwargs):
@@ -44,7 +31,7 @@ class KeptTranslateNode(django_i18n.TranslateNode):
     def render(self, context):
         if not self._keeps:
             return super().render(context)
-        key = (get_language(), context.autoescape, _generation)
+        key = (*language_key(), context.autoescape)
         value = self._kept.get(key)
         if value is None:
             # What Django's TranslateNode.render writes (without touching the node: threads share it).
@@ -57,6 +44,7 @@ class KeptTranslateNode(django_i18n.TranslateNode):
             context[self.asvar] = value
             return ""
         return value
+
 
 def _translate(parser, token):
     node = django_i18n.do_translate(parser, token)
