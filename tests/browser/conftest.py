@@ -3,10 +3,12 @@ live server. Each step saves a screenshot under artifacts/screenshots/ (git-igno
 
 import os
 import re
+import time
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.test import Client
 
 from credits.services import pool_grant
@@ -68,11 +70,37 @@ class Browser:
         self.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value,
                                    "url": self.base_url}])
 
+    def settle(self) -> None:
+        """Let the page's last requests (an htmx refresh a test did not wait for) come back."""
+        try:
+            self.page.wait_for_load_state("networkidle", timeout=5_000)
+        except Exception:  # noqa: BLE001 - a page still busy after 5 s is left to the wait below
+            pass
+
     def shot(self, label: str) -> None:
         self.step += 1
         slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
         # caret="initial": hiding the caret injects a <style> that htmx would keep in its history snapshot.
         self.page.screenshot(path=str(SCREENSHOTS / f"{self.name}-{self.step:02d}-{slug}.png"), caret="initial")
+
+
+def live_server_requests_finished(timeout: float = 15.0) -> None:
+    """Wait until no other connection to the test database is running a statement or holds a
+    transaction open. The database is emptied after a browser test with TRUNCATE; a request the live
+    server was still serving held locks on some tables while TRUNCATE took others, PostgreSQL ended
+    the deadlock by failing the TRUNCATE, and the next test began among the last one's rows."""
+    if connection.vendor != "postgresql":
+        return
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND state IS DISTINCT FROM 'idle'"
+                " AND backend_type = 'client backend'")
+            if cursor.fetchone()[0] == 0 or time.monotonic() > deadline:
+                return
+            time.sleep(0.05)
 
 
 @pytest.fixture
@@ -86,7 +114,9 @@ def open_browser(browser, live_server, request):
 
     yield factory
     for session in opened:
+        session.settle()
         session.context.close()
+    live_server_requests_finished()
     # CSP violations and script errors show up here: a console page must have none.
     errors = [e for session in opened for e in session.errors if "favicon" not in e]
     assert errors == [], errors
