@@ -129,7 +129,9 @@ class Delivery(models.Model):
     # key per row keeps the sweep's bulk insert of deliveries cheap).
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
     recipient_kind = models.CharField(max_length=16, choices=Recipient.choices)
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    # Indexed where set (delivery_member): most deliveries go to a contact or a customer.
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+                               db_index=False)
     # "contact", "customer" or "member:<id>": with alert and channel, the unit of "sent once".
     recipient_key = models.CharField(max_length=32)
     channel = models.CharField(max_length=8, choices=Channel.choices)
@@ -165,6 +167,10 @@ class Delivery(models.Model):
             models.Index(
                 fields=["next_attempt_at"], condition=Q(status__in=["pending", "sending"]), name="delivery_unfinished"
             ),
+            # A member's deliveries (deleting a member deletes them). Not the NULL of the contact's and
+            # customers' deliveries, four in five of a sweep's: 20,000 index entries a batch of 5,000
+            # customers spent nothing on.
+            models.Index(fields=["member"], condition=Q(member__isnull=False), name="delivery_member"),
         ]
 
     def __str__(self) -> str:

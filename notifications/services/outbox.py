@@ -61,19 +61,29 @@ _ADDRESS_KEY = "LOWER(TRIM({address}))"
 def _customer_addressed(*, channel: str, column: str) -> str:
     """The customer's delivery on a channel with an address (e-mail, SMS): when the reseller and the
     customer have that channel on, and no one on the reseller's side already has the address."""
-    same = _ADDRESS_KEY.format(address="s.address") + " = " + _ADDRESS_KEY.format(address=f"c.{column}")
-    return f"""  SELECT a.id, 'customer', NULL, 'customer', '{channel}', c.{column},
+    same = _ADDRESS_KEY.format(address="s.address") + " = " + _ADDRESS_KEY.format(address=f"a.{column}")
+    return f"""  SELECT a.id, 'customer', NULL, 'customer', '{channel}', a.{column},
          'pending', 0, '', %(now)s, %(now)s, ''
     FROM a JOIN customers_reseller r ON r.id = a.reseller_id
-    JOIN customers_customer c ON c.id = a.customer_id
    WHERE a.kind IN ('threshold', 'status', 'credit') AND r.customer_alerts_enabled AND r.customer_alert_{channel}
-     AND c.alert_{channel} AND c.wants_{channel} AND c.{column} <> ''
+     AND a.alert_{channel} AND a.wants_{channel} AND a.{column} <> ''
      AND NOT EXISTS (SELECT 1 FROM staff s WHERE s.reseller_id = a.reseller_id AND s.channel = '{channel}'
                         AND {same})"""
 
 
+# `a`: the alerts with their customers' addresses and switches, the customer read once per alert
+# for its three channels (three lookups of the same customer had cost a sweep batch of 5,000 alerts
+# about 10,000 more index descents; EXPLAIN ANALYZE). Looked up by its primary key for each alert
+# (OFFSET 0 keeps the lateral subquery a lookup): as a plain join the planner merged the sorted
+# alerts with the customer table from its first row, 200,000 rows read for 5,000 alerts.
 _DELIVERIES = f"""
-WITH a AS MATERIALIZED (SELECT id, reseller_id, customer_id, kind FROM notifications_alert WHERE {{ids}}),
+WITH a AS MATERIALIZED (
+  SELECT al.id, al.reseller_id, al.customer_id, al.kind, c.email, c.phone, c.alert_email, c.wants_email,
+         c.alert_sms, c.wants_sms, c.alert_inbox, c.wants_inbox
+    FROM notifications_alert al
+    JOIN LATERAL (SELECT * FROM customers_customer c WHERE c.id = al.customer_id OFFSET 0) c ON TRUE
+   WHERE {{ids}}
+),
 staff AS MATERIALIZED (
   SELECT reseller_id, recipient_kind, member_id, recipient_key, channel, address FROM (
     SELECT s.*, ROW_NUMBER() OVER (
@@ -119,9 +129,8 @@ SELECT * FROM (
   SELECT a.id, 'customer', NULL, 'customer', 'inbox', '',
          'pending', 0, '', %(now)s, %(now)s, ''
     FROM a JOIN customers_reseller r ON r.id = a.reseller_id
-    JOIN customers_customer c ON c.id = a.customer_id
    WHERE a.kind IN ('threshold', 'status', 'credit') AND r.customer_alerts_enabled AND r.customer_alert_inbox
-     AND c.alert_inbox AND c.wants_inbox
+     AND a.alert_inbox AND a.wants_inbox
 ) AS recipients WHERE TRUE
 ON CONFLICT DO NOTHING
 RETURNING id
@@ -132,7 +141,7 @@ def deliveries_create(cursor, *, alert_ids: list[int], now: datetime) -> list[in
     """Write the deliveries of these alerts (inside the evaluation's transaction); their ids."""
     if not alert_ids:
         return []
-    cursor.execute(_DELIVERIES.format(ids=in_ids("id")), {"now": now, "ids": ids_param(alert_ids)})
+    cursor.execute(_DELIVERIES.format(ids=in_ids("al.id")), {"now": now, "ids": ids_param(alert_ids)})
     return [row[0] for row in cursor.fetchall()]
 
 

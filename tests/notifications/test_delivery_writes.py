@@ -1,0 +1,57 @@
+"""What writing a sweep batch's deliveries costs: the statement reads each alert's customer once for
+its three channels, and a member's deliveries are indexed only where there is a member (most
+deliveries go to a contact or a customer)."""
+
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+
+from notifications.models import Alert, Delivery
+from notifications.services import customer_alerts_evaluate, outbox
+from notifications.services.sql import ids_param, in_ids
+
+from .conftest import set_usage
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+
+def explain(sql: str, params=None) -> str:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a handful of rows: ask what it can do with many
+        cursor.execute("EXPLAIN " + sql, params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def test_the_deliveries_statement_reads_each_customer_once_by_its_key(shop):
+    set_usage(shop.customer, used="91.00")
+    customer_alerts_evaluate(customer_id=shop.customer.pk)
+    alert_ids = list(Alert.objects.values_list("id", flat=True))
+    plan = explain(outbox._DELIVERIES.format(ids=in_ids("al.id")),
+                   {"now": timezone.now(), "ids": ids_param(alert_ids)})
+    customer_scans = [line for line in plan.splitlines() if "Scan" in line and "on customers_customer" in line]
+    assert len(customer_scans) == 1, plan
+    # A lookup per alert, never a walk of the customer table from its first row (a merge join).
+    assert "Index Cond: (id = al.customer_id)" in plan, plan
+    assert "Merge Join" not in plan, plan
+
+
+def test_the_statement_still_gives_every_recipient_its_delivery(shop):
+    set_usage(shop.customer, used="91.00")
+    result = customer_alerts_evaluate(customer_id=shop.customer.pk)
+    rows = set(Delivery.objects.filter(pk__in=result.deliveries).values_list("recipient_key", "channel", "address"))
+    assert rows == {
+        ("contact", "email", "ops@shop.example"), ("contact", "sms", "+6580001111"),
+        (f"member:{shop.admin.pk}", "email", "admin@shop.example"),
+        (f"member:{shop.admin.pk}", "inbox", ""), (f"member:{shop.viewer.pk}", "inbox", ""),
+        ("customer", "email", "bill@cust.example"), ("customer", "sms", "+6590002222"), ("customer", "inbox", ""),
+    }
+
+
+def test_a_members_deliveries_are_indexed_where_there_is_a_member(shop):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'notifications_delivery' AND indexdef LIKE '%%(member_id)%%'")
+        definitions = [row[0] for row in cursor.fetchall()]
+    assert len(definitions) == 1 and definitions[0].endswith("WHERE (member_id IS NOT NULL)"), definitions
+    # Deleting a member deletes its deliveries: Django's collector finds them through that index.
+    sql, params = Delivery.objects.filter(member=shop.admin).values("id").query.sql_with_params()
+    assert "delivery_member" in explain(sql, params)
