@@ -174,7 +174,9 @@ WSGI_APPLICATION = "partnercenter.wsgi.application"
 
 TEMPLATES = [
     {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        # Django's, its check told that "i18n" below is ours on purpose (partnercenter/template_i18n.py).
+        "BACKEND": "partnercenter.template_i18n.DjangoTemplates",
+        "NAME": "django",  # the name Django's backend goes by (engines["django"])
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {

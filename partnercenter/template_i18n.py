@@ -10,6 +10,7 @@ other translate tag is Django's own. The kept texts are keyed as core.kept_texts
 not used once the languages, the locale paths or the apps change. tests/partnercenter/test_template_i18n.py compares the output with Django's tag."""
 
 from django import template
+from django.template.backends.django import DjangoTemplates as DjangoTemplatesBackend
 from django.template.base import Variable, render_value_in_context
 from django.templatetags import i18n as django_i18n
 from django.utils.safestring import SafeData, mark_safe
@@ -53,3 +54,21 @@ def _translate(parser, token):
 
 register.tag("translate", _translate)
 register.tag("trans", _translate)
+
+
+# The library a name in TEMPLATES' "libraries" stands for instead of an app's library of that name.
+REPLACED = {"i18n": ("django.templatetags.i18n", "partnercenter.template_i18n")}
+
+
+class DjangoTemplates(DjangoTemplatesBackend):
+    """Django's template backend (settings.TEMPLATES), whose system check warns of two template tag
+    libraries under one name (templates.W003) except for the one this module replaces on purpose:
+    that warning was printed by every manage.py command. Any other shared name is still warned of."""
+
+    def _check_for_template_tags_with_the_same_name(self):
+        replaced = {
+            f"{name!r} is used for multiple template tag modules: " + ", ".join(repr(path) for path in sorted(paths))
+            for name, paths in REPLACED.items() if self.engine.libraries.get(name) == paths[1]
+        }
+        return [warning for warning in super()._check_for_template_tags_with_the_same_name()
+                if warning.msg not in replaced]

@@ -1,12 +1,16 @@
 """`{% load i18n %}` (partnercenter/template_i18n.py) writes what Django's i18n tags write, in
 every language, each render, with a literal {% translate %} text kept per language."""
 
+import subprocess
+import sys
+
 import pytest
+from django.conf import settings
 from django.template import Context, Engine, engines
 from django.test import override_settings
 from django.utils import translation
 
-from partnercenter.template_i18n import KeptTranslateNode
+from partnercenter.template_i18n import DjangoTemplates, KeptTranslateNode
 
 DJANGO = Engine(libraries={"i18n": "django.templatetags.i18n"})  # Django's own i18n library
 
@@ -59,3 +63,19 @@ def test_kept_texts_are_dropped_when_the_languages_change():
         assert template.render({}) == DJANGO.from_string('{% load i18n %}{% translate "Search" %}').render(Context())
     with translation.override("zh-hans"):
         assert template.render({}) == before
+
+
+def test_the_system_check_is_clean_as_a_user_runs_it():
+    # The replaced "i18n" had made every manage.py command print templates.W003.
+    done = subprocess.run([sys.executable, "manage.py", "check"], cwd=settings.BASE_DIR, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "System check identified no issues" in done.stdout, done.stdout + done.stderr
+    assert "W003" not in done.stdout + done.stderr
+
+
+def test_another_name_two_libraries_share_is_still_warned_of():
+    backend = DjangoTemplates({"NAME": "check", "DIRS": [], "APP_DIRS": True, "OPTIONS": {
+        "libraries": {"i18n": "partnercenter.template_i18n", "static": "partnercenter.template_url"}}})
+    warnings = [warning for warning in backend.check() if warning.id == "templates.W003"]
+    assert [warning.msg.split(" ")[0] for warning in warnings] == ["'static'"]
