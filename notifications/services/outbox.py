@@ -81,7 +81,7 @@ WITH a AS MATERIALIZED (
   SELECT al.id, al.reseller_id, al.customer_id, al.kind, c.email, c.phone, c.alert_email, c.wants_email,
          c.alert_sms, c.wants_sms, c.alert_inbox, c.wants_inbox
     FROM notifications_alert al
-    JOIN LATERAL (SELECT * FROM customers_customer c WHERE c.id = al.customer_id OFFSET 0) c ON TRUE
+    LEFT JOIN LATERAL (SELECT * FROM customers_customer c WHERE c.id = al.customer_id OFFSET 0) c ON TRUE
    WHERE {{ids}}
 ),
 staff AS MATERIALIZED (

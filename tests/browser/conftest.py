@@ -86,9 +86,10 @@ class Browser:
 
 def live_server_requests_finished(timeout: float = 15.0) -> None:
     """Wait until no other connection to the test database is running a statement or holds a
-    transaction open. The database is emptied after a browser test with TRUNCATE; a request the live
-    server was still serving held locks on some tables while TRUNCATE took others, PostgreSQL ended
-    the deadlock by failing the TRUNCATE, and the next test began among the last one's rows."""
+    transaction open. The database is emptied after a browser test with TRUNCATE, which once failed
+    in CI after a test that had not waited for its last click's refresh, and the next test began
+    among that one's rows: most likely a deadlock between TRUNCATE's locks and those of the request
+    the live server was still serving."""
     if connection.vendor != "postgresql":
         return
     deadline = time.monotonic() + timeout
