@@ -21,6 +21,7 @@ register = template.Library()
 register.tags.update(django_i18n.register.tags)
 register.filters.update(django_i18n.register.filters)
 
+
 class KeptTranslateNode(django_i18n.TranslateNode):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -56,8 +57,9 @@ register.tag("translate", _translate)
 register.tag("trans", _translate)
 
 
-# The library a name in TEMPLATES' "libraries" stands for instead of an app's library of that name.
-REPLACED = {"i18n": ("django.templatetags.i18n", "partnercenter.template_i18n")}
+# The library a name in TEMPLATES' "libraries" stands for instead of an app's library of that name:
+# Django's i18n, by this module.
+REPLACED = {"i18n": (django_i18n.__name__, __name__)}
 
 
 class DjangoTemplates(DjangoTemplatesBackend):

@@ -78,10 +78,10 @@ def _customer_addressed(*, channel: str, column: str) -> str:
 # alerts with the customer table from its first row, 200,000 rows read for 5,000 alerts.
 _DELIVERIES = f"""
 WITH a AS MATERIALIZED (
-  SELECT al.id, al.reseller_id, al.customer_id, al.kind, c.email, c.phone, c.alert_email, c.wants_email,
-         c.alert_sms, c.wants_sms, c.alert_inbox, c.wants_inbox
+  SELECT al.id, al.reseller_id, al.customer_id, al.kind, c.*
     FROM notifications_alert al
-    LEFT JOIN LATERAL (SELECT * FROM customers_customer c WHERE c.id = al.customer_id OFFSET 0) c ON TRUE
+    LEFT JOIN LATERAL (SELECT email, phone, alert_email, wants_email, alert_sms, wants_sms, alert_inbox, wants_inbox
+                         FROM customers_customer c WHERE c.id = al.customer_id OFFSET 0) c ON TRUE
    WHERE {{ids}}
 ),
 staff AS MATERIALIZED (
