@@ -220,8 +220,15 @@ class UsageDaily(models.Model):
     the sum of the charges; every chart, burn rate and bill answer reads it, never the charges.
     A late charge lands on the day it was incurred."""
 
-    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+", db_index=False)
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+", db_index=False)
+    # No foreign-key constraints in the database (migration 0013): a rollup row is only ever written
+    # by the statement that inserts its charges (usage_charges_ingest), whose customer and reseller
+    # the charges' own constraints check at commit, so these checked the same pair again: 1,570 more
+    # deferred checks at the commit of a batch of 1,000 charges (each a KEY SHARE row lock). Django
+    # still protects them (PROTECT): deleting a customer or reseller with rollups is refused.
+    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+", db_index=False,
+                                 db_constraint=False)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+", db_index=False,
+                                 db_constraint=False)
     day = models.DateField()
     product = models.CharField(max_length=100, blank=True)
     region = models.CharField(max_length=64, blank=True)
@@ -240,8 +247,9 @@ class UsageDaily(models.Model):
             models.CheckConstraint(condition=Q(amount__gt=0), name="usage_daily_amount_positive"),
         ]
         indexes = [
-            models.Index(fields=["reseller", "day"], name="usage_daily_reseller_day"),
-            # A customer's days (its usage page, its burn rate's window).
+            # A customer's days (its usage page, its bills, its burn rate's window). Every read of the
+            # rollups is by customer; migration 0013 dropped the (reseller, day) index no query used,
+            # which cost every new rollup row one more index entry.
             models.Index(fields=["customer", "day"], name="usage_daily_customer_day"),
         ]
 

@@ -307,3 +307,23 @@ def test_the_rollup_key_leads_with_the_day_and_a_customer_s_days_have_their_own_
         indexes = dict(cursor.fetchall())
     assert indexes["usage_daily_key"].endswith("(day, customer_id, product, region, pay_mode)")
     assert indexes["usage_daily_customer_day"].endswith("(customer_id, day)")
+
+
+def test_rollups_keep_their_customer_without_database_constraints():
+    """The rollups' customer and reseller are checked by their charges' constraints (the one
+    statement writes both), not by constraints of their own (credits migration 0013); Django's
+    PROTECT still refuses to delete a customer that has rollups, and names them."""
+    from django.db.models import ProtectedError
+
+    reseller = ResellerFactory()
+    customer = CustomerFactory(reseller=reseller, credit=Decimal("100.00"))
+    usage_charges_ingest(reseller=reseller, rows=[charge(customer, "kept")])
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_constraint WHERE conrelid = 'credits_usagedaily'::regclass"
+                           " AND contype = 'f'")
+            assert cursor.fetchone()[0] == 0
+    with pytest.raises(ProtectedError) as refused:
+        customer.delete()
+    assert any(isinstance(row, UsageDaily) for row in refused.value.protected_objects)
+    assert UsageDaily.objects.get(customer=customer).amount == Decimal("1.00")
