@@ -55,3 +55,36 @@ def test_a_members_deliveries_are_indexed_where_there_is_a_member(shop):
     # Deleting a member deletes its deliveries: Django's collector finds them through that index.
     sql, params = Delivery.objects.filter(member=shop.admin).values("id").query.sql_with_params()
     assert "delivery_member" in explain(sql, params)
+
+
+def test_deliveries_are_written_with_their_alert_and_deleted_with_it(shop, monkeypatch):
+    """A delivery's alert is not checked by a database constraint (notifications migration 0011):
+    every delivery is written by the transaction that inserts its alert, and deleting an alert (or
+    its customer) through Django deletes its deliveries with it, leaving none pointing nowhere."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT confrelid::regclass::text FROM pg_constraint"
+                       " WHERE conrelid = 'notifications_delivery'::regclass AND contype = 'f'")
+        assert [row[0] for row in cursor.fetchall()] == ["customers_member"]
+
+    # Every alert handed to deliveries_create is one the same evaluation has just inserted.
+    create = outbox.deliveries_create
+    handed = []
+
+    def watched(cursor, *, alert_ids, now):
+        handed.extend(alert_ids)
+        return create(cursor, alert_ids=alert_ids, now=now)
+
+    from notifications.services import evaluation
+
+    monkeypatch.setattr(evaluation, "deliveries_create", watched)
+    set_usage(shop.customer, used="95.00")
+    before = set(Alert.objects.values_list("id", flat=True))
+    result = customer_alerts_evaluate(customer_id=shop.customer.pk)
+    assert result.deliveries and handed and before.isdisjoint(handed)
+    assert set(Delivery.objects.filter(pk__in=result.deliveries).values_list("alert_id", flat=True)) <= set(handed)
+
+    alert = Alert.objects.get(pk=Delivery.objects.get(pk=result.deliveries[0]).alert_id)
+    alert.delete()
+    assert not Delivery.objects.filter(alert_id=alert.pk).exists()
+    shop.customer.delete()
+    assert not Delivery.objects.exclude(alert_id__in=Alert.objects.values("id")).exists()
