@@ -76,6 +76,9 @@ def run() -> None:
          f"{sweep['month_open_alerts']:,} / {sweep['month_rearm_pass_ms']:8.1f} ms")
 
     purge_queue()
+    # The sweep's scenarios just wrote (and rolled back) millions of alert rows: flushed now, not
+    # while each e-mail's "sent" mark waits for its commit.
+    checkpoint()
     throughput(reseller.pk)
     # Leave no outbox behind: a worker started later on this database would try to send it.
     purge_queue()
@@ -292,11 +295,14 @@ def throughput(reseller_id: int) -> None:
             t0 = time.perf_counter()
             enqueue()
             deadline = t0 + 300
+            # Done when every e-mail is marked sent. The database is asked only once the SMTP server
+            # has them all (asking it every 50 ms, a count over 2,000 ids took 33 ms, 21 ms of it
+            # this process's CPU: about a third of a core taken from the worker being measured).
             while time.perf_counter() < deadline:
-                done = Delivery.objects.filter(id__in=batch, status="sent").count()
-                if done == len(batch):
-                    break
-                time.sleep(0.05)
+                if smtp.count() - start_count >= len(batch):
+                    if Delivery.objects.filter(id__in=batch, status="sent").count() == len(batch):
+                        break
+                time.sleep(0.01)
             seconds = time.perf_counter() - t0
             received = smtp.count() - start_count
             line(f"e-mail throughput, 1 worker: {label}", f"{len(batch) / seconds:8.1f} e-mails/s "
