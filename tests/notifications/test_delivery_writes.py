@@ -88,3 +88,36 @@ def test_deliveries_are_written_with_their_alert_and_deleted_with_it(shop, monke
     assert not Delivery.objects.filter(alert_id=alert.pk).exists()
     shop.customer.delete()
     assert not Delivery.objects.exclude(alert_id__in=Alert.objects.values("id")).exists()
+
+
+def test_every_alert_carries_its_customers_reseller_without_a_database_constraint(shop):
+    """Migration 0012 dropped the alerts' foreign key to the customer: what it checked holds by how
+    alerts are written (each path reads the customer or its balance and copies the reseller), and
+    Django still deletes a customer's alerts with it."""
+    from decimal import Decimal
+
+    from customers.models import Customer
+    from notifications.services import customer_bound_notice
+    from notifications.services.status import customer_freeze
+    from tests.factories import CustomerFactory
+
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, "notifications_alert")
+    assert [info["columns"] for info in constraints.values() if info["foreign_key"]] == [["status_event_id"]]
+
+    set_usage(shop.customer, used="91.00")
+    customer_alerts_evaluate(customer_id=shop.customer.pk)  # threshold alerts
+    customer_freeze(reseller=shop.reseller, customer=shop.customer)  # a status alert
+    customer_bound_notice(customer_id=shop.customer.pk)  # a notice
+    kinds = set(Alert.objects.values_list("kind", flat=True))
+    assert {"threshold", "status", "bound"} <= kinds, kinds
+    assert set(Alert.objects.values_list("customer_id", "reseller_id")) == {(shop.customer.pk, shop.reseller.pk)}
+
+    # A customer with alerts (and no status events, which are immutable) is deleted with them.
+    other = CustomerFactory(reseller=shop.reseller, credit=Decimal("100.00"))
+    set_usage(other, used="99.00")
+    alerted = customer_alerts_evaluate(customer_id=other.pk)
+    assert alerted.alerts and alerted.deliveries
+    Customer.objects.filter(pk=other.pk).delete()
+    assert not Alert.objects.filter(customer_id=other.pk).exists()
+    assert not Delivery.objects.filter(pk__in=alerted.deliveries).exists()
