@@ -26,8 +26,8 @@ class Alert(models.Model):
     # The unique (customer, kind, threshold, day) key serves "already today"; the partial index of
     # open alerts serves the re-arm, the sweep's included; alert_customer_time a customer's alerts
     # newest first (its page and history: the unique key, partial since status alerts, cannot).
-    # No further indexes keeps the sweep's bulk inserts cheap. No foreign-key constraints in the
-    # database (migrations 0009 and 0012): every alert is inserted by a statement that reads its
+    # No further indexes keeps the sweep's bulk inserts cheap. No foreign-key constraint to the
+    # customer or reseller in the database (migrations 0009 and 0012): every alert is inserted by a statement that reads its
     # customer (or the customer's balance) and copies the reseller from it, and no code deletes a
     # customer or moves it to another reseller. The check at commit locked the customer's row for
     # each alert, and locking a row writes it: it doubled the WAL a sweep writes. Django's CASCADE

@@ -13,22 +13,17 @@ customer or moves it to another reseller (the admin can do neither), and the dat
 deleting a customer that has a balance or ledger rows. Django's CASCADE deletes a customer's alerts
 with it. The model's fields already say db_constraint=False (0009): only PostgreSQL changes."""
 
+from importlib import import_module
+
 from django.db import migrations
 
-COMPOSITE = "alert_customer_of_reseller"
+# Migration 0009, which added the constraint: its name, and (backwards) its forwards adds it again.
+_0009 = import_module("notifications.migrations.0009_alert_customer_of_reseller")
 
 
 def forwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f"ALTER TABLE notifications_alert DROP CONSTRAINT IF EXISTS {COMPOSITE}")
-
-
-def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(
-            f"ALTER TABLE notifications_alert ADD CONSTRAINT {COMPOSITE} FOREIGN KEY (customer_id, reseller_id) "
-            "REFERENCES customers_customer (id, reseller_id) ON UPDATE CASCADE DEFERRABLE INITIALLY DEFERRED"
-        )
+        schema_editor.execute(f"ALTER TABLE notifications_alert DROP CONSTRAINT IF EXISTS {_0009.COMPOSITE}")
 
 
 class Migration(migrations.Migration):
@@ -36,4 +31,4 @@ class Migration(migrations.Migration):
         ("notifications", "0011_delivery_alert_checked_by_construction"),
     ]
 
-    operations = [migrations.RunPython(forwards, backwards, elidable=False)]
+    operations = [migrations.RunPython(forwards, _0009.forwards, elidable=False)]

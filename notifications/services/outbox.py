@@ -53,6 +53,7 @@ _DELIVERY_COLUMNS = (
 # delivery, else the member with the lowest id, else the customer. The reseller's side is settled
 # once per reseller (`staff`, a few rows each), so the alerts need no sort; the unique index
 # delivery_once_per_address backs the rule.
+# Message Center deliveries are one per inbox, never merged.
 # No ON CONFLICT: an alert's deliveries are written once, by the transaction that inserted the alert
 # (every caller passes only alerts it has just inserted; evaluations that race meet at the alert's
 # own unique key, and the loser inserts no alert), and the statement writes one row per recipient,
@@ -60,7 +61,6 @@ _DELIVERY_COLUMNS = (
 # indexes before each row: a sweep batch's 25,000 deliveries took 541 ms with it and 351 ms
 # without (median of 10 batches, each rolled back). A conflict now would be a bug,
 # and fails the batch rather than dropping a message silently.
-# Message Center deliveries are one per inbox, never merged.
 _MEMBER_KEY = "'member:' || CAST(m.id AS VARCHAR(20))"
 _ADDRESS_KEY = "LOWER(TRIM({address}))"
 

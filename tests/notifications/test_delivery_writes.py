@@ -2,13 +2,18 @@
 its three channels, and a member's deliveries are indexed only where there is a member (most
 deliveries go to a contact or a customer)."""
 
+from decimal import Decimal
+
 import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
+from customers.models import Customer
 from notifications.models import Alert, Delivery
-from notifications.services import customer_alerts_evaluate, outbox
+from notifications.services import customer_alerts_evaluate, customer_bound_notice, outbox
 from notifications.services.sql import ids_param, in_ids
+from notifications.services.status import customer_freeze
+from tests.factories import CustomerFactory
 
 from .conftest import set_usage
 
@@ -94,13 +99,6 @@ def test_every_alert_carries_its_customers_reseller_without_a_database_constrain
     """Migration 0012 dropped the alerts' foreign key to the customer: what it checked holds by how
     alerts are written (each path reads the customer or its balance and copies the reseller), and
     Django still deletes a customer's alerts with it."""
-    from decimal import Decimal
-
-    from customers.models import Customer
-    from notifications.services import customer_bound_notice
-    from notifications.services.status import customer_freeze
-    from tests.factories import CustomerFactory
-
     with connection.cursor() as cursor:
         constraints = connection.introspection.get_constraints(cursor, "notifications_alert")
     assert [info["columns"] for info in constraints.values() if info["foreign_key"]] == [["status_event_id"]]
