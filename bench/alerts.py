@@ -29,13 +29,20 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run() -> None:
+    from django.db import connection
+
     reseller = ensure_dataset()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*), count(*) FILTER (WHERE usage_band > 0) FROM customers_customerbalance "
+                       "WHERE reseller_id = %s", [reseller.pk])
+        total, crossing = cursor.fetchone()
+    line("customers / crossing a threshold", f"{total:,} / {crossing:,} ({crossing * 100 / total:.1f} %)")
     # SWEEPS sweeps, each from the same start: single sweeps of the same code measured 3.83, 5.66
     # and 6.01 s in three runs on a shared 2-core machine. Every sweep is printed and the median is
     # the figure. The last child also runs the scenarios that follow a sweep.
     sweeps, scans = [], []
     for number in range(1, SWEEPS + 1):
-        fresh_start(reseller.pk, first=number == 1)
+        fresh_start(reseller.pk)
         scans.append(bare_scan(reseller.pk))
         last = number == SWEEPS
         child = subprocess.run(
@@ -75,14 +82,14 @@ def run() -> None:
     reset(reseller.pk)
 
 
-def fresh_start(reseller_id: int, *, first: bool) -> None:
+def fresh_start(reseller_id: int) -> None:
     """No alerts of the benchmark reseller, the tables vacuumed and their indexes rebuilt, every
     dirty buffer written: the footing of each timed sweep. Not timed."""
     from django.db import connection
 
     reset(reseller_id)
     with connection.cursor() as cursor:
-        # What the previous run deleted or rolled back, gone as autovacuum would have it.
+        # What the previous sweep or run deleted or rolled back, gone as autovacuum would have it.
         cursor.execute("VACUUM ANALYZE notifications_alert, notifications_delivery, notifications_message")
         # And the indexes that run left swollen: its 30-day scenario inserts 3,000,000 alerts and
         # rolls them back, and each run deletes the sweep's 100,000 alerts and 250,000 deliveries;
@@ -92,18 +99,11 @@ def fresh_start(reseller_id: int, *, first: bool) -> None:
         t0 = time.perf_counter()
         for table in ("notifications_alert", "notifications_delivery", "notifications_message"):
             cursor.execute(f"REINDEX TABLE {table}")
-    if first:
-        print(f"  (before each sweep: the alerts deleted, VACUUM, REINDEX of alerts, deliveries and messages "
-              f"({time.perf_counter() - t0:.0f} s) and a CHECKPOINT, not timed)", flush=True)
+    print(f"  (the alerts deleted, their indexes rebuilt: REINDEX of alerts, deliveries and messages, "
+          f"{time.perf_counter() - t0:.0f} s, not timed)", flush=True)
     # The 1,000,000 customers loaded (on a new database) and the indexes just rebuilt are not
     # flushed while the sweep is timed.
-    checkpoint(quiet=not first)
-    if first:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*), count(*) FILTER (WHERE usage_band > 0) FROM customers_customerbalance "
-                           "WHERE reseller_id = %s", [reseller_id])
-            total, crossing = cursor.fetchone()
-        line("customers / crossing a threshold", f"{total:,} / {crossing:,} ({crossing * 100 / total:.1f} %)")
+    checkpoint()
 
 
 def ensure_dataset():
@@ -208,10 +208,10 @@ def sweep_child(reseller_id: int, *, only: bool = False) -> None:
     t0 = time.perf_counter()
     result = alerts_sweep(reseller_ids=[reseller_id])
     seconds = time.perf_counter() - t0
-    max_rss = _peak_rss_mb()
+    figures = {"seconds": seconds, "alerts": result.alerts, "deliveries": result.deliveries, "batches": result.batches,
+               "max_rss_mb": _peak_rss_mb(), "rss_before_mb": rss_before}
     if only:
-        print(json.dumps({"seconds": seconds, "alerts": result.alerts, "deliveries": result.deliveries,
-                          "batches": result.batches, "max_rss_mb": max_rss, "rss_before_mb": rss_before}))
+        print(json.dumps(figures))
         return
 
     # Steady state: every alert of the day exists and stays open, so the sweep's re-arm pass reads
@@ -268,8 +268,7 @@ def sweep_child(reseller_id: int, *, only: bool = False) -> None:
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE notifications_alert")
     print(json.dumps({
-        "seconds": seconds, "alerts": result.alerts, "deliveries": result.deliveries, "batches": result.batches,
-        "max_rss_mb": max_rss, "rss_before_mb": rss_before, "open_alerts": open_alerts,
+        **figures, "open_alerts": open_alerts,
         "rearm_pass_ms": rearm_pass * 1000, "again_seconds": again, "catchup_seconds": catchup,
         "catchup_rearmed": caught.rearmed, "catchup_notices": caught.alerts,
         "month_open_alerts": month_open, "month_rearm_pass_ms": month_pass * 1000,

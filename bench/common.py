@@ -143,7 +143,7 @@ def drive(make_step, keys: list, *, workers: int, seconds: float) -> tuple[float
     return elapsed, [value for _, _, per_worker, _ in reports for value in per_worker]
 
 
-def checkpoint(*, quiet: bool = False) -> None:
+def checkpoint() -> None:
     """CHECKPOINT: write every dirty buffer now (untimed), rather than let the checkpointer spread the
     writes of millions of rows loaded or changed just before over the next measurements (the
     server's checkpoint_completion_target spreads them over most of checkpoint_timeout). It needs a
@@ -157,5 +157,4 @@ def checkpoint(*, quiet: bool = False) -> None:
     except DatabaseError as error:
         print(f"  (no CHECKPOINT before this section: {error})".rstrip(), flush=True)
         return
-    if not quiet:
-        print(f"  (CHECKPOINT, {time.perf_counter() - t0:.1f} s, not timed)", flush=True)
+    print(f"  (CHECKPOINT, {time.perf_counter() - t0:.1f} s, not timed)", flush=True)
