@@ -218,7 +218,11 @@ class UsageDaily(models.Model):
     product, region and pay mode. usage_charges_ingest adds each batch's new charges to it in the
     same transaction that inserts them (one INSERT … ON CONFLICT DO UPDATE), so it always equals
     the sum of the charges; every chart, burn rate and bill answer reads it, never the charges.
-    A late charge lands on the day it was incurred."""
+    A late charge lands on the day it was incurred.
+
+    PostgreSQL fills its pages to 85 % (migration 0014): adding a batch to a row already there then
+    stays on the row's page and writes no index (amount and charges are in none). An index on amount
+    or charges would make every such update write every index again."""
 
     # No foreign-key constraints in the database (migration 0013): a rollup row is only ever written
     # by the statement that inserts its charges (usage_charges_ingest), whose customer and reseller
