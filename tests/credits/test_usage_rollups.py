@@ -309,7 +309,6 @@ def test_the_rollup_key_leads_with_the_day_and_a_customer_s_days_have_their_own_
     assert indexes["usage_daily_customer_day"].endswith("(customer_id, day)")
 
 
-
 @pytest.mark.postgres
 def test_a_batch_onto_a_rollup_already_there_updates_it_in_place_on_its_page():
     """Migration credits 0014: the rollups' pages keep 15 % free, and the upsert changes only
@@ -321,14 +320,15 @@ def test_a_batch_onto_a_rollup_already_there_updates_it_in_place_on_its_page():
     with connection.cursor() as cursor:
         cursor.execute("SELECT reloptions FROM pg_class WHERE oid = 'credits_usagedaily'::regclass")
         assert cursor.fetchone()[0] == ["fillfactor=85"]
-        counts = ("SELECT pg_stat_get_xact_tuples_updated(c.oid), pg_stat_get_xact_tuples_hot_updated(c.oid)"
-                  " FROM pg_class c WHERE c.oid = 'credits_usagedaily'::regclass")
+        counts = ("SELECT pg_stat_get_xact_tuples_updated('credits_usagedaily'::regclass),"
+                  " pg_stat_get_xact_tuples_hot_updated('credits_usagedaily'::regclass)")
         cursor.execute(counts)
         updated, hot = cursor.fetchone()
         usage_charges_ingest(reseller=reseller, rows=[charge(customer, "second", "2.50", at=at, product="CVM")])
         cursor.execute(counts)
         assert cursor.fetchone() == (updated + 1, hot + 1)
     assert UsageDaily.objects.get(customer=customer).amount == Decimal("3.50")
+
 
 def test_rollups_keep_their_customer_without_database_constraints():
     """The rollups' customer and reseller are checked by their charges' constraints (the one
